@@ -1,0 +1,237 @@
+//! Edits a device makes to a document, each touching only what it changes.
+//!
+//! Rewriting a whole document from a hydrated copy would also work (autosurgeon
+//! diffs), but addressing the one field keeps changes small and makes intent
+//! explicit: a new observation is a new map key, a note edit is a text splice.
+//! Each edit checks its input first and leaves the document untouched on error.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, Value};
+use autosurgeon::{hydrate_prop, reconcile_prop};
+
+use crate::document::{DocKind, header};
+use crate::error::{DocError, ValidationErrors};
+use crate::model::{Answer, Observation, Sensitivity, Severity, WalkStatus};
+use crate::time::Timestamp;
+
+fn invalid(kind: DocKind, errors: ValidationErrors) -> DocError {
+    DocError::Invalid { kind, errors }
+}
+
+fn expect_kind(doc: &AutoCommit, kinds: &[DocKind]) -> Result<DocKind, DocError> {
+    let h = header(doc)?;
+    if kinds.contains(&h.kind) {
+        Ok(h.kind)
+    } else {
+        Err(DocError::WrongKind {
+            expected: kinds[0],
+            found: h.kind,
+        })
+    }
+}
+
+/// The object at `obj[key]`, which must be of type `ty`.
+fn child(
+    doc: &AutoCommit,
+    kind: DocKind,
+    obj: &ObjId,
+    key: &str,
+    ty: ObjType,
+) -> Result<ObjId, DocError> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(t), id)) if t == ty => Ok(id),
+        _ => Err(DocError::Malformed {
+            kind,
+            detail: format!("`{key}` is not a {ty:?}"),
+        }),
+    }
+}
+
+fn observation_obj(doc: &AutoCommit, kind: DocKind, id: &str) -> Result<ObjId, DocError> {
+    let map = child(doc, kind, &automerge::ROOT, "observations", ObjType::Map)?;
+    match doc.get(&map, id)? {
+        Some((Value::Object(ObjType::Map), o)) => Ok(o),
+        _ => Err(DocError::NotFound {
+            what: "observation",
+            id: id.to_string(),
+        }),
+    }
+}
+
+/// Records or replaces the answer to one checklist item of a walk.
+pub fn set_answer(doc: &mut AutoCommit, item_id: &str, answer: &Answer) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk])?;
+    if item_id.trim().is_empty() {
+        let mut e = ValidationErrors::new();
+        e.push("answers", "item id must not be empty");
+        return Err(invalid(kind, e));
+    }
+    answer.value.validate().map_err(|e| {
+        let mut nested = ValidationErrors::new();
+        nested.nest(&format!("answers.{item_id}"), e);
+        invalid(kind, nested)
+    })?;
+    let answers = child(doc, kind, &automerge::ROOT, "answers", ObjType::Map)?;
+    reconcile_prop(doc, &answers, item_id, answer)?;
+    Ok(())
+}
+
+/// Removes the answer to an item (the person un-ticked it).
+pub fn clear_answer(doc: &mut AutoCommit, item_id: &str) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk])?;
+    let answers = child(doc, kind, &automerge::ROOT, "answers", ObjType::Map)?;
+    doc.delete(&answers, item_id)?;
+    Ok(())
+}
+
+/// Adds an observation to a walk or a report, or replaces one with the same id.
+///
+/// A walk takes only shared observations; a report only observations of its own
+/// organisation and sensitivity.
+pub fn put_observation(doc: &mut AutoCommit, obs: &Observation) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
+    let mut e = ValidationErrors::new();
+    if let Err(inner) = obs.validate() {
+        e.nest(&format!("observations.{}", obs.id), inner);
+    }
+    match kind {
+        DocKind::Walk if obs.sensitivity != Sensitivity::Shared => e.push(
+            format!("observations.{}.sensitivity", obs.id),
+            "a restricted observation belongs in the organisation's report, not in the shared walk",
+        ),
+        DocKind::Report => {
+            let sensitivity: Sensitivity = hydrate_prop(&*doc, automerge::ROOT, "sensitivity")
+                .map_err(|err| DocError::Malformed {
+                    kind,
+                    detail: err.to_string(),
+                })?;
+            let org: String =
+                hydrate_prop(&*doc, automerge::ROOT, "organisation").map_err(|err| {
+                    DocError::Malformed {
+                        kind,
+                        detail: err.to_string(),
+                    }
+                })?;
+            if obs.sensitivity != sensitivity {
+                e.push(
+                    format!("observations.{}.sensitivity", obs.id),
+                    format!("this report is {sensitivity}"),
+                );
+            }
+            if obs.organisation != org {
+                e.push(
+                    format!("observations.{}.organisation", obs.id),
+                    format!("this report belongs to {org}"),
+                );
+            }
+        }
+        _ => {}
+    }
+    e.into_result().map_err(|e| invalid(kind, e))?;
+    let map = child(doc, kind, &automerge::ROOT, "observations", ObjType::Map)?;
+    reconcile_prop(doc, &map, obs.id.as_str(), obs)?;
+    Ok(())
+}
+
+/// Removes an observation (recorded by mistake).
+pub fn remove_observation(doc: &mut AutoCommit, id: &str) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
+    observation_obj(doc, kind, id)?;
+    let map = child(doc, kind, &automerge::ROOT, "observations", ObjType::Map)?;
+    doc.delete(&map, id)?;
+    Ok(())
+}
+
+/// Inserts and deletes characters in an observation's note. `pos` and `delete`
+/// count Unicode scalar values; a position past the end is an error.
+pub fn splice_note(
+    doc: &mut AutoCommit,
+    obs_id: &str,
+    pos: usize,
+    delete: usize,
+    insert: &str,
+) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
+    let obs = observation_obj(doc, kind, obs_id)?;
+    let note = child(doc, kind, &obs, "note", ObjType::Text)?;
+    let len = doc.length(&note);
+    if pos > len || pos + delete > len {
+        return Err(DocError::Forbidden(format!(
+            "note edit at {pos}..{} is outside the note (length {len})",
+            pos + delete
+        )));
+    }
+    doc.splice_text(&note, pos, delete as isize, insert)?;
+    Ok(())
+}
+
+/// Replaces an observation's note with `text`, as the smallest splice that gets there,
+/// so a concurrent edit elsewhere in the note survives.
+pub fn set_note(doc: &mut AutoCommit, obs_id: &str, text: &str) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
+    let obs = observation_obj(doc, kind, obs_id)?;
+    let note = child(doc, kind, &obs, "note", ObjType::Text)?;
+    doc.update_text(&note, text)?;
+    Ok(())
+}
+
+pub fn set_severity(
+    doc: &mut AutoCommit,
+    obs_id: &str,
+    severity: Severity,
+) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
+    let obs = observation_obj(doc, kind, obs_id)?;
+    reconcile_prop(doc, &obs, "severity", severity)?;
+    Ok(())
+}
+
+/// Moves a walk to `next`, stamping start and end times.
+pub fn set_walk_status(
+    doc: &mut AutoCommit,
+    next: WalkStatus,
+    at: Timestamp,
+) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk])?;
+    let current: WalkStatus =
+        hydrate_prop(&*doc, automerge::ROOT, "status").map_err(|e| DocError::Malformed {
+            kind,
+            detail: e.to_string(),
+        })?;
+    if !current.may_become(next) {
+        return Err(DocError::Forbidden(format!(
+            "a walk that is {current} cannot become {next}"
+        )));
+    }
+    reconcile_prop(doc, automerge::ROOT, "status", next)?;
+    let started: Option<Timestamp> = hydrate_prop(&*doc, automerge::ROOT, "started_at")
+        .ok()
+        .flatten();
+    match next {
+        WalkStatus::InProgress if started.is_none() => {
+            reconcile_prop(doc, automerge::ROOT, "started_at", Some(at))?;
+        }
+        WalkStatus::Completed => {
+            if started.is_none() {
+                reconcile_prop(doc, automerge::ROOT, "started_at", Some(at))?;
+            }
+            reconcile_prop(doc, automerge::ROOT, "ended_at", Some(at))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Adds a participating organisation to a walk.
+pub fn add_walk_organisation(
+    doc: &mut AutoCommit,
+    org_id: &str,
+    at: Timestamp,
+) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk])?;
+    let orgs = child(doc, kind, &automerge::ROOT, "organisations", ObjType::Map)?;
+    if doc.get(&orgs, org_id)?.is_none() {
+        reconcile_prop(doc, &orgs, org_id, at)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! A safety walk (trygghetsvandring): one document per walk.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+
+use super::{Light, Location, Observation, PhotoRef, Sensitivity, check_key, require_text};
+use crate::document::{DocKind, DocumentSchema};
+use crate::error::ValidationErrors;
+use crate::time::Timestamp;
+
+crate::code_enum! {
+    /// Where a walk is in its life.
+    pub enum WalkStatus {
+        Planned = "planned",
+        InProgress = "in_progress",
+        Completed = "completed",
+        /// Findings have been reported back to the council.
+        Reported = "reported",
+    }
+}
+
+impl WalkStatus {
+    /// Whether a walk may move from `self` to `next`. Completing may be undone
+    /// (a walk reopened to add a forgotten finding); reporting is final.
+    pub fn may_become(self, next: WalkStatus) -> bool {
+        use WalkStatus::*;
+        matches!(
+            (self, next),
+            (Planned, InProgress)
+                | (InProgress, Completed)
+                | (Completed, InProgress)
+                | (Completed, Reported)
+        ) || self == next
+    }
+}
+
+crate::code_enum! {
+    pub enum YesNoNa {
+        Yes = "yes",
+        No = "no",
+        NotApplicable = "na",
+    }
+}
+
+/// The template version a walk follows.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct TemplateRef {
+    /// Document id of the template document.
+    pub doc_id: String,
+    pub template_id: String,
+    pub version: u32,
+}
+
+/// The value of one answer; its shape follows the item's kind.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub enum AnswerValue {
+    #[autosurgeon(rename = "yes_no")]
+    YesNo(YesNoNa),
+    #[autosurgeon(rename = "rating")]
+    Rating(u8),
+    #[autosurgeon(rename = "number")]
+    Number(f64),
+    #[autosurgeon(rename = "text")]
+    Text(String),
+    #[autosurgeon(rename = "choice")]
+    Choice(String),
+    #[autosurgeon(rename = "photos")]
+    Photos(Vec<PhotoRef>),
+    #[autosurgeon(rename = "location")]
+    Location(Location),
+}
+
+impl AnswerValue {
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        match self {
+            AnswerValue::Rating(r) if !(1..=5).contains(r) => {
+                e.push("rating", format!("a rating is 1 to 5, not {r}"))
+            }
+            AnswerValue::Number(n) if !n.is_finite() => e.push("number", "must be a finite number"),
+            AnswerValue::Choice(c) => require_text(&mut e, "choice", c),
+            AnswerValue::Photos(ps) => {
+                for (i, p) in ps.iter().enumerate() {
+                    if let Err(inner) = p.validate() {
+                        e.nest(&format!("photos.{i}"), inner);
+                    }
+                }
+            }
+            AnswerValue::Location(l) => {
+                if let Err(inner) = l.validate() {
+                    e.nest("location", inner);
+                }
+            }
+            _ => {}
+        }
+        e.into_result()
+    }
+}
+
+/// One answered checklist item.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Answer {
+    pub value: AnswerValue,
+    pub answered_by: String,
+    pub answered_at: Timestamp,
+}
+
+/// The walk document.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Walk {
+    pub template: TemplateRef,
+    /// Area code from the directory.
+    pub area: String,
+    pub route_name: String,
+    pub light: Light,
+    pub status: WalkStatus,
+    pub planned_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+    /// The organisation that arranges the walk.
+    pub owner_org: String,
+    /// Participating organisations, with when they were added.
+    pub organisations: BTreeMap<String, Timestamp>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    /// Answers keyed by template item id.
+    pub answers: BTreeMap<String, Answer>,
+    /// Shared observations keyed by id. Restricted ones live in a [`super::Report`].
+    pub observations: BTreeMap<String, Observation>,
+    /// General notes on the walk.
+    pub notes: Text,
+}
+
+impl DocumentSchema for Walk {
+    const KIND: DocKind = DocKind::Walk;
+    const SCHEMA_VERSION: u64 = 1;
+
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        require_text(&mut e, "area", &self.area);
+        require_text(&mut e, "route_name", &self.route_name);
+        require_text(&mut e, "owner_org", &self.owner_org);
+        require_text(&mut e, "template.template_id", &self.template.template_id);
+        if !self.organisations.contains_key(&self.owner_org) {
+            e.push("organisations", "must include the owner organisation");
+        }
+        if let (Some(s), Some(end)) = (self.started_at, self.ended_at)
+            && end < s
+        {
+            e.push("ended_at", "is before started_at");
+        }
+        for (key, a) in &self.answers {
+            if let Err(inner) = a.value.validate() {
+                e.nest(&format!("answers.{key}"), inner);
+            }
+        }
+        for (key, o) in &self.observations {
+            let path = format!("observations.{key}");
+            check_key(&mut e, &path, key, &o.id);
+            if o.sensitivity != Sensitivity::Shared {
+                e.push(
+                    format!("{path}.sensitivity"),
+                    "a walk holds only shared observations; restricted ones go in the organisation's report",
+                );
+            }
+            if let Err(inner) = o.validate() {
+                e.nest(&path, inner);
+            }
+        }
+        e.into_result()
+    }
+}
