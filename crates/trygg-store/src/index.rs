@@ -1,0 +1,400 @@
+//! The derived index: tables for listing, filtering and counting.
+//!
+//! Rows are a pure function of a document ([`rows_for`]); writing them replaces
+//! whatever the document had before. Because of that, the index can always be
+//! rebuilt from the documents alone, and a rebuild equals the index that
+//! incremental updates produced (tested).
+
+use automerge::{Automerge, ReadDoc};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use trygg_core::document::{self, AnyDocument};
+use trygg_core::model::{Observation, Sensitivity};
+use trygg_core::{DocId, DocKind};
+
+use crate::error::Result;
+
+/// One row of `documents`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentRow {
+    pub doc_id: String,
+    /// `None` when the document is not a readable Trygg document.
+    pub kind: Option<String>,
+    pub schema_version: Option<u64>,
+    /// Milliseconds; the newest time among the document's head changes.
+    pub updated_at: i64,
+    pub heads: String,
+    /// Why the document could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WalkRow {
+    pub doc_id: String,
+    pub area: String,
+    pub route_name: String,
+    pub status: String,
+    pub light: String,
+    pub owner_org: String,
+    pub template_id: String,
+    pub template_version: u32,
+    pub planned_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub created_at: i64,
+    pub answer_count: u32,
+    pub observation_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservationRow {
+    pub doc_id: String,
+    pub obs_id: String,
+    pub doc_kind: String,
+    pub walk_doc_id: Option<String>,
+    pub area: String,
+    pub category: String,
+    pub severity: u8,
+    pub sensitivity: String,
+    pub organisation: String,
+    pub observed_at: i64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub place_id: Option<String>,
+    pub photo_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionRow {
+    pub doc_id: String,
+    pub responsible_org: String,
+    pub proposed_by_org: String,
+    pub area: String,
+    pub status: String,
+    pub is_open: bool,
+    pub due_date: Option<String>,
+    pub created_at: i64,
+}
+
+/// Everything the index holds about one document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndexRows {
+    pub document: Option<DocumentRow>,
+    pub walk: Option<WalkRow>,
+    pub observations: Vec<ObservationRow>,
+    pub action: Option<ActionRow>,
+}
+
+fn observation_row(
+    doc_id: &str,
+    kind: DocKind,
+    walk_doc_id: Option<String>,
+    area: &str,
+    o: &Observation,
+) -> ObservationRow {
+    let point = o.location.as_ref().and_then(|l| l.point);
+    ObservationRow {
+        doc_id: doc_id.to_string(),
+        obs_id: o.id.clone(),
+        doc_kind: kind.as_str().to_string(),
+        walk_doc_id,
+        area: area.to_string(),
+        category: o.category.clone(),
+        severity: o.severity.level(),
+        sensitivity: o.sensitivity.as_str().to_string(),
+        organisation: o.organisation.clone(),
+        observed_at: o.observed_at.millis(),
+        lat: point.map(|p| p.lat),
+        lon: point.map(|p| p.lon),
+        place_id: o.location.as_ref().and_then(|l| l.place_id.clone()),
+        photo_count: o.photos.len() as u32,
+    }
+}
+
+/// The index rows for a document. A document that cannot be read still gets a
+/// `documents` row, carrying the reason, so it is visible rather than lost.
+pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
+    let doc_id = id.to_string();
+    let heads = doc.get_heads();
+    let updated_at = heads
+        .iter()
+        .filter_map(|h| doc.get_change_by_hash(h))
+        .map(|c| c.timestamp())
+        .max()
+        .unwrap_or(0);
+    let heads_text = heads
+        .iter()
+        .map(|h| h.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut rows = IndexRows::default();
+    let parsed = document::read_any(doc);
+    let (kind, version, error) = match (&parsed, document::header(doc)) {
+        (Ok(d), Ok(h)) => (
+            Some(d.kind().as_str().to_string()),
+            Some(h.schema_version),
+            None,
+        ),
+        (Err(e), Ok(h)) => (
+            Some(h.kind.as_str().to_string()),
+            Some(h.schema_version),
+            Some(e.to_string()),
+        ),
+        (_, Err(e)) => (None, None, Some(e.to_string())),
+    };
+    rows.document = Some(DocumentRow {
+        doc_id: doc_id.clone(),
+        kind,
+        schema_version: version,
+        updated_at,
+        heads: heads_text,
+        error,
+    });
+    match parsed {
+        Ok(AnyDocument::Walk(w)) => {
+            rows.observations = w
+                .observations
+                .values()
+                .map(|o| observation_row(&doc_id, DocKind::Walk, Some(doc_id.clone()), &w.area, o))
+                .collect();
+            rows.walk = Some(WalkRow {
+                doc_id: doc_id.clone(),
+                area: w.area,
+                route_name: w.route_name,
+                status: w.status.as_str().into(),
+                light: w.light.as_str().into(),
+                owner_org: w.owner_org,
+                template_id: w.template.template_id,
+                template_version: w.template.version,
+                planned_at: w.planned_at.map(|t| t.millis()),
+                started_at: w.started_at.map(|t| t.millis()),
+                ended_at: w.ended_at.map(|t| t.millis()),
+                created_at: w.created_at.millis(),
+                answer_count: w.answers.len() as u32,
+                observation_count: w.observations.len() as u32,
+            });
+        }
+        Ok(AnyDocument::Report(r)) => {
+            rows.observations = r
+                .observations
+                .values()
+                .map(|o| observation_row(&doc_id, DocKind::Report, r.walk.clone(), &r.area, o))
+                .collect();
+        }
+        Ok(AnyDocument::Action(a)) => {
+            rows.action = Some(ActionRow {
+                doc_id: doc_id.clone(),
+                responsible_org: a.responsible_org,
+                proposed_by_org: a.proposed_by_org,
+                area: a.area,
+                status: a.status.as_str().into(),
+                is_open: a.status.is_open(),
+                due_date: a.due_date,
+                created_at: a.created_at.millis(),
+            });
+        }
+        _ => {}
+    }
+    rows
+}
+
+/// Replaces a document's rows in every index table.
+pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()> {
+    let doc_id = id.to_string();
+    for table in ["walks", "observations", "actions"] {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE doc_id = ?1"))?
+            .execute([&doc_id])?;
+    }
+    if let Some(d) = &rows.document {
+        conn.prepare_cached(
+            "INSERT INTO documents (doc_id, kind, schema_version, updated_at, heads, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind,
+               schema_version = excluded.schema_version, updated_at = excluded.updated_at,
+               heads = excluded.heads, error = excluded.error",
+        )?
+        .execute(params![
+            d.doc_id,
+            d.kind,
+            d.schema_version,
+            d.updated_at,
+            d.heads,
+            d.error
+        ])?;
+    }
+    if let Some(w) = &rows.walk {
+        conn.prepare_cached(
+            "INSERT INTO walks (doc_id, area, route_name, status, light, owner_org, template_id,
+               template_version, planned_at, started_at, ended_at, created_at, answer_count,
+               observation_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?
+        .execute(params![
+            w.doc_id,
+            w.area,
+            w.route_name,
+            w.status,
+            w.light,
+            w.owner_org,
+            w.template_id,
+            w.template_version,
+            w.planned_at,
+            w.started_at,
+            w.ended_at,
+            w.created_at,
+            w.answer_count,
+            w.observation_count
+        ])?;
+    }
+    let mut insert_obs = conn.prepare_cached(
+        "INSERT INTO observations (doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity,
+           sensitivity, organisation, observed_at, lat, lon, place_id, photo_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    for o in &rows.observations {
+        insert_obs.execute(params![
+            o.doc_id,
+            o.obs_id,
+            o.doc_kind,
+            o.walk_doc_id,
+            o.area,
+            o.category,
+            o.severity,
+            o.sensitivity,
+            o.organisation,
+            o.observed_at,
+            o.lat,
+            o.lon,
+            o.place_id,
+            o.photo_count
+        ])?;
+    }
+    if let Some(a) = &rows.action {
+        conn.prepare_cached(
+            "INSERT INTO actions (doc_id, responsible_org, proposed_by_org, area, status, is_open,
+               due_date, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            a.doc_id,
+            a.responsible_org,
+            a.proposed_by_org,
+            a.area,
+            a.status,
+            a.is_open,
+            a.due_date,
+            a.created_at
+        ])?;
+    }
+    Ok(())
+}
+
+/// Empties every index table (before a rebuild).
+pub fn clear(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "DELETE FROM documents; DELETE FROM walks; DELETE FROM observations; DELETE FROM actions;",
+    )?;
+    Ok(())
+}
+
+/// Filters for [`crate::Store::walks`].
+#[derive(Debug, Clone, Default)]
+pub struct WalkFilter {
+    pub area: Option<String>,
+    pub status: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Filters for [`crate::Store::observations`].
+#[derive(Debug, Clone, Default)]
+pub struct ObservationFilter {
+    pub area: Option<String>,
+    pub category: Option<String>,
+    pub min_severity: Option<u8>,
+    /// Milliseconds, inclusive.
+    pub since: Option<i64>,
+    /// Milliseconds, exclusive.
+    pub until: Option<i64>,
+    pub sensitivity: Option<Sensitivity>,
+    pub walk_doc_id: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Filters for [`crate::Store::actions`].
+#[derive(Debug, Clone, Default)]
+pub struct ActionFilter {
+    pub responsible_org: Option<String>,
+    pub area: Option<String>,
+    pub open_only: bool,
+}
+
+pub(crate) fn walk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WalkRow> {
+    Ok(WalkRow {
+        doc_id: r.get(0)?,
+        area: r.get(1)?,
+        route_name: r.get(2)?,
+        status: r.get(3)?,
+        light: r.get(4)?,
+        owner_org: r.get(5)?,
+        template_id: r.get(6)?,
+        template_version: r.get(7)?,
+        planned_at: r.get(8)?,
+        started_at: r.get(9)?,
+        ended_at: r.get(10)?,
+        created_at: r.get(11)?,
+        answer_count: r.get(12)?,
+        observation_count: r.get(13)?,
+    })
+}
+
+pub(crate) const WALK_COLUMNS: &str = "doc_id, area, route_name, status, light, owner_org, template_id, template_version, planned_at, started_at, ended_at, created_at, answer_count, observation_count";
+
+pub(crate) fn observation_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObservationRow> {
+    Ok(ObservationRow {
+        doc_id: r.get(0)?,
+        obs_id: r.get(1)?,
+        doc_kind: r.get(2)?,
+        walk_doc_id: r.get(3)?,
+        area: r.get(4)?,
+        category: r.get(5)?,
+        severity: r.get(6)?,
+        sensitivity: r.get(7)?,
+        organisation: r.get(8)?,
+        observed_at: r.get(9)?,
+        lat: r.get(10)?,
+        lon: r.get(11)?,
+        place_id: r.get(12)?,
+        photo_count: r.get(13)?,
+    })
+}
+
+pub(crate) const OBSERVATION_COLUMNS: &str = "doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity, sensitivity, organisation, observed_at, lat, lon, place_id, photo_count";
+
+pub(crate) fn action_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActionRow> {
+    Ok(ActionRow {
+        doc_id: r.get(0)?,
+        responsible_org: r.get(1)?,
+        proposed_by_org: r.get(2)?,
+        area: r.get(3)?,
+        status: r.get(4)?,
+        is_open: r.get(5)?,
+        due_date: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+pub(crate) const ACTION_COLUMNS: &str =
+    "doc_id, responsible_org, proposed_by_org, area, status, is_open, due_date, created_at";
+
+pub(crate) fn document_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRow> {
+    Ok(DocumentRow {
+        doc_id: r.get(0)?,
+        kind: r.get(1)?,
+        schema_version: r.get(2)?,
+        updated_at: r.get(3)?,
+        heads: r.get(4)?,
+        error: r.get(5)?,
+    })
+}
+
+pub(crate) const DOCUMENT_COLUMNS: &str = "doc_id, kind, schema_version, updated_at, heads, error";

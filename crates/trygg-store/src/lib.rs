@@ -1,0 +1,442 @@
+//! Trygg's local store: Automerge documents in one SQLite file.
+//!
+//! * Documents are kept as Automerge chunks in samod's key layout ([`chunks`]).
+//! * [`Store::save`] writes a document's new changes and its index rows in one
+//!   transaction with `synchronous=FULL`: when it returns, the edit is on disk.
+//! * The index ([`index`]) is derived; [`Store::rebuild_index`] recreates it
+//!   from the chunks alone.
+//! * [`SamodStorage`] lets samod persist into the same file.
+
+pub mod chunks;
+mod error;
+pub mod index;
+mod samod_storage;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use automerge::{AutoCommit, ChangeHash};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use trygg_core::document::{self, AnyDocument};
+use trygg_core::{DocId, DocumentSchema};
+
+pub use error::{Result, StoreError};
+pub use index::{
+    ActionFilter, ActionRow, DocumentRow, IndexRows, ObservationFilter, ObservationRow, WalkFilter,
+    WalkRow,
+};
+pub use samod_storage::SamodStorage;
+
+/// After this many separate change chunks a document is compacted into one snapshot.
+pub const COMPACT_AFTER: u64 = 64;
+
+/// An open document: the Automerge state and what of it is already on disk.
+#[derive(Debug)]
+pub struct DocHandle {
+    id: DocId,
+    doc: AutoCommit,
+    saved_heads: Vec<ChangeHash>,
+}
+
+impl DocHandle {
+    pub fn id(&self) -> DocId {
+        self.id
+    }
+
+    pub fn doc(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// The document, for edits ([`trygg_core::edit`]); call [`Store::save`] after.
+    pub fn doc_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    /// Reads the document as `T`.
+    pub fn read<T: DocumentSchema>(&self) -> Result<T> {
+        document::read(&self.doc).map_err(|e| StoreError::document(self.id, e))
+    }
+
+    pub fn read_any(&self) -> Result<AnyDocument> {
+        document::read_any(&self.doc).map_err(|e| StoreError::document(self.id, e))
+    }
+
+    /// Whether there are edits not yet saved.
+    pub fn is_dirty(&mut self) -> bool {
+        self.doc.get_heads() != self.saved_heads
+    }
+}
+
+/// What [`Store::rebuild_index`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildStats {
+    pub documents: u64,
+    pub unreadable: u64,
+}
+
+/// What [`Store::merge_from`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    pub documents: u64,
+    pub changed: u64,
+}
+
+/// The local store. One per device; not shared between threads (open another).
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`, brings its schema up to date and
+    /// indexes any document left unindexed by an earlier crash.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        let mut store = Store { conn, path };
+        store.reindex_dirty()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A samod storage adapter writing into this store's file.
+    pub fn samod_storage(&self) -> Result<SamodStorage> {
+        SamodStorage::open(&self.path)
+    }
+
+    /// Creates a new document holding `value` and saves it.
+    pub fn create<T: DocumentSchema>(&mut self, value: &T) -> Result<DocHandle> {
+        let mut handle = DocHandle {
+            id: DocId::random(),
+            doc: document::create(value)?,
+            saved_heads: Vec::new(),
+        };
+        self.save(&mut handle)?;
+        Ok(handle)
+    }
+
+    /// Loads a document.
+    pub fn load(&self, id: DocId) -> Result<DocHandle> {
+        let mut doc = chunks::load_doc(&self.conn, &id)?.ok_or(StoreError::NotFound(id))?;
+        let saved_heads = doc.get_heads();
+        Ok(DocHandle {
+            id,
+            doc,
+            saved_heads,
+        })
+    }
+
+    /// Writes the document's unsaved changes and its index rows, durably.
+    /// Returns the number of changes written (0 when there was nothing to save).
+    pub fn save(&mut self, handle: &mut DocHandle) -> Result<usize> {
+        let changes: Vec<(String, Vec<u8>)> = handle
+            .doc
+            .get_changes(&handle.saved_heads)
+            .iter()
+            .map(|c| {
+                (
+                    chunks::incremental_key(&handle.id, &c.hash()),
+                    c.raw_bytes().to_vec(),
+                )
+            })
+            .collect();
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let rows = index::rows_for(&handle.id, handle.doc.document());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (key, data) in &changes {
+            chunks::put_if_absent(&tx, &handle.id, key, data)?;
+        }
+        index::write_rows(&tx, &handle.id, &rows)?;
+        let pending = chunks::incremental_count(&tx, &handle.id)?;
+        tx.commit()?;
+        handle.saved_heads = handle.doc.get_heads();
+        if pending > COMPACT_AFTER {
+            self.compact(handle)?;
+        }
+        Ok(changes.len())
+    }
+
+    /// Replaces a document's chunks by one snapshot. Whatever is on disk that the
+    /// handle has not seen (written by samod, say) is merged in first, inside the
+    /// same transaction, so compaction can never drop a change.
+    pub fn compact(&mut self, handle: &mut DocHandle) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing = chunks::of_doc(&tx, &handle.id)?;
+        for (key, data) in &existing {
+            handle
+                .doc
+                .load_incremental(data)
+                .map_err(|e| StoreError::Corrupt {
+                    doc: handle.id,
+                    key: key.clone(),
+                    reason: e.to_string(),
+                })?;
+        }
+        let heads = handle.doc.get_heads();
+        let snapshot_key = chunks::snapshot_key(&handle.id, &heads);
+        let bytes = handle.doc.save();
+        for (key, _) in &existing {
+            if *key != snapshot_key {
+                chunks::delete(&tx, key)?;
+            }
+        }
+        chunks::put(&tx, &snapshot_key, &bytes)?;
+        let rows = index::rows_for(&handle.id, handle.doc.document());
+        index::write_rows(&tx, &handle.id, &rows)?;
+        tx.commit()?;
+        handle.saved_heads = heads;
+        Ok(())
+    }
+
+    /// Merges Automerge bytes from elsewhere (another device's copy, an export)
+    /// into the stored document `id`, creating it if absent. Returns whether
+    /// anything new arrived.
+    pub fn import(&mut self, id: DocId, bytes: &[u8]) -> Result<bool> {
+        let incoming = document::load_bytes(bytes).map_err(|e| StoreError::document(id, e))?;
+        let mut handle = match self.load(id) {
+            Ok(h) => h,
+            Err(StoreError::NotFound(_)) => DocHandle {
+                id,
+                doc: AutoCommit::new(),
+                saved_heads: Vec::new(),
+            },
+            Err(e) => return Err(e),
+        };
+        let mut incoming = incoming;
+        handle
+            .doc
+            .merge(&mut incoming)
+            .map_err(|e| StoreError::document(id, e))?;
+        Ok(self.save(&mut handle)? > 0)
+    }
+
+    /// Merges every document of `other` into this store.
+    pub fn merge_from(&mut self, other: &Store) -> Result<MergeStats> {
+        let mut stats = MergeStats::default();
+        for id in other.doc_ids()? {
+            let mut theirs = other.load(id)?;
+            stats.documents += 1;
+            if self.import(id, &theirs.doc.save())? {
+                stats.changed += 1;
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Every document in the store.
+    pub fn doc_ids(&self) -> Result<Vec<DocId>> {
+        chunks::doc_ids(&self.conn)
+    }
+
+    /// Recreates the whole index from the documents.
+    pub fn rebuild_index(&mut self) -> Result<RebuildStats> {
+        let ids = self.doc_ids()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        index::clear(&tx)?;
+        for id in &ids {
+            reindex_one(&tx, id)?;
+        }
+        let unreadable: u64 = tx.query_row(
+            "SELECT count(*) FROM documents WHERE error IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let stats = RebuildStats {
+            documents: ids.len() as u64,
+            unreadable,
+        };
+        tx.execute("DELETE FROM index_dirty", [])?;
+        tx.commit()?;
+        Ok(stats)
+    }
+
+    /// Indexes documents that samod wrote but that were not indexed yet.
+    pub fn reindex_dirty(&mut self) -> Result<u64> {
+        let dirty: Vec<String> = {
+            let mut stmt = self.conn.prepare("SELECT doc_id FROM index_dirty")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut n = 0;
+        for id in dirty {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Ok(doc_id) = id.parse::<DocId>() {
+                reindex_one(&tx, &doc_id)?;
+                n += 1;
+            }
+            tx.execute("DELETE FROM index_dirty WHERE doc_id = ?1", [&id])?;
+            tx.commit()?;
+        }
+        Ok(n)
+    }
+
+    /// Walks, newest first.
+    pub fn walks(&self, f: &WalkFilter) -> Result<Vec<WalkRow>> {
+        let sql = format!(
+            "SELECT {} FROM walks WHERE (?1 IS NULL OR area = ?1) AND (?2 IS NULL OR status = ?2)
+             ORDER BY coalesce(planned_at, created_at) DESC, doc_id LIMIT ?3",
+            index::WALK_COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(
+                params![f.area, f.status, f.limit.map_or(-1, i64::from)],
+                index::walk_from_row,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Observations, newest first.
+    pub fn observations(&self, f: &ObservationFilter) -> Result<Vec<ObservationRow>> {
+        let sql = format!(
+            "SELECT {} FROM observations
+             WHERE (?1 IS NULL OR area = ?1) AND (?2 IS NULL OR category = ?2)
+               AND (?3 IS NULL OR severity >= ?3) AND (?4 IS NULL OR observed_at >= ?4)
+               AND (?5 IS NULL OR observed_at < ?5) AND (?6 IS NULL OR sensitivity = ?6)
+               AND (?7 IS NULL OR walk_doc_id = ?7)
+             ORDER BY observed_at DESC, obs_id LIMIT ?8",
+            index::OBSERVATION_COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    f.area,
+                    f.category,
+                    f.min_severity,
+                    f.since,
+                    f.until,
+                    f.sensitivity.map(|s| s.as_str()),
+                    f.walk_doc_id,
+                    f.limit.map_or(-1, i64::from)
+                ],
+                index::observation_from_row,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Actions, by due date.
+    pub fn actions(&self, f: &ActionFilter) -> Result<Vec<ActionRow>> {
+        let sql = format!(
+            "SELECT {} FROM actions
+             WHERE (?1 IS NULL OR responsible_org = ?1) AND (?2 IS NULL OR area = ?2)
+               AND (?3 = 0 OR is_open = 1)
+             ORDER BY due_date IS NULL, due_date, doc_id",
+            index::ACTION_COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(
+                params![f.responsible_org, f.area, f.open_only],
+                index::action_from_row,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Observation counts per category, most frequent first.
+    pub fn counts_by_category(&self, f: &ObservationFilter) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT category, count(*) FROM observations
+             WHERE (?1 IS NULL OR area = ?1) AND (?2 IS NULL OR observed_at >= ?2)
+               AND (?3 IS NULL OR observed_at < ?3)
+             GROUP BY category ORDER BY count(*) DESC, category",
+        )?;
+        let rows = stmt
+            .query_map(params![f.area, f.since, f.until], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The index row of one document.
+    pub fn document_row(&self, id: DocId) -> Result<Option<DocumentRow>> {
+        let sql = format!(
+            "SELECT {} FROM documents WHERE doc_id = ?1",
+            index::DOCUMENT_COLUMNS
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id.to_string()], index::document_from_row)
+            .optional()?)
+    }
+
+    /// Every index row, in a stable order: for comparing two indexes.
+    pub fn index_dump(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for (table, order) in [
+            ("documents", "doc_id"),
+            ("walks", "doc_id"),
+            ("observations", "doc_id, obs_id"),
+            ("actions", "doc_id"),
+        ] {
+            let mut stmt = self
+                .conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))?;
+            let n = stmt.column_count();
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let cells: Vec<String> = (0..n)
+                    .map(|i| format!("{:?}", row.get_ref(i).map(|v| format!("{v:?}"))))
+                    .collect();
+                out.push(format!("{table}: {}", cells.join(" | ")));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Re-derives one document's index rows from its chunks.
+pub(crate) fn reindex_one(conn: &Connection, id: &DocId) -> Result<()> {
+    match chunks::load_doc(conn, id) {
+        Ok(Some(mut doc)) => index::write_rows(conn, id, &index::rows_for(id, doc.document())),
+        Ok(None) => {
+            for table in ["documents", "walks", "observations", "actions"] {
+                conn.execute(
+                    &format!("DELETE FROM {table} WHERE doc_id = ?1"),
+                    [id.to_string()],
+                )?;
+            }
+            Ok(())
+        }
+        Err(StoreError::Corrupt { key, reason, .. }) => {
+            // Keep the document visible with the reason; its bytes stay untouched.
+            let rows = IndexRows {
+                document: Some(DocumentRow {
+                    doc_id: id.to_string(),
+                    kind: None,
+                    schema_version: None,
+                    updated_at: 0,
+                    heads: String::new(),
+                    error: Some(format!("damaged chunk {key}: {reason}")),
+                }),
+                ..IndexRows::default()
+            };
+            index::write_rows(conn, id, &rows)
+        }
+        Err(e) => Err(e),
+    }
+}

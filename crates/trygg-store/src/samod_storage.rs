@@ -1,0 +1,175 @@
+//! The storage adapter samod persists through.
+//!
+//! samod's `Storage` trait cannot report a failure: `put` returns `()`. So this
+//! adapter commits before it returns (`synchronous=FULL`), and if SQLite refuses
+//! a read or a write it logs the reason and aborts the process. A crashed
+//! process restarts and resyncs; a process that believes an unwritten change is
+//! safe would lose it. `put` also marks the document for the index, in the same
+//! transaction, and then re-derives its index rows; if that second step does not
+//! happen (a crash), [`crate::Store::open`] finishes it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, TransactionBehavior};
+use samod::storage::{Storage, StorageKey};
+
+use crate::error::{Result, StoreError};
+use crate::{chunks, reindex_one, schema};
+
+/// A samod [`Storage`] on the store's SQLite file. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SamodStorage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// Stops the process: the only honest answer when a promised write cannot be made.
+fn fatal(op: &str, key: &str, err: &StoreError) -> ! {
+    tracing::error!(%err, op, key, "storage failed; stopping rather than pretend the data is safe");
+    eprintln!(
+        "trygg-store: {op} {key} failed: {err}; stopping rather than pretend the data is safe"
+    );
+    std::process::abort()
+}
+
+impl SamodStorage {
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        // A poisoned lock means another thread panicked mid-call; SQLite's own
+        // transaction rolled back, so the connection is still consistent.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn)
+    }
+
+    pub fn load_blocking(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.with_conn(|c| chunks::get(c, key))
+    }
+
+    pub fn load_range_blocking(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.with_conn(|c| chunks::range(c, prefix))
+    }
+
+    /// Writes one chunk durably, then brings the document's index rows up to date.
+    pub fn put_blocking(&self, key: &str, data: &[u8]) -> Result<()> {
+        self.with_conn(|c| {
+            let doc = chunks::doc_of_key(key);
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            chunks::put(&tx, key, data)?;
+            if let Some(doc) = &doc {
+                tx.execute(
+                    "INSERT OR IGNORE INTO index_dirty (doc_id) VALUES (?1)",
+                    [doc.to_string()],
+                )?;
+            }
+            tx.commit()?;
+            if let Some(doc) = doc {
+                // The data is safe now; indexing failing here only delays the index.
+                if let Err(e) = index_now(c, &doc) {
+                    tracing::warn!(%doc, %e, "index update deferred to the next open");
+                }
+            }
+            Ok(())
+        })
+    }
+
+    pub fn delete_blocking(&self, key: &str) -> Result<()> {
+        self.with_conn(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            chunks::delete(&tx, key)?;
+            if let Some(doc) = chunks::doc_of_key(key) {
+                tx.execute(
+                    "INSERT OR IGNORE INTO index_dirty (doc_id) VALUES (?1)",
+                    [doc.to_string()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}
+
+fn index_now(c: &mut Connection, doc: &trygg_core::DocId) -> Result<()> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    reindex_one(&tx, doc)?;
+    tx.execute(
+        "DELETE FROM index_dirty WHERE doc_id = ?1",
+        [doc.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Runs blocking SQLite work off the async executor when there is a Tokio runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => match rt.spawn_blocking(f).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        },
+        Err(_) => f(),
+    }
+}
+
+fn parse_key(key: &str) -> Option<StorageKey> {
+    StorageKey::from_parts(key.split('/')).ok()
+}
+
+impl Storage for SamodStorage {
+    async fn load(&self, key: StorageKey) -> Option<Vec<u8>> {
+        let this = self.clone();
+        let key = key.to_string();
+        blocking(move || match this.load_blocking(&key) {
+            Ok(v) => v,
+            Err(e) => fatal("load", &key, &e),
+        })
+        .await
+    }
+
+    async fn load_range(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
+        let this = self.clone();
+        let prefix = prefix.to_string();
+        blocking(move || match this.load_range_blocking(&prefix) {
+            Ok(rows) => rows
+                .into_iter()
+                .filter_map(|(k, v)| parse_key(&k).map(|k| (k, v)))
+                .collect(),
+            Err(e) => fatal("load_range", &prefix, &e),
+        })
+        .await
+    }
+
+    async fn put(&self, key: StorageKey, data: Vec<u8>) {
+        let this = self.clone();
+        let key = key.to_string();
+        blocking(move || {
+            if let Err(e) = this.put_blocking(&key, &data) {
+                fatal("put", &key, &e)
+            }
+        })
+        .await
+    }
+
+    async fn delete(&self, key: StorageKey) {
+        let this = self.clone();
+        let key = key.to_string();
+        blocking(move || {
+            if let Err(e) = this.delete_blocking(&key) {
+                fatal("delete", &key, &e)
+            }
+        })
+        .await
+    }
+}

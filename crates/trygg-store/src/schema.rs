@@ -1,0 +1,113 @@
+//! The database schema as numbered migrations, and the connection settings.
+//!
+//! Two kinds of tables live here. `chunks` is the truth: Automerge bytes under
+//! samod's storage keys (`<doc>/incremental/<change hash>`,
+//! `<doc>/snapshot/<hash of heads>`), so the same file serves our own saves and
+//! samod's. Everything else is the derived index, which can always be rebuilt
+//! from `chunks` alone (see `Store::rebuild_index`).
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    r#"
+CREATE TABLE chunks (
+    key     TEXT PRIMARY KEY NOT NULL,
+    -- first key part when the key belongs to a document, else NULL
+    doc_id  TEXT,
+    data    BLOB NOT NULL
+);
+CREATE INDEX chunks_by_doc ON chunks (doc_id);
+
+-- Documents whose index rows may be stale: written by samod, not yet indexed.
+CREATE TABLE index_dirty (doc_id TEXT PRIMARY KEY NOT NULL);
+
+CREATE TABLE documents (
+    doc_id          TEXT PRIMARY KEY NOT NULL,
+    kind            TEXT,
+    schema_version  INTEGER,
+    updated_at      INTEGER NOT NULL,
+    heads           TEXT NOT NULL,
+    error           TEXT
+);
+CREATE INDEX documents_by_kind ON documents (kind, updated_at);
+
+CREATE TABLE walks (
+    doc_id            TEXT PRIMARY KEY NOT NULL,
+    area              TEXT NOT NULL,
+    route_name        TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    light             TEXT NOT NULL,
+    owner_org         TEXT NOT NULL,
+    template_id       TEXT NOT NULL,
+    template_version  INTEGER NOT NULL,
+    planned_at        INTEGER,
+    started_at        INTEGER,
+    ended_at          INTEGER,
+    created_at        INTEGER NOT NULL,
+    answer_count      INTEGER NOT NULL,
+    observation_count INTEGER NOT NULL
+);
+CREATE INDEX walks_by_area ON walks (area, status, created_at);
+CREATE INDEX walks_by_status ON walks (status, created_at);
+
+CREATE TABLE observations (
+    doc_id        TEXT NOT NULL,
+    obs_id        TEXT NOT NULL,
+    doc_kind      TEXT NOT NULL,
+    walk_doc_id   TEXT,
+    area          TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    severity      INTEGER NOT NULL,
+    sensitivity   TEXT NOT NULL,
+    organisation  TEXT NOT NULL,
+    observed_at   INTEGER NOT NULL,
+    lat           REAL,
+    lon           REAL,
+    place_id      TEXT,
+    photo_count   INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, obs_id)
+);
+CREATE INDEX observations_by_area ON observations (area, observed_at);
+CREATE INDEX observations_by_category ON observations (category, observed_at);
+CREATE INDEX observations_by_time ON observations (observed_at);
+
+CREATE TABLE actions (
+    doc_id           TEXT PRIMARY KEY NOT NULL,
+    responsible_org  TEXT NOT NULL,
+    proposed_by_org  TEXT NOT NULL,
+    area             TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    is_open          INTEGER NOT NULL,
+    due_date         TEXT,
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX actions_by_owner ON actions (responsible_org, is_open, due_date);
+CREATE INDEX actions_by_area ON actions (area, is_open);
+"#,
+)];
+
+/// Applies connection settings. `synchronous=FULL` in WAL mode makes every
+/// commit durable before it returns: a save that returned is on disk.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+/// Brings the schema up to the newest version.
+pub fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
+    Migrations::from_slice(MIGRATIONS).to_latest(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        Migrations::from_slice(MIGRATIONS).validate().unwrap();
+    }
+}

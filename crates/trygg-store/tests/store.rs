@@ -1,0 +1,467 @@
+//! The store on real SQLite files: saving, loading, the index, merging,
+//! compaction, the samod adapter, and damaged input.
+
+use automerge::AutoCommit;
+use automerge::transaction::Transactable;
+use proptest::prelude::*;
+use samod::storage::{Storage, StorageKey};
+use tempfile::TempDir;
+use trygg_core::model::*;
+use trygg_core::seed::{self, demo};
+use trygg_core::{DocId, Timestamp, document, edit};
+use trygg_store::{
+    ActionFilter, COMPACT_AFTER, DocHandle, ObservationFilter, Store, StoreError, WalkFilter,
+    chunks,
+};
+
+const AT: Timestamp = Timestamp(1_764_000_000_000);
+
+struct Fixture {
+    _dir: TempDir,
+    path: std::path::PathBuf,
+    store: Store,
+    rng: demo::DemoRng,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trygg.db");
+    let store = Store::open(&path).unwrap();
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+        rng: demo::DemoRng::new(17),
+    }
+}
+
+fn new_walk(f: &mut Fixture, observations: usize) -> DocHandle {
+    let vocab = seed::vocabulary();
+    let template = seed::default_template("demo-sdf-norr", AT);
+    let mut walk = demo::walk(
+        &mut f.rng,
+        &demo::WalkSpec {
+            template_doc_id: "t",
+            template: template.latest_published().unwrap(),
+            vocabulary: &vocab,
+            observations,
+            at: AT,
+        },
+    );
+    walk.status = WalkStatus::InProgress;
+    walk.ended_at = None;
+    f.store.create(&walk).unwrap()
+}
+
+fn new_observation(f: &mut Fixture, org: &str, sensitivity: Sensitivity) -> Observation {
+    demo::observation(
+        &mut f.rng,
+        &seed::vocabulary(),
+        GeoPoint::new(59.3, 18.0),
+        org,
+        "dev-1",
+        AT,
+        sensitivity,
+    )
+}
+
+#[test]
+fn a_saved_walk_reads_back_after_reopening() {
+    let mut f = fixture();
+    let mut h = new_walk(&mut f, 3);
+    let obs = new_observation(&mut f, "demo-sdf-norr", Sensitivity::Shared);
+    edit::put_observation(h.doc_mut(), &obs).unwrap();
+    assert_eq!(f.store.save(&mut h).unwrap(), 1);
+    assert_eq!(f.store.save(&mut h).unwrap(), 0, "nothing new to save");
+    let expected: Walk = h.read().unwrap();
+    drop(f.store);
+
+    let store = Store::open(&f.path).unwrap();
+    let back: Walk = store.load(h.id()).unwrap().read().unwrap();
+    assert_eq!(back, expected);
+    let rows = store
+        .observations(&ObservationFilter {
+            walk_doc_id: Some(h.id().to_string()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 4);
+    let row = rows.iter().find(|r| r.obs_id == obs.id).unwrap();
+    assert_eq!(
+        (row.area.as_str(), row.category.as_str()),
+        (back.area.as_str(), obs.category.as_str())
+    );
+    assert!(matches!(
+        store.load(DocId::random()),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
+fn the_index_answers_filters() {
+    let mut f = fixture();
+    let h = new_walk(&mut f, 5);
+    let walk: Walk = h.read().unwrap();
+    let by_area = f
+        .store
+        .walks(&WalkFilter {
+            area: Some(walk.area.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_area.len(), 1);
+    assert_eq!(by_area[0].observation_count, 5);
+    assert!(
+        f.store
+            .walks(&WalkFilter {
+                status: Some("reported".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .is_empty()
+    );
+
+    let first = walk.observations.values().next().unwrap();
+    let by_cat = f
+        .store
+        .observations(&ObservationFilter {
+            category: Some(first.category.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(by_cat.iter().all(|r| r.category == first.category));
+    assert!(!by_cat.is_empty());
+    let serious = f
+        .store
+        .observations(&ObservationFilter {
+            min_severity: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(serious.iter().all(|r| r.severity >= 3));
+    let counts = f
+        .store
+        .counts_by_category(&ObservationFilter::default())
+        .unwrap();
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 5);
+
+    let obs_id = first.id.clone();
+    let action = demo::action(
+        &h.id().to_string(),
+        &walk,
+        &obs_id,
+        "demo-fastighet",
+        ActionStatus::Proposed,
+    );
+    f.store.create(&action).unwrap();
+    let mut done = action.clone();
+    done.status = ActionStatus::Done;
+    f.store.create(&done).unwrap();
+    let open = f
+        .store
+        .actions(&ActionFilter {
+            responsible_org: Some("demo-fastighet".into()),
+            open_only: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].status, "proposed");
+}
+
+/// The index after many incremental updates equals the one rebuilt from documents alone.
+fn assert_rebuild_matches(store: &mut Store) {
+    let incremental = store.index_dump().unwrap();
+    assert!(!incremental.is_empty());
+    store.rebuild_index().unwrap();
+    let rebuilt = store.index_dump().unwrap();
+    assert_eq!(incremental, rebuilt);
+}
+
+#[derive(Debug, Clone)]
+enum StoreOp {
+    NewWalk(usize),
+    NewReport(bool),
+    AddObservation(usize),
+    EditNote(usize, String),
+    Status(usize, WalkStatus),
+    RemoveObservation(usize),
+    NewAction(usize, ActionStatus),
+    Compact(usize),
+}
+
+fn store_op() -> impl Strategy<Value = StoreOp> {
+    prop_oneof![
+        1 => (0usize..4).prop_map(StoreOp::NewWalk),
+        1 => any::<bool>().prop_map(StoreOp::NewReport),
+        3 => any::<usize>().prop_map(StoreOp::AddObservation),
+        2 => (any::<usize>(), "[a-z ]{0,8}").prop_map(|(i, t)| StoreOp::EditNote(i, t)),
+        1 => (any::<usize>(), prop::sample::select(WalkStatus::ALL.to_vec())).prop_map(|(i, s)| StoreOp::Status(i, s)),
+        1 => any::<usize>().prop_map(StoreOp::RemoveObservation),
+        1 => (any::<usize>(), prop::sample::select(ActionStatus::ALL.to_vec())).prop_map(|(i, s)| StoreOp::NewAction(i, s)),
+        1 => any::<usize>().prop_map(StoreOp::Compact),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rebuilt_index_equals_incremental_index(ops in proptest::collection::vec(store_op(), 1..25)) {
+        let mut f = fixture();
+        let mut docs: Vec<DocHandle> = vec![new_walk(&mut f, 1)];
+        for op in ops {
+            let n = docs.len();
+            match op {
+                StoreOp::NewWalk(k) => docs.push(new_walk(&mut f, k)),
+                StoreOp::NewReport(restricted) => {
+                    let s = if restricted { Sensitivity::Restricted } else { Sensitivity::Shared };
+                    let r = demo::report(&mut f.rng, &seed::vocabulary(), "demo-polis", s, 2, AT);
+                    docs.push(f.store.create(&r).unwrap());
+                }
+                StoreOp::AddObservation(i) => {
+                    let h = &mut docs[i % n];
+                    let (org, s) = match h.read_any().unwrap() {
+                        document::AnyDocument::Report(r) => (r.organisation, r.sensitivity),
+                        document::AnyDocument::Walk(_) => ("demo-sdf-norr".to_string(), Sensitivity::Shared),
+                        _ => continue,
+                    };
+                    let o = new_observation(&mut f, &org, s);
+                    edit::put_observation(docs[i % n].doc_mut(), &o).unwrap();
+                    f.store.save(&mut docs[i % n]).unwrap();
+                }
+                StoreOp::EditNote(i, text) => {
+                    let h = &mut docs[i % n];
+                    let ids: Vec<String> = match h.read_any().unwrap() {
+                        document::AnyDocument::Report(r) => r.observations.into_keys().collect(),
+                        document::AnyDocument::Walk(w) => w.observations.into_keys().collect(),
+                        _ => continue,
+                    };
+                    if let Some(id) = ids.first() {
+                        edit::set_note(h.doc_mut(), id, &text).unwrap();
+                        f.store.save(h).unwrap();
+                    }
+                }
+                StoreOp::Status(i, s) => {
+                    let h = &mut docs[i % n];
+                    if edit::set_walk_status(h.doc_mut(), s, AT).is_ok() {
+                        f.store.save(h).unwrap();
+                    }
+                }
+                StoreOp::RemoveObservation(i) => {
+                    let h = &mut docs[i % n];
+                    if let Ok(w) = h.read::<Walk>()
+                        && let Some(id) = w.observations.keys().next()
+                    {
+                        edit::remove_observation(h.doc_mut(), id).unwrap();
+                        f.store.save(h).unwrap();
+                    }
+                }
+                StoreOp::NewAction(i, status) => {
+                    if let Ok(w) = docs[i % n].read::<Walk>() {
+                        let a = demo::action(&docs[i % n].id().to_string(), &w, "x", "demo-polis", status);
+                        docs.push(f.store.create(&a).unwrap());
+                    }
+                }
+                StoreOp::Compact(i) => f.store.compact(&mut docs[i % n]).unwrap(),
+            }
+        }
+        assert_rebuild_matches(&mut f.store);
+    }
+}
+
+#[test]
+fn compaction_keeps_every_change_and_shrinks_the_chunk_count() {
+    let mut f = fixture();
+    let mut h = new_walk(&mut f, 0);
+    let obs = new_observation(&mut f, "demo-sdf-norr", Sensitivity::Shared);
+    edit::put_observation(h.doc_mut(), &obs).unwrap();
+    f.store.save(&mut h).unwrap();
+    for i in 0..(COMPACT_AFTER + 10) {
+        edit::splice_note(h.doc_mut(), &obs.id, 0, 0, &format!("{i} ")).unwrap();
+        f.store.save(&mut h).unwrap();
+    }
+    let expected: Walk = h.read().unwrap();
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    let chunks = chunks::of_doc(&conn, &h.id()).unwrap();
+    assert!(
+        chunks.len() < 20,
+        "{} chunks after compaction",
+        chunks.len()
+    );
+    assert_eq!(
+        chunks
+            .iter()
+            .filter(|(k, _)| k.contains("/snapshot/"))
+            .count(),
+        1
+    );
+    let reopened = Store::open(&f.path).unwrap();
+    assert_eq!(
+        reopened.load(h.id()).unwrap().read::<Walk>().unwrap(),
+        expected
+    );
+}
+
+#[test]
+fn two_stores_merge_a_walk_edited_on_both() {
+    let mut a = fixture();
+    let mut b = fixture();
+    let mut ha = new_walk(&mut a, 1);
+    b.store.import(ha.id(), &ha.doc_mut().save()).unwrap();
+    let mut hb = b.store.load(ha.id()).unwrap();
+
+    let oa = new_observation(&mut a, "demo-sdf-norr", Sensitivity::Shared);
+    edit::put_observation(ha.doc_mut(), &oa).unwrap();
+    a.store.save(&mut ha).unwrap();
+    let ob = new_observation(&mut b, "demo-sdf-norr", Sensitivity::Shared);
+    edit::put_observation(hb.doc_mut(), &ob).unwrap();
+    edit::set_walk_status(hb.doc_mut(), WalkStatus::Completed, AT).unwrap();
+    b.store.save(&mut hb).unwrap();
+
+    let stats = a.store.merge_from(&b.store).unwrap();
+    assert_eq!((stats.documents, stats.changed), (1, 1));
+    b.store.merge_from(&a.store).unwrap();
+    let wa: Walk = a.store.load(ha.id()).unwrap().read().unwrap();
+    let wb: Walk = b.store.load(ha.id()).unwrap().read().unwrap();
+    assert_eq!(wa, wb);
+    assert!(wa.observations.contains_key(&oa.id) && wa.observations.contains_key(&ob.id));
+    assert_eq!(wa.status, WalkStatus::Completed);
+    // The index followed the merge.
+    let rows = a.store.walks(&WalkFilter::default()).unwrap();
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].observation_count),
+        ("completed", 3)
+    );
+    // Merging again changes nothing.
+    assert_eq!(a.store.merge_from(&b.store).unwrap().changed, 0);
+}
+
+#[test]
+fn foreign_and_garbage_imports_are_refused_or_flagged_never_lost() {
+    let mut f = fixture();
+    let id = DocId::random();
+    let err = f.store.import(id, b"not automerge at all").unwrap_err();
+    assert!(
+        err.to_string().contains("not an Automerge document"),
+        "{err}"
+    );
+    assert!(
+        f.store.doc_ids().unwrap().is_empty(),
+        "nothing stored on refusal"
+    );
+
+    let mut foreign = AutoCommit::new();
+    foreign.put(automerge::ROOT, "hello", "world").unwrap();
+    f.store.import(id, &foreign.save()).unwrap();
+    let row = f.store.document_row(id).unwrap().unwrap();
+    assert_eq!(row.kind, None);
+    assert!(row.error.unwrap().contains("not a Trygg document"));
+    assert!(f.store.walks(&WalkFilter::default()).unwrap().is_empty());
+    // Its bytes are kept exactly.
+    let loaded = f.store.load(id).unwrap();
+    assert!(matches!(
+        loaded.read::<Walk>(),
+        Err(StoreError::Document { .. })
+    ));
+}
+
+#[test]
+fn a_damaged_chunk_is_reported_by_name_and_the_rest_still_indexes() {
+    let mut f = fixture();
+    let h = new_walk(&mut f, 2);
+    let other = new_walk(&mut f, 1);
+    let key = format!("{}/incremental/{}", h.id(), "00".repeat(32));
+    f.store
+        .samod_storage()
+        .unwrap()
+        .put_blocking(&key, b"\x00garbage")
+        .unwrap();
+    match f.store.load(h.id()) {
+        Err(StoreError::Corrupt { key: k, .. }) => assert_eq!(k, key),
+        other => panic!("expected a corrupt-chunk error, got {other:?}"),
+    }
+    let stats = f.store.rebuild_index().unwrap();
+    assert_eq!((stats.documents, stats.unreadable), (2, 1));
+    let row = f.store.document_row(h.id()).unwrap().unwrap();
+    assert!(row.error.unwrap().contains(&key));
+    assert_eq!(f.store.walks(&WalkFilter::default()).unwrap().len(), 1);
+    assert!(f.store.load(other.id()).is_ok());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "these are not the tables you are looking for".repeat(100),
+    )
+    .unwrap();
+    let err = Store::open(&path).unwrap_err().to_string();
+    assert!(err.contains("not a database"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samod_adapter_round_trips_and_indexes_what_it_stores() {
+    let mut f = fixture();
+    let storage = f.store.samod_storage().unwrap();
+    let key = |parts: &[&str]| StorageKey::from_parts(parts.iter().copied()).unwrap();
+
+    // Plain key/value behaviour samod relies on.
+    storage
+        .put(key(&["storage-adapter-id"]), b"abc".to_vec())
+        .await;
+    assert_eq!(
+        storage.load(key(&["storage-adapter-id"])).await,
+        Some(b"abc".to_vec())
+    );
+    assert_eq!(storage.load(key(&["missing"])).await, None);
+
+    // A walk arriving the way samod writes it: one chunk per change.
+    let walk = demo::walk(
+        &mut f.rng,
+        &demo::WalkSpec {
+            template_doc_id: "t",
+            template: seed::default_template("o", AT).latest_published().unwrap(),
+            vocabulary: &seed::vocabulary(),
+            observations: 2,
+            at: AT,
+        },
+    );
+    let mut doc = document::create(&walk).unwrap();
+    let id = DocId::random();
+    let ids = id.to_string();
+    for c in doc.get_changes(&[]) {
+        let hash = c.hash().to_string();
+        storage
+            .put(key(&[&ids, "incremental", &hash]), c.raw_bytes().to_vec())
+            .await;
+    }
+    let range = storage.load_range(key(&[&ids])).await;
+    assert_eq!(range.len(), doc.get_changes(&[]).len());
+    assert!(
+        storage
+            .load_range(key(&[&ids, "snapshot"]))
+            .await
+            .is_empty()
+    );
+    assert_eq!(storage.load_range(key(&[])).await.len(), range.len() + 1);
+
+    // The store sees the document and has indexed it.
+    let back: Walk = f.store.load(id).unwrap().read().unwrap();
+    assert_eq!(back, walk);
+    let rows = f.store.walks(&WalkFilter::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].doc_id, ids);
+    assert_rebuild_matches(&mut f.store);
+
+    // Deletes remove exactly the key.
+    let first = range.keys().next().unwrap().clone();
+    storage.delete(first.clone()).await;
+    assert_eq!(storage.load(first).await, None);
+    assert_eq!(
+        storage.load_range(key(&[&ids])).await.len(),
+        range.len() - 1
+    );
+}
