@@ -21,7 +21,8 @@ pub struct DocumentRow {
     /// `None` when the document is not a readable Trygg document.
     pub kind: Option<String>,
     pub schema_version: Option<u64>,
-    /// Milliseconds; the newest time among the document's head changes.
+    /// Milliseconds; the newest time among the document's head changes
+    /// (Automerge stamps changes in whole seconds).
     pub updated_at: i64,
     pub heads: String,
     /// Why the document could not be read, if it could not.
@@ -121,7 +122,8 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
         .filter_map(|h| doc.get_change_by_hash(h))
         .map(|c| c.timestamp())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .saturating_mul(1000);
     let heads_text = heads
         .iter()
         .map(|h| h.to_string())

@@ -138,6 +138,16 @@ impl Store {
     /// Writes the document's unsaved changes and its index rows, durably.
     /// Returns the number of changes written (0 when there was nothing to save).
     pub fn save(&mut self, handle: &mut DocHandle) -> Result<usize> {
+        // Close the open transaction with a timestamp, so the index can say when
+        // a document last changed (automerge-repo stamps changes the same way).
+        if automerge::transaction::Transactable::pending_ops(&handle.doc) > 0 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            handle
+                .doc
+                .commit_with(automerge::transaction::CommitOptions::default().with_time(now));
+        }
         let changes: Vec<(String, Vec<u8>)> = handle
             .doc
             .get_changes(&handle.saved_heads)
@@ -382,6 +392,19 @@ impl Store {
             .prepare_cached(&sql)?
             .query_row([id.to_string()], index::document_from_row)
             .optional()?)
+    }
+
+    /// Index rows of every document of `kind`, newest first.
+    pub fn documents_of_kind(&self, kind: trygg_core::DocKind) -> Result<Vec<DocumentRow>> {
+        let sql = format!(
+            "SELECT {} FROM documents WHERE kind = ?1 ORDER BY updated_at DESC, doc_id",
+            index::DOCUMENT_COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map([kind.as_str()], index::document_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// Every index row, in a stable order: for comparing two indexes.
