@@ -325,6 +325,7 @@ fn walk_command(
             };
             edit::set_answer(h.doc_mut(), &item, &answer)?;
             store.save(&mut h)?;
+            store.compact_if_needed(&mut h)?;
             writeln!(out, "saved")?;
         }
         WalkCommand::Observe {
@@ -367,6 +368,7 @@ fn walk_command(
             };
             edit::put_observation(h.doc_mut(), &obs)?;
             store.save(&mut h)?;
+            store.compact_if_needed(&mut h)?;
             writeln!(out, "{}", obs.id)?;
         }
         WalkCommand::Complete { walk } => {

@@ -36,9 +36,34 @@ pub struct DocHandle {
     id: DocId,
     doc: AutoCommit,
     saved_heads: Vec<ChangeHash>,
+    /// Separate change chunks on disk, as of the last save.
+    pending_chunks: u64,
 }
 
 impl DocHandle {
+    /// The changes not yet on disk, as (storage key, bytes). Closes the open
+    /// transaction first, stamped with the time, so the index can say when a
+    /// document last changed (automerge-repo stamps changes the same way).
+    fn unsaved_changes(&mut self) -> Vec<(String, Vec<u8>)> {
+        if automerge::transaction::Transactable::pending_ops(&self.doc) > 0 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            self.doc
+                .commit_with(automerge::transaction::CommitOptions::default().with_time(now));
+        }
+        self.doc
+            .get_changes(&self.saved_heads)
+            .iter()
+            .map(|c| {
+                (
+                    chunks::incremental_key(&self.id, &c.hash()),
+                    c.raw_bytes().to_vec(),
+                )
+            })
+            .collect()
+    }
+
     pub fn id(&self) -> DocId {
         self.id
     }
@@ -119,6 +144,7 @@ impl Store {
             id: DocId::random(),
             doc: document::create(value)?,
             saved_heads: Vec::new(),
+            pending_chunks: 0,
         };
         self.save(&mut handle)?;
         Ok(handle)
@@ -128,55 +154,120 @@ impl Store {
     pub fn load(&self, id: DocId) -> Result<DocHandle> {
         let mut doc = chunks::load_doc(&self.conn, &id)?.ok_or(StoreError::NotFound(id))?;
         let saved_heads = doc.get_heads();
+        let pending_chunks = chunks::incremental_count(&self.conn, &id)?;
         Ok(DocHandle {
             id,
             doc,
             saved_heads,
+            pending_chunks,
         })
     }
 
-    /// Writes the document's unsaved changes and its index rows, durably.
+    /// Writes the document's unsaved changes durably, then its index rows.
     /// Returns the number of changes written (0 when there was nothing to save).
+    ///
+    /// Compaction is left out of this path so a tap stays fast: call
+    /// [`Store::compact_if_needed`] when the device is idle or a document is closed.
     pub fn save(&mut self, handle: &mut DocHandle) -> Result<usize> {
-        // Close the open transaction with a timestamp, so the index can say when
-        // a document last changed (automerge-repo stamps changes the same way).
-        if automerge::transaction::Transactable::pending_ops(&handle.doc) > 0 {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            handle
-                .doc
-                .commit_with(automerge::transaction::CommitOptions::default().with_time(now));
+        self.save_all(std::slice::from_mut(handle))
+    }
+
+    /// Compacts the document if it has gathered more than [`COMPACT_AFTER`] chunks.
+    pub fn compact_if_needed(&mut self, handle: &mut DocHandle) -> Result<bool> {
+        if handle.pending_chunks > COMPACT_AFTER {
+            self.compact(handle)?;
+            return Ok(true);
         }
-        let changes: Vec<(String, Vec<u8>)> = handle
-            .doc
-            .get_changes(&handle.saved_heads)
-            .iter()
-            .map(|c| {
-                (
-                    chunks::incremental_key(&handle.id, &c.hash()),
-                    c.raw_bytes().to_vec(),
-                )
-            })
-            .collect();
-        if changes.is_empty() {
+        Ok(false)
+    }
+
+    /// Saves several documents: their changes durably in one transaction (one
+    /// disk sync for all), then their index rows. Returns the number of changes.
+    pub fn save_all(&mut self, handles: &mut [DocHandle]) -> Result<usize> {
+        let written = self.save_durable(handles)?;
+        if written > 0 {
+            self.index_handles(handles)?;
+        }
+        Ok(written)
+    }
+
+    /// The durable half of a save: the new changes reach the disk
+    /// (`synchronous=FULL`) together with a mark that the documents' index rows
+    /// are stale. Once this returns, the edit survives a crash; if the process
+    /// dies before [`Store::index_handles`], the next [`Store::open`] re-indexes.
+    pub fn save_durable(&mut self, handles: &mut [DocHandle]) -> Result<usize> {
+        let batch: Vec<Vec<(String, Vec<u8>)>> =
+            handles.iter_mut().map(DocHandle::unsaved_changes).collect();
+        let written: usize = batch.iter().map(Vec::len).sum();
+        if written == 0 {
             return Ok(0);
         }
-        let rows = index::rows_for(&handle.id, handle.doc.document());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (key, data) in &changes {
-            chunks::put_if_absent(&tx, &handle.id, key, data)?;
+        let mut counts = Vec::with_capacity(handles.len());
+        for (handle, changes) in handles.iter().zip(&batch) {
+            if changes.is_empty() {
+                counts.push(None);
+                continue;
+            }
+            for (key, data) in changes {
+                chunks::put_if_absent(&tx, &handle.id, key, data)?;
+            }
+            mark_dirty(&tx, &handle.id)?;
+            counts.push(Some(chunks::incremental_count(&tx, &handle.id)?));
         }
-        index::write_rows(&tx, &handle.id, &rows)?;
-        let pending = chunks::incremental_count(&tx, &handle.id)?;
         tx.commit()?;
-        handle.saved_heads = handle.doc.get_heads();
-        if pending > COMPACT_AFTER {
-            self.compact(handle)?;
+        for (handle, count) in handles.iter_mut().zip(counts) {
+            if let Some(count) = count {
+                handle.saved_heads = handle.doc.get_heads();
+                handle.pending_chunks = count;
+            }
         }
-        Ok(changes.len())
+        Ok(written)
+    }
+
+    /// The index half of a save: derives the handles' rows from their in-memory
+    /// documents and clears their stale marks. The rows are derived data, so this
+    /// commit need not wait for the disk (`synchronous=NORMAL`): a crash loses at
+    /// most index rows, and the stale mark that survives brings them back.
+    pub fn index_handles(&mut self, handles: &mut [DocHandle]) -> Result<()> {
+        let rows: Vec<IndexRows> = handles
+            .iter_mut()
+            .map(|h| index::rows_for(&h.id, h.doc.document()))
+            .collect();
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (handle, rows) in handles.iter().zip(&rows) {
+                index::write_rows(&tx, &handle.id, rows)?;
+                tx.prepare_cached("DELETE FROM index_dirty WHERE doc_id = ?1")?
+                    .execute([handle.id.to_string()])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        result
+    }
+
+    /// Creates many documents in one transaction.
+    pub fn create_all<T: DocumentSchema>(&mut self, values: &[T]) -> Result<Vec<DocHandle>> {
+        let mut handles = values
+            .iter()
+            .map(|v| {
+                Ok(DocHandle {
+                    id: DocId::random(),
+                    doc: document::create(v)?,
+                    saved_heads: Vec::new(),
+                    pending_chunks: 0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.save_all(&mut handles)?;
+        Ok(handles)
     }
 
     /// Replaces a document's chunks by one snapshot. Whatever is on disk that the
@@ -206,10 +297,17 @@ impl Store {
             }
         }
         chunks::put(&tx, &snapshot_key, &bytes)?;
-        let rows = index::rows_for(&handle.id, handle.doc.document());
-        index::write_rows(&tx, &handle.id, &rows)?;
+        // Chunks from elsewhere (samod) may have brought new content.
+        let grew = heads != handle.saved_heads;
+        if grew {
+            mark_dirty(&tx, &handle.id)?;
+        }
         tx.commit()?;
         handle.saved_heads = heads;
+        if grew {
+            self.index_handles(std::slice::from_mut(handle))?;
+        }
+        handle.pending_chunks = 0;
         Ok(())
     }
 
@@ -224,6 +322,7 @@ impl Store {
                 id,
                 doc: AutoCommit::new(),
                 saved_heads: Vec::new(),
+                pending_chunks: 0,
             },
             Err(e) => return Err(e),
         };
@@ -430,6 +529,13 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Marks a document's index rows as stale, in the caller's transaction.
+pub(crate) fn mark_dirty(conn: &Connection, id: &DocId) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO index_dirty (doc_id) VALUES (?1)")?
+        .execute([id.to_string()])?;
+    Ok(())
 }
 
 /// Re-derives one document's index rows from its chunks.

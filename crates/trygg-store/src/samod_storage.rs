@@ -16,7 +16,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use samod::storage::{Storage, StorageKey};
 
 use crate::error::{Result, StoreError};
-use crate::{chunks, reindex_one, schema};
+use crate::{chunks, mark_dirty, reindex_one, schema};
 
 /// A samod [`Storage`] on the store's SQLite file. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -69,10 +69,7 @@ impl SamodStorage {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             chunks::put(&tx, key, data)?;
             if let Some(doc) = &doc {
-                tx.execute(
-                    "INSERT OR IGNORE INTO index_dirty (doc_id) VALUES (?1)",
-                    [doc.to_string()],
-                )?;
+                mark_dirty(&tx, doc)?;
             }
             tx.commit()?;
             if let Some(doc) = doc {
@@ -90,10 +87,7 @@ impl SamodStorage {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             chunks::delete(&tx, key)?;
             if let Some(doc) = chunks::doc_of_key(key) {
-                tx.execute(
-                    "INSERT OR IGNORE INTO index_dirty (doc_id) VALUES (?1)",
-                    [doc.to_string()],
-                )?;
+                mark_dirty(&tx, &doc)?;
             }
             tx.commit()?;
             Ok(())
@@ -101,7 +95,16 @@ impl SamodStorage {
     }
 }
 
+/// Index rows are derived data: their commit need not wait for the disk (see
+/// [`crate::Store::index_handles`]).
 fn index_now(c: &mut Connection, doc: &trygg_core::DocId) -> Result<()> {
+    c.pragma_update(None, "synchronous", "NORMAL")?;
+    let result = index_now_inner(c, doc);
+    c.pragma_update(None, "synchronous", "FULL")?;
+    result
+}
+
+fn index_now_inner(c: &mut Connection, doc: &trygg_core::DocId) -> Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     reindex_one(&tx, doc)?;
     tx.execute(

@@ -280,6 +280,7 @@ fn compaction_keeps_every_change_and_shrinks_the_chunk_count() {
     for i in 0..(COMPACT_AFTER + 10) {
         edit::splice_note(h.doc_mut(), &obs.id, 0, 0, &format!("{i} ")).unwrap();
         f.store.save(&mut h).unwrap();
+        f.store.compact_if_needed(&mut h).unwrap();
     }
     let expected: Walk = h.read().unwrap();
     let conn = rusqlite::Connection::open(&f.path).unwrap();
