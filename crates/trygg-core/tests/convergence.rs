@@ -256,6 +256,23 @@ proptest! {
     }
 }
 
+/// Found by the property test: one device completes a walk while another
+/// starts it; the merge may carry an end time before the start time, and must
+/// still read as a valid walk.
+#[test]
+fn concurrent_start_and_complete_stay_readable() {
+    let mut base = base();
+    autosurgeon::reconcile_prop(&mut base, automerge::ROOT, "started_at", None::<Timestamp>)
+        .unwrap();
+    let mut a = base.fork().with_actor(ActorId::from(b"a".as_slice()));
+    let mut b = base.fork().with_actor(ActorId::from(b"b".as_slice()));
+    edit::set_walk_status(&mut a, WalkStatus::Completed, Timestamp(AT.0)).unwrap();
+    edit::set_walk_status(&mut b, WalkStatus::InProgress, Timestamp(AT.0 + 1)).unwrap();
+    a.merge(&mut b).unwrap();
+    let w: Walk = document::read(&a).unwrap();
+    assert_eq!(w.ended_at, Some(AT));
+}
+
 #[test]
 fn concurrent_note_edits_keep_both_peoples_words() {
     let mut base = base();

@@ -145,11 +145,9 @@ impl DocumentSchema for Walk {
         if !self.organisations.contains_key(&self.owner_org) {
             e.push("organisations", "must include the owner organisation");
         }
-        if let (Some(s), Some(end)) = (self.started_at, self.ended_at)
-            && end < s
-        {
-            e.push("ended_at", "is before started_at");
-        }
+        // No rule across started_at/ended_at here: two devices starting and
+        // completing the walk concurrently can merge to an end before the start,
+        // and a merged document must stay readable.
         for (key, a) in &self.answers {
             if let Err(inner) = a.value.validate() {
                 e.nest(&format!("answers.{key}"), inner);
