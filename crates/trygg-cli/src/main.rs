@@ -282,27 +282,13 @@ fn walk_command(
             let version = template
                 .latest_published()
                 .context("the template has no published version")?;
-            let walk = Walk {
-                template: TemplateRef {
-                    doc_id: template_doc.to_string(),
-                    template_id: template.template_id.clone(),
-                    version: version.version,
-                },
-                area,
-                route_name: route,
-                light: if dark { Light::Dark } else { Light::Daylight },
-                status: WalkStatus::InProgress,
-                planned_at: Some(now),
-                started_at: Some(now),
-                ended_at: None,
-                owner_org: org.into(),
-                organisations: [(org.to_string(), now)].into(),
-                created_by: device.into(),
-                created_at: now,
-                answers: Default::default(),
-                observations: Default::default(),
-                notes: Default::default(),
+            let template = TemplateRef {
+                doc_id: template_doc.to_string(),
+                template_id: template.template_id.clone(),
+                version: version.version,
             };
+            let light = if dark { Light::Dark } else { Light::Daylight };
+            let walk = walk_in_progress(template, area, route, light, org, device, now);
             let h = store.create(&walk)?;
             writeln!(out, "{}", h.id())?;
         }
@@ -403,6 +389,35 @@ fn walk_command(
     Ok(())
 }
 
+/// A walk this device starts now.
+fn walk_in_progress(
+    template: TemplateRef,
+    area: String,
+    route_name: String,
+    light: Light,
+    org: &str,
+    device: &str,
+    now: Timestamp,
+) -> Walk {
+    Walk {
+        template,
+        area,
+        route_name,
+        light,
+        status: WalkStatus::InProgress,
+        planned_at: Some(now),
+        started_at: Some(now),
+        ended_at: None,
+        owner_org: org.into(),
+        organisations: [(org.to_string(), now)].into(),
+        created_by: device.into(),
+        created_at: now,
+        answers: Default::default(),
+        observations: Default::default(),
+        notes: Default::default(),
+    }
+}
+
 fn parse_answer(kind: ItemKind, value: &str) -> Result<AnswerValue> {
     Ok(match kind {
         ItemKind::YesNo => AnswerValue::YesNo(value.parse().map_err(anyhow::Error::msg)?),
@@ -428,27 +443,20 @@ fn write_stream(
     out: &mut impl Write,
 ) -> Result<()> {
     let now = Timestamp::now();
-    let walk = Walk {
-        template: TemplateRef {
-            doc_id: "none".into(),
-            template_id: seed::DEFAULT_TEMPLATE_ID.into(),
-            version: 1,
-        },
-        area: "farsta".into(),
-        route_name: "Stresstest".into(),
-        light: Light::Dark,
-        status: WalkStatus::InProgress,
-        planned_at: None,
-        started_at: Some(now),
-        ended_at: None,
-        owner_org: org.into(),
-        organisations: [(org.to_string(), now)].into(),
-        created_by: device.into(),
-        created_at: now,
-        answers: Default::default(),
-        observations: Default::default(),
-        notes: Default::default(),
+    let template = TemplateRef {
+        doc_id: "none".into(),
+        template_id: seed::DEFAULT_TEMPLATE_ID.into(),
+        version: 1,
     };
+    let walk = walk_in_progress(
+        template,
+        "farsta".into(),
+        "Stresstest".into(),
+        Light::Dark,
+        org,
+        device,
+        now,
+    );
     let mut h = store.create(&walk)?;
     writeln!(out, "walk {}", h.id())?;
     out.flush()?;
