@@ -41,6 +41,16 @@ pub struct DocHandle {
 }
 
 impl DocHandle {
+    /// A document none of which is on disk yet.
+    fn unsaved(id: DocId, doc: AutoCommit) -> Self {
+        Self {
+            id,
+            doc,
+            saved_heads: Vec::new(),
+            pending_chunks: 0,
+        }
+    }
+
     /// The changes not yet on disk, as (storage key, bytes). Closes the open
     /// transaction first, stamped with the time, so the index can say when a
     /// document last changed (automerge-repo stamps changes the same way).
@@ -140,12 +150,7 @@ impl Store {
 
     /// Creates a new document holding `value` and saves it.
     pub fn create<T: DocumentSchema>(&mut self, value: &T) -> Result<DocHandle> {
-        let mut handle = DocHandle {
-            id: DocId::random(),
-            doc: document::create(value)?,
-            saved_heads: Vec::new(),
-            pending_chunks: 0,
-        };
+        let mut handle = DocHandle::unsaved(DocId::random(), document::create(value)?);
         self.save(&mut handle)?;
         Ok(handle)
     }
@@ -236,35 +241,20 @@ impl Store {
             .iter_mut()
             .map(|h| index::rows_for(&h.id, h.doc.document()))
             .collect();
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let result = (|| {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        commit_index(&mut self.conn, |tx| {
             for (handle, rows) in handles.iter().zip(&rows) {
-                index::write_rows(&tx, &handle.id, rows)?;
-                tx.prepare_cached("DELETE FROM index_dirty WHERE doc_id = ?1")?
-                    .execute([handle.id.to_string()])?;
+                index::write_rows(tx, &handle.id, rows)?;
+                clear_dirty(tx, &handle.id.to_string())?;
             }
-            tx.commit()?;
             Ok(())
-        })();
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        result
+        })
     }
 
     /// Creates many documents in one transaction.
     pub fn create_all<T: DocumentSchema>(&mut self, values: &[T]) -> Result<Vec<DocHandle>> {
         let mut handles = values
             .iter()
-            .map(|v| {
-                Ok(DocHandle {
-                    id: DocId::random(),
-                    doc: document::create(v)?,
-                    saved_heads: Vec::new(),
-                    pending_chunks: 0,
-                })
-            })
+            .map(|v| Ok(DocHandle::unsaved(DocId::random(), document::create(v)?)))
             .collect::<Result<Vec<_>>>()?;
         self.save_all(&mut handles)?;
         Ok(handles)
@@ -315,18 +305,12 @@ impl Store {
     /// into the stored document `id`, creating it if absent. Returns whether
     /// anything new arrived.
     pub fn import(&mut self, id: DocId, bytes: &[u8]) -> Result<bool> {
-        let incoming = document::load_bytes(bytes).map_err(|e| StoreError::document(id, e))?;
+        let mut incoming = document::load_bytes(bytes).map_err(|e| StoreError::document(id, e))?;
         let mut handle = match self.load(id) {
             Ok(h) => h,
-            Err(StoreError::NotFound(_)) => DocHandle {
-                id,
-                doc: AutoCommit::new(),
-                saved_heads: Vec::new(),
-                pending_chunks: 0,
-            },
+            Err(StoreError::NotFound(_)) => DocHandle::unsaved(id, AutoCommit::new()),
             Err(e) => return Err(e),
         };
-        let mut incoming = incoming;
         handle
             .doc
             .merge(&mut incoming)
@@ -385,15 +369,14 @@ impl Store {
         };
         let mut n = 0;
         for id in dirty {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Ok(doc_id) = id.parse::<DocId>() {
-                reindex_one(&tx, &doc_id)?;
-                n += 1;
-            }
-            tx.execute("DELETE FROM index_dirty WHERE doc_id = ?1", [&id])?;
-            tx.commit()?;
+            let doc_id = id.parse::<DocId>().ok();
+            commit_index(&mut self.conn, |tx| {
+                if let Some(doc_id) = &doc_id {
+                    reindex_one(tx, doc_id)?;
+                }
+                clear_dirty(tx, &id)
+            })?;
+            n += u64::from(doc_id.is_some());
         }
         Ok(n)
     }
@@ -536,6 +519,31 @@ pub(crate) fn mark_dirty(conn: &Connection, id: &DocId) -> Result<()> {
     conn.prepare_cached("INSERT OR IGNORE INTO index_dirty (doc_id) VALUES (?1)")?
         .execute([id.to_string()])?;
     Ok(())
+}
+
+/// Clears a document's stale mark, in the caller's transaction.
+pub(crate) fn clear_dirty(conn: &Connection, doc_id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM index_dirty WHERE doc_id = ?1")?
+        .execute([doc_id])?;
+    Ok(())
+}
+
+/// Runs `write` in one transaction of index writes. Index rows are derived data,
+/// so this commit need not wait for the disk (`synchronous=NORMAL`): a crash
+/// loses at most index rows, and the stale marks that survive bring them back.
+pub(crate) fn commit_index(
+    conn: &mut Connection,
+    write: impl FnOnce(&Connection) -> Result<()>,
+) -> Result<()> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let result = (|| {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write(&tx)?;
+        tx.commit()?;
+        Ok(())
+    })();
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    result
 }
 
 /// Re-derives one document's index rows from its chunks.

@@ -16,7 +16,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use samod::storage::{Storage, StorageKey};
 
 use crate::error::{Result, StoreError};
-use crate::{chunks, mark_dirty, reindex_one, schema};
+use crate::{chunks, clear_dirty, commit_index, mark_dirty, reindex_one, schema};
 
 /// A samod [`Storage`] on the store's SQLite file. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -95,24 +95,13 @@ impl SamodStorage {
     }
 }
 
-/// Index rows are derived data: their commit need not wait for the disk (see
-/// [`crate::Store::index_handles`]).
+/// Re-derives the document's index rows from disk, inside the write lock so a
+/// concurrent writer cannot interleave.
 fn index_now(c: &mut Connection, doc: &trygg_core::DocId) -> Result<()> {
-    c.pragma_update(None, "synchronous", "NORMAL")?;
-    let result = index_now_inner(c, doc);
-    c.pragma_update(None, "synchronous", "FULL")?;
-    result
-}
-
-fn index_now_inner(c: &mut Connection, doc: &trygg_core::DocId) -> Result<()> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    reindex_one(&tx, doc)?;
-    tx.execute(
-        "DELETE FROM index_dirty WHERE doc_id = ?1",
-        [doc.to_string()],
-    )?;
-    tx.commit()?;
-    Ok(())
+    commit_index(c, |tx| {
+        reindex_one(tx, doc)?;
+        clear_dirty(tx, &doc.to_string())
+    })
 }
 
 /// Runs blocking SQLite work off the async executor when there is a Tokio runtime.
