@@ -335,23 +335,20 @@ fn walk_command(
                 );
             }
             let mut h = store.load(walk)?;
-            let obs = Observation {
-                id: new_entity_id(),
+            let location = lat.zip(lon).map(|(lat, lon)| Location {
+                point: Some(GeoPoint::new(lat, lon)),
+                place_id: None,
+            });
+            let severity = Severity::new(severity).map_err(anyhow::Error::msg)?;
+            let obs = shared_observation(
                 category,
-                vocabulary_version: vocabulary.version,
-                severity: Severity::new(severity).map_err(anyhow::Error::msg)?,
-                note: note.as_str().into(),
-                location: lat.zip(lon).map(|(lat, lon)| Location {
-                    point: Some(GeoPoint::new(lat, lon)),
-                    place_id: None,
-                }),
-                observed_at: now,
-                recorded_by: device.into(),
-                organisation: org.into(),
-                photos: Vec::new(),
-                sensitivity: Sensitivity::Shared,
-                item_id: None,
-            };
+                vocabulary.version,
+                severity,
+                &note,
+                location,
+                org,
+                device,
+            );
             edit::put_observation(h.doc_mut(), &obs)?;
             store.save(&mut h)?;
             store.compact_if_needed(&mut h)?;
@@ -387,6 +384,32 @@ fn walk_command(
         }
     }
     Ok(())
+}
+
+/// A shared observation this device records now.
+fn shared_observation(
+    category: String,
+    vocabulary_version: u64,
+    severity: Severity,
+    note: &str,
+    location: Option<Location>,
+    org: &str,
+    device: &str,
+) -> Observation {
+    Observation {
+        id: new_entity_id(),
+        category,
+        vocabulary_version,
+        severity,
+        note: note.into(),
+        location,
+        observed_at: Timestamp::now(),
+        recorded_by: device.into(),
+        organisation: org.into(),
+        photos: Vec::new(),
+        sensitivity: Sensitivity::Shared,
+        item_id: None,
+    }
 }
 
 /// A walk this device starts now.
@@ -461,20 +484,16 @@ fn write_stream(
     writeln!(out, "walk {}", h.id())?;
     out.flush()?;
     for i in 0..count {
-        let obs = Observation {
-            id: new_entity_id(),
-            category: "belysning".into(),
-            vocabulary_version: 2,
-            severity: Severity::LOW,
-            note: format!("observation {i}").as_str().into(),
-            location: None,
-            observed_at: Timestamp::now(),
-            recorded_by: device.into(),
-            organisation: org.into(),
-            photos: Vec::new(),
-            sensitivity: Sensitivity::Shared,
-            item_id: None,
-        };
+        let note = format!("observation {i}");
+        let obs = shared_observation(
+            "belysning".into(),
+            2,
+            Severity::LOW,
+            &note,
+            None,
+            org,
+            device,
+        );
         edit::put_observation(h.doc_mut(), &obs)?;
         store.save(&mut h)?;
         writeln!(out, "ack {}", obs.id)?;

@@ -38,6 +38,40 @@ fn summary(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
     (p50, p99)
 }
 
+fn bench_observation(rng: &mut demo::DemoRng, vocab: &Vocabulary) -> Observation {
+    demo::observation(
+        rng,
+        vocab,
+        GeoPoint::new(59.3, 18.0),
+        "demo-sdf-norr",
+        "bench",
+        Timestamp::now(),
+        Sensitivity::Shared,
+    )
+}
+
+/// A demo walk with ten observations (planned demo walks get theirs here).
+fn bench_walk(rng: &mut demo::DemoRng, vocab: &Vocabulary, version: &TemplateVersion) -> Walk {
+    let mut w = demo::walk(
+        rng,
+        &demo::WalkSpec {
+            template_doc_id: "t",
+            template: version,
+            vocabulary: vocab,
+            observations: 10,
+            at: Timestamp::now(),
+        },
+    );
+    if w.observations.is_empty() {
+        w.status = WalkStatus::InProgress;
+        for _ in 0..10 {
+            let o = bench_observation(rng, vocab);
+            w.observations.insert(o.id.clone(), o);
+        }
+    }
+    w
+}
+
 fn bare_sqlite(path: &std::path::Path, n: usize) -> Vec<Duration> {
     let conn = Connection::open(path).expect("open");
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -68,30 +102,15 @@ fn durable_saves(path: &std::path::Path, n: usize) -> Vec<(Duration, Duration)> 
     let vocab = seed::vocabulary();
     let template = seed::default_template("demo-sdf-norr", Timestamp(0));
     let mut rng = demo::DemoRng::new(1);
-    let mut walk = demo::walk(
+    let walk = bench_walk(
         &mut rng,
-        &demo::WalkSpec {
-            template_doc_id: "t",
-            template: template.latest_published().expect("published"),
-            vocabulary: &vocab,
-            observations: 10,
-            at: Timestamp::now(),
-        },
+        &vocab,
+        template.latest_published().expect("published"),
     );
-    walk.status = WalkStatus::InProgress;
-    walk.ended_at = None;
     let mut h = store.create(&walk).expect("create");
     (0..n)
         .map(|_| {
-            let obs = demo::observation(
-                &mut rng,
-                &vocab,
-                GeoPoint::new(59.3, 18.0),
-                "demo-sdf-norr",
-                "bench",
-                Timestamp::now(),
-                Sensitivity::Shared,
-            );
+            let obs = bench_observation(&mut rng, &vocab);
             // Timed: what the app does when someone taps "save observation",
             // up to the moment the edit is on disk.
             let t = Instant::now();
@@ -159,35 +178,7 @@ fn main() {
     while made < walks {
         let n = batch.min(walks - made);
         let docs: Vec<Walk> = (0..n)
-            .map(|_| {
-                let mut w = demo::walk(
-                    &mut rng,
-                    &demo::WalkSpec {
-                        template_doc_id: "t",
-                        template: version,
-                        vocabulary: &vocab,
-                        observations: 10,
-                        at: Timestamp::now(),
-                    },
-                );
-                if w.observations.is_empty() {
-                    // Planned walks have none; give every walk its ten.
-                    w.status = WalkStatus::InProgress;
-                    for _ in 0..10 {
-                        let o = demo::observation(
-                            &mut rng,
-                            &vocab,
-                            GeoPoint::new(59.3, 18.0),
-                            "demo-sdf-norr",
-                            "bench",
-                            Timestamp::now(),
-                            Sensitivity::Shared,
-                        );
-                        w.observations.insert(o.id.clone(), o);
-                    }
-                }
-                w
-            })
+            .map(|_| bench_walk(&mut rng, &vocab, version))
             .collect();
         store.create_all(&docs).expect("create");
         made += n;

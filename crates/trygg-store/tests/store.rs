@@ -476,11 +476,19 @@ fn a_save_cut_off_before_its_index_update_is_indexed_at_the_next_open() {
     // The durable half only, as if the process died right after the ack.
     f.store.save_durable(std::slice::from_mut(&mut h)).unwrap();
     let stale = f.store.observations(&ObservationFilter::default()).unwrap();
-    assert!(stale.iter().all(|r| r.obs_id != obs.id), "index not yet updated");
+    assert!(
+        stale.iter().all(|r| r.obs_id != obs.id),
+        "index not yet updated"
+    );
     drop(f.store);
 
     let reopened = Store::open(&f.path).unwrap();
-    let rows = reopened.observations(&ObservationFilter::default()).unwrap();
-    assert!(rows.iter().any(|r| r.obs_id == obs.id), "re-indexed at open");
+    let rows = reopened
+        .observations(&ObservationFilter::default())
+        .unwrap();
+    assert!(
+        rows.iter().any(|r| r.obs_id == obs.id),
+        "re-indexed at open"
+    );
     assert_eq!(rows.len(), 2);
 }
