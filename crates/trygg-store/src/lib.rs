@@ -36,7 +36,7 @@ pub struct DocHandle {
     id: DocId,
     doc: AutoCommit,
     saved_heads: Vec<ChangeHash>,
-    /// Separate change chunks on disk, as of the last save.
+    /// Separate change chunks on disk: counted at load, then by what we write.
     pending_chunks: u64,
 }
 
@@ -210,23 +210,20 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut counts = Vec::with_capacity(handles.len());
         for (handle, changes) in handles.iter().zip(&batch) {
             if changes.is_empty() {
-                counts.push(None);
                 continue;
             }
             for (key, data) in changes {
                 chunks::put_if_absent(&tx, &handle.id, key, data)?;
             }
             mark_dirty(&tx, &handle.id)?;
-            counts.push(Some(chunks::incremental_count(&tx, &handle.id)?));
         }
         tx.commit()?;
-        for (handle, count) in handles.iter_mut().zip(counts) {
-            if let Some(count) = count {
+        for (handle, changes) in handles.iter_mut().zip(&batch) {
+            if !changes.is_empty() {
                 handle.saved_heads = handle.doc.get_heads();
-                handle.pending_chunks = count;
+                handle.pending_chunks += changes.len() as u64;
             }
         }
         Ok(written)
