@@ -1,34 +1,37 @@
 #!/usr/bin/env bash
-# The main job at this stage: set up, build, and fill a local store with
-# invented demo data, then show what the store holds.
+# The main job: set up, build, and run the sync server on embedded SQLite with
+# invented demo data. Prints device tokens to try it with; Ctrl-C stops it.
+#   TRYGG_LISTEN=127.0.0.1:8080   address to serve on
+#   TRYGG_DEMO_WALKS=40           how many demo walks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 
-cargo build --release -q -p trygg-cli
-trygg="$CARGO_TARGET_DIR/release/trygg"
-store="${TRYGG_STORE:-$PWD/demo-data/trygg.db}"
-mkdir -p "$(dirname "$store")"
-rm -f "$store" "$store-wal" "$store-shm"
+cargo build --release -q -p trygg-server -p trygg-cli
+server="$CARGO_TARGET_DIR/release/trygg-server"
+data="${TRYGG_DATA_DIR:-$PWD/demo-data/server}"
+listen="${TRYGG_LISTEN:-127.0.0.1:8080}"
+rm -rf "$data"
+mkdir -p "$data"
 
-"$trygg" --store "$store" demo --walks 40
-echo
-echo "== walks (newest first) =="
-"$trygg" --store "$store" walks | head -15
-echo
-echo "== observations per category =="
-"$trygg" --store "$store" categories | head -10
-echo
-echo "== open actions =="
-"$trygg" --store "$store" actions --open | head -10
-echo
-walk=$("$trygg" --store "$store" walk start --area sodermalm --route "Medborgarplatsen – Slussen" --dark)
-"$trygg" --store "$store" walk answer "$walk" belysning-betyg 2 >/dev/null
-"$trygg" --store "$store" walk observe "$walk" --category belysning --severity 3 \
-  --note "Två lampor släckta i gångtunneln (demo)" --lat 59.3145 --lon 18.0712 >/dev/null
-"$trygg" --store "$store" walk complete "$walk" >/dev/null
-echo "== a walk recorded just now =="
-"$trygg" --store "$store" walk show "$walk"
-echo
-echo "Store: $store   (try: $trygg --store $store --help)"
+"$server" admin --data-dir "$data" demo-data --walks "${TRYGG_DEMO_WALKS:-40}"
+field=$("$server" admin --data-dir "$data" device add --org demo-sdf-norr --role field --name "Surfplatta 1 (demo)")
+police=$("$server" admin --data-dir "$data" device add --org demo-polis --role field --name "Polisens platta (demo)")
+viewer=$("$server" admin --data-dir "$data" device add --org demo-sdf-norr --role viewer --name "Rådets skärm (demo)")
+token() { echo "$1" | tail -n1; }
+
+cat <<INFO
+
+Trygg sync server with demo data in $data
+  district field device:  $(echo "$field" | head -n1)   token $(token "$field")
+  police field device:    $(echo "$police" | head -n1)   token $(token "$police")
+  council viewer device:  $(echo "$viewer" | head -n1)   token $(token "$viewer")
+
+Try:
+  curl -s http://$listen/healthz
+  curl -s -H "Authorization: Bearer $(token "$field")" http://$listen/api/v1/documents
+  $server admin --data-dir $data device list
+
+INFO
+exec "$server" serve --data-dir "$data" --listen "$listen"

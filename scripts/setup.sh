@@ -5,6 +5,9 @@ set -euo pipefail
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -15,4 +18,12 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust 1.90 or newer (rustup) and run again" >&2
   exit 1
+fi
+
+# The interop test drives the official automerge-repo JS client (pinned in
+# tests/interop/package-lock.json).
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -d "$here/tests/interop/node_modules/@automerge/automerge-repo" ]; then
+  echo "setup: installing the interop test's npm packages"
+  (cd "$here/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -3,7 +3,7 @@
 //! A tool for trying the foundation out and for scripts and tests; the field
 //! app and the sync server come on top of the same crates.
 
-mod demo;
+use trygg_store::demo;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -6,7 +6,7 @@
 //! Each edit checks its input first and leaves the document untouched on error.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, Value};
+use automerge::{ObjId, ObjType, ReadDoc, Value};
 use autosurgeon::{hydrate_prop, reconcile_prop};
 
 use crate::document::{DocKind, header};
@@ -14,11 +14,16 @@ use crate::error::{DocError, ValidationErrors};
 use crate::model::{Answer, Observation, Sensitivity, Severity, WalkStatus};
 use crate::time::Timestamp;
 
+/// A document an edit can be applied to: an `AutoCommit`, or an open
+/// transaction on an `Automerge` (as a samod document handle provides).
+pub trait EditDoc: Transactable + autosurgeon::ReadDoc {}
+impl<T: Transactable + autosurgeon::ReadDoc> EditDoc for T {}
+
 fn invalid(kind: DocKind, errors: ValidationErrors) -> DocError {
     DocError::Invalid { kind, errors }
 }
 
-fn expect_kind(doc: &AutoCommit, kinds: &[DocKind]) -> Result<DocKind, DocError> {
+fn expect_kind(doc: &impl EditDoc, kinds: &[DocKind]) -> Result<DocKind, DocError> {
     let h = header(doc)?;
     if kinds.contains(&h.kind) {
         Ok(h.kind)
@@ -32,13 +37,13 @@ fn expect_kind(doc: &AutoCommit, kinds: &[DocKind]) -> Result<DocKind, DocError>
 
 /// The object at `obj[key]`, which must be of type `ty`.
 fn child(
-    doc: &AutoCommit,
+    doc: &impl EditDoc,
     kind: DocKind,
     obj: &ObjId,
     key: &str,
     ty: ObjType,
 ) -> Result<ObjId, DocError> {
-    match doc.get(obj, key)? {
+    match ReadDoc::get(doc, obj, key)? {
         Some((Value::Object(t), id)) if t == ty => Ok(id),
         _ => Err(DocError::Malformed {
             kind,
@@ -47,9 +52,9 @@ fn child(
     }
 }
 
-fn observation_obj(doc: &AutoCommit, kind: DocKind, id: &str) -> Result<ObjId, DocError> {
+fn observation_obj(doc: &impl EditDoc, kind: DocKind, id: &str) -> Result<ObjId, DocError> {
     let map = child(doc, kind, &automerge::ROOT, "observations", ObjType::Map)?;
-    match doc.get(&map, id)? {
+    match ReadDoc::get(doc, &map, id)? {
         Some((Value::Object(ObjType::Map), o)) => Ok(o),
         _ => Err(DocError::NotFound {
             what: "observation",
@@ -59,7 +64,7 @@ fn observation_obj(doc: &AutoCommit, kind: DocKind, id: &str) -> Result<ObjId, D
 }
 
 /// Records or replaces the answer to one checklist item of a walk.
-pub fn set_answer(doc: &mut AutoCommit, item_id: &str, answer: &Answer) -> Result<(), DocError> {
+pub fn set_answer(doc: &mut impl EditDoc, item_id: &str, answer: &Answer) -> Result<(), DocError> {
     let kind = expect_kind(doc, &[DocKind::Walk])?;
     if item_id.trim().is_empty() {
         let mut e = ValidationErrors::new();
@@ -77,7 +82,7 @@ pub fn set_answer(doc: &mut AutoCommit, item_id: &str, answer: &Answer) -> Resul
 }
 
 /// Removes the answer to an item (the person un-ticked it).
-pub fn clear_answer(doc: &mut AutoCommit, item_id: &str) -> Result<(), DocError> {
+pub fn clear_answer(doc: &mut impl EditDoc, item_id: &str) -> Result<(), DocError> {
     let kind = expect_kind(doc, &[DocKind::Walk])?;
     let answers = child(doc, kind, &automerge::ROOT, "answers", ObjType::Map)?;
     doc.delete(&answers, item_id)?;
@@ -88,7 +93,7 @@ pub fn clear_answer(doc: &mut AutoCommit, item_id: &str) -> Result<(), DocError>
 ///
 /// A walk takes only shared observations; a report only observations of its own
 /// organisation and sensitivity.
-pub fn put_observation(doc: &mut AutoCommit, obs: &Observation) -> Result<(), DocError> {
+pub fn put_observation(doc: &mut impl EditDoc, obs: &Observation) -> Result<(), DocError> {
     let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
     let mut e = ValidationErrors::new();
     if let Err(inner) = obs.validate() {
@@ -134,7 +139,7 @@ pub fn put_observation(doc: &mut AutoCommit, obs: &Observation) -> Result<(), Do
 }
 
 /// Removes an observation (recorded by mistake).
-pub fn remove_observation(doc: &mut AutoCommit, id: &str) -> Result<(), DocError> {
+pub fn remove_observation(doc: &mut impl EditDoc, id: &str) -> Result<(), DocError> {
     let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
     observation_obj(doc, kind, id)?;
     let map = child(doc, kind, &automerge::ROOT, "observations", ObjType::Map)?;
@@ -145,7 +150,7 @@ pub fn remove_observation(doc: &mut AutoCommit, id: &str) -> Result<(), DocError
 /// Inserts and deletes characters in an observation's note. `pos` and `delete`
 /// count Unicode scalar values; a position past the end is an error.
 pub fn splice_note(
-    doc: &mut AutoCommit,
+    doc: &mut impl EditDoc,
     obs_id: &str,
     pos: usize,
     delete: usize,
@@ -154,7 +159,7 @@ pub fn splice_note(
     let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
     let obs = observation_obj(doc, kind, obs_id)?;
     let note = child(doc, kind, &obs, "note", ObjType::Text)?;
-    let len = doc.length(&note);
+    let len = ReadDoc::length(doc, &note);
     if pos > len || pos + delete > len {
         return Err(DocError::Forbidden(format!(
             "note edit at {pos}..{} is outside the note (length {len})",
@@ -167,7 +172,7 @@ pub fn splice_note(
 
 /// Replaces an observation's note with `text`, as the smallest splice that gets there,
 /// so a concurrent edit elsewhere in the note survives.
-pub fn set_note(doc: &mut AutoCommit, obs_id: &str, text: &str) -> Result<(), DocError> {
+pub fn set_note(doc: &mut impl EditDoc, obs_id: &str, text: &str) -> Result<(), DocError> {
     let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
     let obs = observation_obj(doc, kind, obs_id)?;
     let note = child(doc, kind, &obs, "note", ObjType::Text)?;
@@ -176,7 +181,7 @@ pub fn set_note(doc: &mut AutoCommit, obs_id: &str, text: &str) -> Result<(), Do
 }
 
 pub fn set_severity(
-    doc: &mut AutoCommit,
+    doc: &mut impl EditDoc,
     obs_id: &str,
     severity: Severity,
 ) -> Result<(), DocError> {
@@ -188,7 +193,7 @@ pub fn set_severity(
 
 /// Moves a walk to `next`, stamping start and end times.
 pub fn set_walk_status(
-    doc: &mut AutoCommit,
+    doc: &mut impl EditDoc,
     next: WalkStatus,
     at: Timestamp,
 ) -> Result<(), DocError> {
@@ -224,13 +229,13 @@ pub fn set_walk_status(
 
 /// Adds a participating organisation to a walk.
 pub fn add_walk_organisation(
-    doc: &mut AutoCommit,
+    doc: &mut impl EditDoc,
     org_id: &str,
     at: Timestamp,
 ) -> Result<(), DocError> {
     let kind = expect_kind(doc, &[DocKind::Walk])?;
     let orgs = child(doc, kind, &automerge::ROOT, "organisations", ObjType::Map)?;
-    if doc.get(&orgs, org_id)?.is_none() {
+    if ReadDoc::get(doc, &orgs, org_id)?.is_none() {
         reconcile_prop(doc, &orgs, org_id, at)?;
     }
     Ok(())

@@ -45,10 +45,23 @@ pub enum DocError {
     Forbidden(String),
     /// Automerge refused an operation.
     #[error("automerge: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(Box<automerge::AutomergeError>),
     /// Writing a value into the document failed.
     #[error("could not write to the document: {0}")]
-    Reconcile(#[from] autosurgeon::ReconcileError),
+    Reconcile(Box<autosurgeon::ReconcileError>),
+}
+
+// Boxed so that `Result<_, DocError>` stays small on the hot edit path.
+impl From<automerge::AutomergeError> for DocError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        DocError::Automerge(Box::new(e))
+    }
+}
+
+impl From<autosurgeon::ReconcileError> for DocError {
+    fn from(e: autosurgeon::ReconcileError) -> Self {
+        DocError::Reconcile(Box::new(e))
+    }
 }
 
 /// One broken rule, with where in the document it was found.

@@ -8,6 +8,7 @@
 //! * [`SamodStorage`] lets samod persist into the same file.
 
 pub mod chunks;
+pub mod demo;
 mod error;
 pub mod index;
 mod samod_storage;
@@ -25,7 +26,21 @@ pub use index::{
     ActionFilter, ActionRow, DocumentRow, IndexRows, ObservationFilter, ObservationRow, WalkFilter,
     WalkRow,
 };
-pub use samod_storage::SamodStorage;
+pub use samod_storage::{IndexMode, SamodStorage};
+
+/// Opens a connection to the store file at `path` with the store's settings and
+/// schema, for bookkeeping that lives beside the documents (the sync client's
+/// outbox and photo queue).
+pub fn open_connection(path: impl AsRef<Path>) -> Result<Connection> {
+    let path = path.as_ref();
+    let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    schema::configure(&conn)?;
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
 
 /// After this many separate change chunks a document is compacted into one snapshot.
 pub const COMPACT_AFTER: u64 = 64;
@@ -128,12 +143,7 @@ impl Store {
     /// indexes any document left unindexed by an earlier crash.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open(&path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
-        schema::configure(&conn)?;
-        schema::migrate(&mut conn)?;
+        let conn = open_connection(&path)?;
         let mut store = Store { conn, path };
         store.reindex_dirty()?;
         Ok(store)

@@ -14,14 +14,27 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, TransactionBehavior};
 use samod::storage::{Storage, StorageKey};
+use trygg_core::DocId;
 
 use crate::error::{Result, StoreError};
-use crate::{chunks, clear_dirty, commit_index, mark_dirty, reindex_one, schema};
+use crate::{chunks, clear_dirty, commit_index, mark_dirty, reindex_one};
+
+/// When a written document's index rows are brought up to date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexMode {
+    /// Right after each write, on the writing thread (a device: the lists it
+    /// shows must follow at once).
+    Immediate,
+    /// Later, by whoever calls [`crate::Store::reindex_dirty`] (a server under
+    /// many writes re-indexes a busy document once, not once per change).
+    Deferred,
+}
 
 /// A samod [`Storage`] on the store's SQLite file. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct SamodStorage {
     conn: Arc<Mutex<Connection>>,
+    index: IndexMode,
 }
 
 /// Stops the process: the only honest answer when a promised write cannot be made.
@@ -35,15 +48,14 @@ fn fatal(op: &str, key: &str, err: &StoreError) -> ! {
 
 impl SamodStorage {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
-        schema::configure(&conn)?;
-        schema::migrate(&mut conn)?;
+        Self::open_with(path, IndexMode::Immediate)
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, index: IndexMode) -> Result<Self> {
+        let conn = crate::open_connection(path)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            index,
         })
     }
 
@@ -73,13 +85,44 @@ impl SamodStorage {
             }
             tx.commit()?;
             if let Some(doc) = doc {
-                // The data is safe now; indexing failing here only delays the index.
-                if let Err(e) = index_now(c, &doc) {
-                    tracing::warn!(%doc, %e, "index update deferred to the next open");
-                }
+                self.index_after_write(c, &doc);
             }
             Ok(())
         })
+    }
+
+    /// Writes Automerge changes durably under the keys samod gives them (one
+    /// incremental chunk per change, named by its hash), in one transaction.
+    ///
+    /// A device calls this after editing a document samod holds in memory, so
+    /// the edit is on disk when the call returns rather than when samod's own
+    /// asynchronous write lands; samod's later write of the same change goes to
+    /// the same key with the same bytes.
+    pub fn put_changes(&self, doc: &DocId, changes: &[automerge::Change]) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.with_conn(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for change in changes {
+                let key = chunks::incremental_key(doc, &change.hash());
+                chunks::put_if_absent(&tx, doc, &key, change.raw_bytes())?;
+            }
+            mark_dirty(&tx, doc)?;
+            tx.commit()?;
+            self.index_after_write(c, doc);
+            Ok(())
+        })
+    }
+
+    fn index_after_write(&self, c: &mut Connection, doc: &DocId) {
+        if self.index == IndexMode::Deferred {
+            return;
+        }
+        // The data is safe now; indexing failing here only delays the index.
+        if let Err(e) = index_now(c, doc) {
+            tracing::warn!(%doc, %e, "index update deferred to the next open");
+        }
     }
 
     pub fn delete_blocking(&self, key: &str) -> Result<()> {
@@ -97,7 +140,7 @@ impl SamodStorage {
 
 /// Re-derives the document's index rows from disk, inside the write lock so a
 /// concurrent writer cannot interleave.
-fn index_now(c: &mut Connection, doc: &trygg_core::DocId) -> Result<()> {
+fn index_now(c: &mut Connection, doc: &DocId) -> Result<()> {
     commit_index(c, |tx| {
         reindex_one(tx, doc)?;
         clear_dirty(tx, &doc.to_string())

@@ -9,8 +9,9 @@
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    r#"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r#"
 CREATE TABLE chunks (
     key     TEXT PRIMARY KEY NOT NULL,
     -- first key part when the key belongs to a document, else NULL
@@ -85,7 +86,31 @@ CREATE TABLE actions (
 CREATE INDEX actions_by_owner ON actions (responsible_org, is_open, due_date);
 CREATE INDEX actions_by_area ON actions (area, is_open);
 "#,
-)];
+    ),
+    M::up(
+        r#"
+-- A device's sync bookkeeping. Not derived from the documents, so a rebuild
+-- of the index leaves it alone.
+
+-- Documents created here and not yet registered with the server (offline).
+CREATE TABLE sync_outbox (
+    doc_id        TEXT PRIMARY KEY NOT NULL,
+    registration  TEXT NOT NULL,   -- the JSON body of POST /api/v1/documents
+    queued_at     INTEGER NOT NULL
+);
+
+-- Photos taken here and not yet uploaded; the bytes are files named by hash.
+CREATE TABLE photo_queue (
+    sha256      TEXT PRIMARY KEY NOT NULL,
+    media_type  TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    queued_at   INTEGER NOT NULL
+);
+"#,
+    ),
+];
 
 /// Applies connection settings. `synchronous=FULL` in WAL mode makes every
 /// commit durable before it returns: a save that returned is on disk.

@@ -1,13 +1,20 @@
 //! Helpers shared by the cross-process tests.
 
+#![allow(dead_code)] // each test file uses a different part
+
+pub mod raw;
+pub mod server;
+pub mod world;
+
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 /// Path of a workspace binary, building it first if needed. Test binaries live in
 /// `<target>/<profile>/deps/`; workspace binaries one level up.
 pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
+    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe
         .parent()
@@ -15,11 +22,18 @@ pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
         .expect("test executable lives in <target>/<profile>/deps")
         .to_path_buf();
     let bin = profile_dir.join(name);
-    BUILT.get_or_init(|| {
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if built
+        .get_or_insert_with(HashSet::new)
+        .insert(name.to_string())
+    {
         // Build it so `cargo test` alone works; a no-op when it is up to date.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-q", "-p", package, "--bin", name]);
+        // The whole workspace with its tests, as `cargo test --workspace`
+        // builds it: one feature set, so nothing is compiled twice.
+        let _ = package;
+        cmd.args(["build", "-q", "--workspace", "--bins", "--tests"]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             cmd.arg("--release");
         }
@@ -28,11 +42,15 @@ pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
         }
         let status = cmd.status().expect("running cargo build");
         assert!(status.success(), "cargo build of {name} failed");
-    });
+    }
     assert!(bin.exists(), "{} was not built", bin.display());
     bin
 }
 
 pub fn trygg_bin() -> PathBuf {
     workspace_bin("trygg-cli", "trygg")
+}
+
+pub fn server_bin() -> PathBuf {
+    workspace_bin("trygg-server", "trygg-server")
 }

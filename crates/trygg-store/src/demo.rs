@@ -1,10 +1,18 @@
-//! Seeding a store, finding the seeded documents, and loading demo data.
+//! Seeding a store, finding the seeded documents, and loading invented demo
+//! data. The CLI and the server's `admin demo-data` both use it.
 
-use anyhow::{Context, Result};
 use trygg_core::model::*;
 use trygg_core::seed::{self, demo};
-use trygg_core::{DocId, DocKind, Timestamp};
-use trygg_store::Store;
+use trygg_core::{DocError, DocId, DocKind, Timestamp};
+
+use crate::{Result, Store, StoreError};
+
+fn missing(what: String) -> StoreError {
+    StoreError::from(DocError::NotFound {
+        what: "document",
+        id: what,
+    })
+}
 
 /// Ids of the seeded documents.
 #[derive(Debug)]
@@ -43,7 +51,7 @@ pub fn seed(store: &mut Store, org: &str) -> Result<Seeded> {
 
 fn load_first<T: trygg_core::DocumentSchema>(store: &Store) -> Result<(DocId, T)> {
     let id = first_of_kind(store, T::KIND)?
-        .with_context(|| format!("this store has no {} yet: run `trygg init` first", T::KIND))?;
+        .ok_or_else(|| missing(format!("{} (run `trygg init` first)", T::KIND)))?;
     Ok((id, store.load(id)?.read()?))
 }
 
@@ -67,7 +75,7 @@ pub fn load(store: &mut Store, walks: usize) -> Result<usize> {
     let vocabulary = vocabulary(store)?;
     let version = template
         .latest_published()
-        .context("no published template version")?;
+        .ok_or_else(|| missing("published template version".into()))?;
     let mut rng = demo::DemoRng::new(2026);
     let day = 86_400_000;
     let start = Timestamp::now().millis() - 60 * day;

@@ -1,0 +1,391 @@
+//! Who may read or write which document: the rules of PRODUCT §3 as plain
+//! functions over plain data.
+//!
+//! The server keeps the facts (devices, and each document's owner and sharing)
+//! in its access table, outside the CRDTs; these functions turn the facts into
+//! a decision. samod then enforces the decision per document and peer, and
+//! re-asks whenever the facts change, so a revoked device loses access on
+//! connections that are already open.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use trygg_core::document::AnyDocument;
+use trygg_core::model::Sensitivity;
+use trygg_core::{DocId, DocKind};
+
+/// What a device is for (PRODUCT §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Records walks and observations.
+    Field,
+    /// Also maintains templates, vocabulary and actions of its organisation.
+    Coordinator,
+    /// Reads (dashboards); never writes.
+    Viewer,
+    /// Administers the server; sees no documents.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Field, Role::Coordinator, Role::Viewer, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Field => "field",
+            Role::Coordinator => "coordinator",
+            Role::Viewer => "viewer",
+            Role::Admin => "admin",
+        }
+    }
+
+    fn records(self) -> bool {
+        matches!(self, Role::Field | Role::Coordinator)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown role `{s}` (expected field, coordinator, viewer or admin)")
+            })
+    }
+}
+
+/// The device a request or connection was authenticated as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub device_id: String,
+    pub org: String,
+    pub role: Role,
+}
+
+/// The access table's facts about one document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocAccess {
+    pub id: DocId,
+    pub kind: DocKind,
+    /// The organisation that registered the document.
+    pub owner_org: String,
+    pub area: Option<String>,
+    /// Other organisations that share the document (a walk's participants, an
+    /// action's walk partners).
+    pub shared_with: BTreeSet<String>,
+    /// Only the owner organisation may see it (a police report, say).
+    pub restricted: bool,
+    /// For an action: the organisation that must carry it out.
+    pub responsible_org: Option<String>,
+}
+
+/// A device's access to one document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    None,
+    Read,
+    ReadWrite,
+}
+
+impl Access {
+    pub fn can_read(self) -> bool {
+        self != Access::None
+    }
+
+    /// The samod decision for this access. Announcing lets the server offer
+    /// documents a device may see; a device never learns of others.
+    pub fn share_config(self) -> samod::ShareConfig {
+        match self {
+            Access::None => samod::ShareConfig::none(),
+            Access::Read => samod::ShareConfig::read_only(),
+            Access::ReadWrite => samod::ShareConfig::read_write(),
+        }
+    }
+}
+
+/// Decides `who`'s access to `doc`.
+pub fn decide(who: &Principal, doc: &DocAccess) -> Access {
+    let own = who.org == doc.owner_org;
+    let shared = doc.shared_with.contains(&who.org);
+    let write_if = |may_write: bool| {
+        if may_write {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        }
+    };
+    if who.role == Role::Admin {
+        return Access::None;
+    }
+    match doc.kind {
+        // Common ground: everyone reads; the owner's coordinators maintain it.
+        DocKind::Directory | DocKind::Vocabulary | DocKind::Template => {
+            write_if(own && who.role == Role::Coordinator)
+        }
+        DocKind::Walk => {
+            if own || shared {
+                write_if(who.role.records())
+            } else {
+                Access::None
+            }
+        }
+        DocKind::Report => {
+            if doc.restricted {
+                if own {
+                    write_if(who.role.records())
+                } else {
+                    Access::None
+                }
+            } else {
+                // An EST report is part of the shared picture: all read it.
+                write_if(own && who.role.records())
+            }
+        }
+        DocKind::Action => {
+            let responsible = doc.responsible_org.as_deref() == Some(who.org.as_str());
+            if own {
+                write_if(who.role == Role::Coordinator)
+            } else if responsible {
+                write_if(who.role.records())
+            } else if shared {
+                Access::Read
+            } else {
+                Access::None
+            }
+        }
+    }
+}
+
+/// The access facts a document's own content implies: the owner and partners
+/// a walk names, a report's organisation and sensitivity, an action's
+/// proposer and responsible organisation. Common documents (directory,
+/// vocabulary) name no owner; `fallback_owner` is used for them.
+///
+/// The server uses this to register documents it creates itself (demo data);
+/// a device sends the same facts when it registers a document.
+pub fn access_of(id: DocId, doc: &AnyDocument, fallback_owner: &str) -> DocAccess {
+    let mut access = DocAccess {
+        id,
+        kind: doc.kind(),
+        owner_org: fallback_owner.to_string(),
+        area: None,
+        shared_with: BTreeSet::new(),
+        restricted: false,
+        responsible_org: None,
+    };
+    match doc {
+        AnyDocument::Directory(_) | AnyDocument::Vocabulary(_) => {}
+        AnyDocument::Template(t) => access.owner_org = t.owner_org.clone(),
+        AnyDocument::Walk(w) => {
+            access.owner_org = w.owner_org.clone();
+            access.area = Some(w.area.clone());
+            access.shared_with = w
+                .organisations
+                .keys()
+                .filter(|o| **o != w.owner_org)
+                .cloned()
+                .collect();
+        }
+        AnyDocument::Report(r) => {
+            access.owner_org = r.organisation.clone();
+            access.area = Some(r.area.clone());
+            access.restricted = r.sensitivity == Sensitivity::Restricted;
+        }
+        AnyDocument::Action(a) => {
+            access.owner_org = a.proposed_by_org.clone();
+            access.area = Some(a.area.clone());
+            access.responsible_org = Some(a.responsible_org.clone());
+        }
+    }
+    access
+}
+
+/// Why a device may not register a document.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterRefusal {
+    #[error("a {role} device cannot create documents")]
+    RoleCannotCreate { role: Role },
+    #[error("only a coordinator can create a {kind} document")]
+    CoordinatorOnly { kind: DocKind },
+    #[error("only walks, reports and actions are shared with other organisations")]
+    SharingNotAllowed,
+    #[error("a restricted document cannot be shared with other organisations")]
+    RestrictedShared,
+    #[error("only reports can be restricted")]
+    RestrictedKind,
+    #[error("an action needs a responsible organisation")]
+    ActionWithoutResponsible,
+}
+
+/// Checks that `who` may register `doc` for its own organisation.
+pub fn may_register(who: &Principal, doc: &DocAccess) -> Result<(), RegisterRefusal> {
+    if !who.role.records() {
+        return Err(RegisterRefusal::RoleCannotCreate { role: who.role });
+    }
+    let common = matches!(
+        doc.kind,
+        DocKind::Directory | DocKind::Vocabulary | DocKind::Template
+    );
+    if common && who.role != Role::Coordinator {
+        return Err(RegisterRefusal::CoordinatorOnly { kind: doc.kind });
+    }
+    if common && !doc.shared_with.is_empty() {
+        return Err(RegisterRefusal::SharingNotAllowed);
+    }
+    if doc.restricted && doc.kind != DocKind::Report {
+        return Err(RegisterRefusal::RestrictedKind);
+    }
+    if doc.restricted && !doc.shared_with.is_empty() {
+        return Err(RegisterRefusal::RestrictedShared);
+    }
+    if doc.kind == DocKind::Action && doc.responsible_org.is_none() {
+        return Err(RegisterRefusal::ActionWithoutResponsible);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(org: &str, role: Role) -> Principal {
+        Principal {
+            device_id: format!("{org}-{role}"),
+            org: org.into(),
+            role,
+        }
+    }
+
+    fn doc(kind: DocKind, owner: &str, shared: &[&str]) -> DocAccess {
+        DocAccess {
+            id: DocId::random(),
+            kind,
+            owner_org: owner.into(),
+            area: None,
+            shared_with: shared.iter().map(|s| s.to_string()).collect(),
+            restricted: false,
+            responsible_org: None,
+        }
+    }
+
+    #[test]
+    fn a_walk_is_for_its_organisations_only() {
+        let walk = doc(DocKind::Walk, "district", &["police"]);
+        assert_eq!(
+            decide(&who("district", Role::Field), &walk),
+            Access::ReadWrite
+        );
+        assert_eq!(
+            decide(&who("police", Role::Field), &walk),
+            Access::ReadWrite
+        );
+        assert_eq!(decide(&who("police", Role::Viewer), &walk), Access::Read);
+        assert_eq!(decide(&who("housing", Role::Field), &walk), Access::None);
+        assert_eq!(decide(&who("district", Role::Admin), &walk), Access::None);
+    }
+
+    #[test]
+    fn a_restricted_report_stays_with_its_organisation() {
+        let mut report = doc(DocKind::Report, "police", &[]);
+        report.restricted = true;
+        assert_eq!(
+            decide(&who("police", Role::Field), &report),
+            Access::ReadWrite
+        );
+        assert_eq!(
+            decide(&who("district", Role::Coordinator), &report),
+            Access::None
+        );
+        report.restricted = false;
+        assert_eq!(
+            decide(&who("district", Role::Coordinator), &report),
+            Access::Read
+        );
+        assert_eq!(decide(&who("police", Role::Viewer), &report), Access::Read);
+    }
+
+    #[test]
+    fn common_documents_are_read_by_all_and_written_by_the_owners_coordinators() {
+        for kind in [DocKind::Vocabulary, DocKind::Template, DocKind::Directory] {
+            let d = doc(kind, "city", &[]);
+            assert_eq!(
+                decide(&who("city", Role::Coordinator), &d),
+                Access::ReadWrite
+            );
+            assert_eq!(decide(&who("city", Role::Field), &d), Access::Read);
+            assert_eq!(decide(&who("police", Role::Coordinator), &d), Access::Read);
+        }
+    }
+
+    #[test]
+    fn an_action_is_written_by_the_coordinator_and_the_responsible_organisation() {
+        let mut action = doc(DocKind::Action, "district", &["police"]);
+        action.responsible_org = Some("housing".into());
+        assert_eq!(
+            decide(&who("district", Role::Coordinator), &action),
+            Access::ReadWrite
+        );
+        assert_eq!(decide(&who("district", Role::Field), &action), Access::Read);
+        assert_eq!(
+            decide(&who("housing", Role::Field), &action),
+            Access::ReadWrite
+        );
+        assert_eq!(
+            decide(&who("police", Role::Coordinator), &action),
+            Access::Read
+        );
+        assert_eq!(
+            decide(&who("rescue", Role::Coordinator), &action),
+            Access::None
+        );
+    }
+
+    #[test]
+    fn registration_follows_role_and_kind() {
+        let field = who("district", Role::Field);
+        assert!(may_register(&field, &doc(DocKind::Walk, "district", &["police"])).is_ok());
+        assert_eq!(
+            may_register(&field, &doc(DocKind::Template, "district", &[])),
+            Err(RegisterRefusal::CoordinatorOnly {
+                kind: DocKind::Template
+            })
+        );
+        assert_eq!(
+            may_register(
+                &who("district", Role::Viewer),
+                &doc(DocKind::Walk, "district", &[])
+            ),
+            Err(RegisterRefusal::RoleCannotCreate { role: Role::Viewer })
+        );
+        let mut restricted = doc(DocKind::Report, "police", &["housing"]);
+        restricted.restricted = true;
+        assert_eq!(
+            may_register(&who("police", Role::Field), &restricted),
+            Err(RegisterRefusal::RestrictedShared)
+        );
+        assert_eq!(
+            may_register(&field, &doc(DocKind::Action, "district", &[])),
+            Err(RegisterRefusal::ActionWithoutResponsible)
+        );
+    }
+
+    #[test]
+    fn roles_parse_from_their_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

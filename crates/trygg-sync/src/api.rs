@@ -1,0 +1,71 @@
+//! The server's HTTP API payloads (`/api/v1`, PRODUCT §4): one definition the
+//! server serialises and the client parses, so the two cannot drift.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use trygg_core::{DocId, DocKind};
+
+use crate::access::{Access, DocAccess, Role};
+
+/// `GET /api/v1/me`: who the token belongs to, and the peer id it must sync as.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub device_id: String,
+    pub peer_id: String,
+    pub organisation: String,
+    pub role: Role,
+    pub name: Option<String>,
+}
+
+/// One entry of `GET /api/v1/documents`: the document's access facts
+/// (`id` is the automerge-repo document id, an `automerge:` URL without the
+/// prefix), the caller's access, and when it last changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentInfo {
+    #[serde(flatten)]
+    pub doc: DocAccess,
+    /// The caller's access.
+    pub access: Access,
+    /// RFC 3339: when the server last received a change, or registered it.
+    pub updated_at: String,
+}
+
+/// `POST /api/v1/documents`: registers a document created on a device for the
+/// caller's organisation, before it is first synced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterDocument {
+    pub id: DocId,
+    pub kind: DocKind,
+    #[serde(default)]
+    pub area: Option<String>,
+    /// Other organisations (ids) sharing the document.
+    #[serde(default)]
+    pub shared_with: BTreeSet<String>,
+    #[serde(default)]
+    pub restricted: bool,
+    #[serde(default)]
+    pub responsible_org: Option<String>,
+}
+
+/// `PUT /api/v1/photos/{sha256}`'s answer, and `HEAD`'s meaning.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoStored {
+    pub sha256: String,
+    pub size: u64,
+    /// False when the server already had it (the upload was a repeat).
+    pub created: bool,
+}
+
+/// Every error body: `{"error": "…"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// The peer id a device syncs as. The server binds each connection to it, so a
+/// device cannot speak for another.
+pub fn peer_id_of(device_id: &str) -> String {
+    format!("trygg-device-{device_id}")
+}

@@ -1,0 +1,155 @@
+//! The HTTP side of the server (`/api/v1`), as the device uses it.
+
+use reqwest::StatusCode;
+use trygg_core::DocId;
+use url::Url;
+
+use crate::api::{DocumentInfo, ErrorBody, Me, PhotoStored, RegisterDocument};
+use crate::error::{Result, SyncError};
+
+/// What came of registering a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registered {
+    Created,
+    /// The id was registered already (by us before a crash, or by someone else).
+    Conflict,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+}
+
+impl ApiClient {
+    /// `server` is the server's base address, e.g. `http://127.0.0.1:8080/`.
+    pub fn new(server: &Url, token: impl Into<String>) -> Result<Self> {
+        let base = server
+            .join("api/v1/")
+            .map_err(|e| SyncError::BadAddress(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        Ok(Self {
+            http,
+            base,
+            token: token.into(),
+        })
+    }
+
+    /// The WebSocket address of `server`'s sync endpoint.
+    pub fn sync_url(server: &Url) -> Result<Url> {
+        let mut url = server
+            .join("sync")
+            .map_err(|e| SyncError::BadAddress(e.to_string()))?;
+        let scheme = match url.scheme() {
+            "http" => "ws",
+            "https" => "wss",
+            other => return Err(SyncError::BadAddress(format!("unsupported scheme {other}"))),
+        };
+        url.set_scheme(scheme)
+            .map_err(|()| SyncError::BadAddress("cannot set scheme".into()))?;
+        Ok(url)
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path)
+            .map_err(|e| SyncError::BadAddress(e.to_string()))
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        let resp = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(SyncError::TokenRefused);
+        }
+        Ok(resp)
+    }
+
+    async fn fail(resp: reqwest::Response) -> SyncError {
+        let status = resp.status().as_u16();
+        let message = match resp.json::<ErrorBody>().await {
+            Ok(body) => body.error,
+            Err(_) => "no error message".into(),
+        };
+        SyncError::Api { status, message }
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+        if !resp.status().is_success() {
+            return Err(Self::fail(resp).await);
+        }
+        resp.json()
+            .await
+            .map_err(|e| SyncError::Unreachable(format!("unreadable answer: {e}")))
+    }
+
+    pub async fn me(&self) -> Result<Me> {
+        let resp = self.send(self.http.get(self.url("me")?)).await?;
+        Self::json(resp).await
+    }
+
+    pub async fn documents(&self) -> Result<Vec<DocumentInfo>> {
+        let resp = self.send(self.http.get(self.url("documents")?)).await?;
+        Self::json(resp).await
+    }
+
+    pub async fn document(&self, id: &DocId) -> Result<Option<DocumentInfo>> {
+        let resp = self
+            .send(self.http.get(self.url(&format!("documents/{id}"))?))
+            .await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        Self::json(resp).await.map(Some)
+    }
+
+    pub async fn register(&self, reg: &RegisterDocument) -> Result<Registered> {
+        let resp = self
+            .send(self.http.post(self.url("documents")?).json(reg))
+            .await?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(Registered::Created),
+            StatusCode::CONFLICT => Ok(Registered::Conflict),
+            _ => Err(Self::fail(resp).await),
+        }
+    }
+
+    pub async fn put_photo(
+        &self,
+        sha256: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<PhotoStored> {
+        let resp = self
+            .send(
+                self.http
+                    .put(self.url(&format!("photos/{sha256}"))?)
+                    .header(reqwest::header::CONTENT_TYPE, media_type)
+                    .body(bytes),
+            )
+            .await?;
+        Self::json(resp).await
+    }
+
+    pub async fn get_photo(&self, sha256: &str) -> Result<Vec<u8>> {
+        let resp = self
+            .send(self.http.get(self.url(&format!("photos/{sha256}"))?))
+            .await?;
+        if !resp.status().is_success() {
+            return Err(Self::fail(resp).await);
+        }
+        Ok(resp
+            .bytes()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?
+            .to_vec())
+    }
+}

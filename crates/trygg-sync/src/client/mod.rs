@@ -1,0 +1,531 @@
+//! What a device runs to sync: [`SyncClient`].
+//!
+//! * A samod repo persists into the device's store file through
+//!   [`trygg_store::SamodStorage`], so synced documents land in the same
+//!   chunks and index the app reads.
+//! * [`SyncClient::edit`] changes a document and writes the new changes to
+//!   disk before it returns (samod's own write of the same change follows
+//!   later, to the same key): an acknowledged edit survives a kill.
+//! * New documents are registered with the server before samod may offer them
+//!   (the client's share policy withholds them until then); offline they wait
+//!   in the outbox.
+//! * Our [`dialer::WsDialer`] sends the bearer token; samod reconnects with
+//!   backoff. A refused token stops the dialer and shows in the status.
+//! * Photos go through an upload queue with retry, over HTTP.
+
+pub mod api;
+pub mod dialer;
+pub mod outbox;
+pub mod photos;
+pub mod status;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use automerge::transaction::Transaction;
+use automerge::{AutoCommit, Change};
+use futures::StreamExt;
+use rusqlite::Connection;
+use samod::{BackoffConfig, DialerEvent, DialerHandle, PeerId, Repo, ShareConfig};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use trygg_core::{DocError, DocId};
+use trygg_store::SamodStorage;
+use url::Url;
+
+use crate::api::{RegisterDocument, peer_id_of};
+use crate::error::{Result, SyncError};
+use crate::{samod_id, trygg_id};
+
+pub use api::{ApiClient, Registered};
+pub use dialer::{TokenRefused, WsDialer};
+pub use photos::PhotoFiles;
+pub use status::{Connection as ConnectionState, SyncStatus};
+
+/// Where the device syncs to and as whom.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The server's base address, e.g. `http://127.0.0.1:8080/`.
+    pub server: Url,
+    pub token: String,
+    /// The device id the server issued the token for (`GET /api/v1/me`, kept by
+    /// the app after pairing so it can start offline).
+    pub device_id: String,
+    pub max_message_bytes: usize,
+    /// How often the client asks the server for new documents.
+    pub refresh_every: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(server: Url, token: impl Into<String>, device_id: impl Into<String>) -> Self {
+        Self {
+            server,
+            token: token.into(),
+            device_id: device_id.into(),
+            max_message_bytes: crate::DEFAULT_MAX_MESSAGE_BYTES,
+            refresh_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A device's sync: see the module docs. Dropping it stops the background work.
+#[derive(Debug)]
+pub struct SyncClient {
+    inner: Arc<Inner>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+struct Inner {
+    repo: Repo,
+    storage: SamodStorage,
+    api: ApiClient,
+    db: Mutex<Connection>,
+    photos: PhotoFiles,
+    handles: Mutex<HashMap<DocId, samod::DocHandle>>,
+    dialer: DialerHandle<TokenRefused>,
+    /// Documents waiting for registration; the share policy withholds them.
+    unregistered: watch::Sender<Arc<HashSet<DocId>>>,
+    status: watch::Sender<SyncStatus>,
+    token_refused: AtomicBool,
+    /// Wakes the refresher (a document was created, the connection came up).
+    refresh: Notify,
+    /// Wakes the photo uploader.
+    upload: Notify,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncClient")
+            .field("peer", &self.repo.peer_id())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    trygg_core::Timestamp::now().millis()
+}
+
+impl SyncClient {
+    /// Starts syncing the store at `store_path` (photos in `photo_dir`) with the
+    /// server. Works offline: the dialer keeps retrying in the background.
+    pub async fn start(
+        store_path: impl AsRef<Path>,
+        photo_dir: impl AsRef<Path>,
+        config: ClientConfig,
+    ) -> Result<Self> {
+        let storage = SamodStorage::open(store_path.as_ref())?;
+        let db = trygg_store::open_connection(store_path.as_ref())?;
+        let pending: HashSet<DocId> = outbox::pending(&db)?.into_iter().map(|r| r.id).collect();
+        let (unregistered, _) = watch::channel(Arc::new(pending));
+        let policy_rx = unregistered.subscribe();
+        let repo = Repo::build_tokio()
+            .with_storage(storage.clone())
+            .with_peer_id(PeerId::from(peer_id_of(&config.device_id)))
+            .with_share_policy(move |doc: samod::DocumentId, _peer: PeerId| {
+                withhold_unregistered(policy_rx.clone(), doc)
+            })
+            .load()
+            .await;
+        let api = ApiClient::new(&config.server, config.token.clone())?;
+        let dialer = repo
+            .dial(
+                BackoffConfig {
+                    initial_delay: Duration::from_millis(200),
+                    max_delay: Duration::from_secs(10),
+                    max_retries: None,
+                },
+                Arc::new(WsDialer::new(
+                    ApiClient::sync_url(&config.server)?,
+                    config.token.clone(),
+                    config.max_message_bytes,
+                )),
+            )
+            .map_err(|_| SyncError::Stopped)?;
+        let (status, _) = watch::channel(SyncStatus::starting());
+        let inner = Arc::new(Inner {
+            repo,
+            storage,
+            api,
+            db: Mutex::new(db),
+            photos: PhotoFiles::open(photo_dir.as_ref())?,
+            handles: Mutex::new(HashMap::new()),
+            dialer,
+            unregistered,
+            status,
+            token_refused: AtomicBool::new(false),
+            refresh: Notify::new(),
+            upload: Notify::new(),
+        });
+        let tasks = vec![
+            tokio::spawn(watch_dialer(inner.clone())),
+            tokio::spawn(refresh_loop(inner.clone(), config.refresh_every)),
+            tokio::spawn(status_loop(inner.clone())),
+            tokio::spawn(upload_loop(inner.clone())),
+        ];
+        Ok(Self { inner, tasks })
+    }
+
+    pub fn peer_id(&self) -> String {
+        self.inner.repo.peer_id().to_string()
+    }
+
+    pub fn api(&self) -> &ApiClient {
+        &self.inner.api
+    }
+
+    /// The sync indicator, updated as things change.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.inner.status.subscribe()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.inner.dialer.is_connected()
+    }
+
+    /// Waits until the connection to the server is up (or `timeout` passes).
+    pub async fn connected(&self, timeout: Duration) -> bool {
+        tokio::time::timeout(timeout, self.inner.dialer.established())
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Creates a document here: durable at once, registered with the server
+    /// now or (offline) as soon as it is reachable, then synced.
+    pub async fn create(&self, doc: &mut AutoCommit, registration: RegisterDocument) -> Result<()> {
+        let id = registration.id;
+        let changes: Vec<Change> = doc.get_changes(&[]);
+        self.inner.storage.put_changes(&id, &changes)?;
+        outbox::enqueue(&self.inner.db(), &registration, now_ms())?;
+        self.inner
+            .unregistered
+            .send_modify(|set| Arc::make_mut(set).extend([id]));
+        self.open(&id).await?;
+        self.inner.refresh.notify_one();
+        Ok(())
+    }
+
+    /// Opens a document: from this device's store, or else from the server.
+    pub async fn open(&self, id: &DocId) -> Result<()> {
+        self.inner.open(id).await.map(|_| ())
+    }
+
+    /// The documents open on this device.
+    pub fn open_documents(&self) -> Vec<DocId> {
+        self.inner.handles().keys().copied().collect()
+    }
+
+    /// Reads an open document.
+    pub fn read<R>(&self, id: &DocId, f: impl FnOnce(&automerge::Automerge) -> R) -> Result<R> {
+        let handle = self.inner.handle(id)?;
+        Ok(handle.with_document(|doc| f(doc)))
+    }
+
+    /// Edits an open document in one transaction. The new changes are on disk
+    /// when this returns; an error from `f` leaves the document untouched.
+    pub fn edit<R>(
+        &self,
+        id: &DocId,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<R, DocError>,
+    ) -> Result<R> {
+        let handle = self.inner.handle(id)?;
+        let (result, changes) = handle.with_document(|doc| {
+            let before = doc.get_heads();
+            let result = doc
+                .transact(|tx| f(tx).map_err(Box::new))
+                .map(|ok| ok.result)
+                .map_err(|failed| SyncError::Document(failed.error));
+            let changes: Vec<Change> = doc.get_changes(&before);
+            (result, changes)
+        });
+        let value = result?;
+        self.inner.storage.put_changes(id, &changes)?;
+        Ok(value)
+    }
+
+    /// A channel that receives a signal whenever an open document changes
+    /// (locally or from the server); it closes when the client stops.
+    pub fn changes(&self, id: &DocId) -> Result<tokio::sync::mpsc::UnboundedReceiver<()>> {
+        let handle = self.inner.handle(id)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut changes = handle.changes();
+            while changes.next().await.is_some() {
+                if tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    /// Stores a photo here and queues it for upload; returns its SHA-256.
+    pub fn add_photo(&self, bytes: &[u8], media_type: &str) -> Result<String> {
+        let sha = self.inner.photos.put(bytes)?;
+        photos::enqueue(
+            &self.inner.db(),
+            &sha,
+            media_type,
+            bytes.len() as u64,
+            now_ms(),
+        )?;
+        self.inner.upload.notify_one();
+        Ok(sha)
+    }
+
+    /// Photos still waiting for upload.
+    pub fn queued_photos(&self) -> Result<Vec<photos::Queued>> {
+        photos::queued(&self.inner.db())
+    }
+
+    /// Asks the server for new documents now instead of at the next interval.
+    pub fn refresh_now(&self) {
+        self.inner.refresh.notify_one();
+    }
+
+    /// Waits until the status says everything is on the server (or `timeout`).
+    pub async fn all_on_server(&self, timeout: Duration) -> bool {
+        let mut rx = self.status();
+        tokio::time::timeout(
+            timeout,
+            rx.wait_for(|s| s.connection == ConnectionState::AllOnServer),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Stops syncing; every write samod started is finished first.
+    pub async fn stop(mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        self.inner.dialer.close();
+        self.inner.repo.stop().await;
+    }
+}
+
+impl Drop for SyncClient {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Inner {
+    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<DocId, samod::DocHandle>> {
+        self.handles.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn handle(&self, id: &DocId) -> Result<samod::DocHandle> {
+        self.handles()
+            .get(id)
+            .cloned()
+            .ok_or(SyncError::NotOpen(*id))
+    }
+
+    async fn open(&self, id: &DocId) -> Result<samod::DocHandle> {
+        if let Ok(h) = self.handle(id) {
+            return Ok(h);
+        }
+        let handle = self
+            .repo
+            .find(samod_id(id))
+            .await
+            .map_err(|_| SyncError::Stopped)?
+            .ok_or(SyncError::Unavailable(*id))?;
+        self.handles().insert(*id, handle.clone());
+        Ok(handle)
+    }
+
+    /// Registers what the outbox holds; stops at the first network failure.
+    async fn flush_outbox(&self) -> Result<()> {
+        let pending = outbox::pending(&self.db())?;
+        for reg in pending {
+            match self.api.register(&reg).await {
+                Ok(Registered::Created) => {}
+                Ok(Registered::Conflict) => {
+                    // Ours already (registered before a crash) if we can see it.
+                    if self.api.document(&reg.id).await?.is_none() {
+                        tracing::error!(doc = %reg.id, "the id is registered by another organisation; the document stays on this device");
+                        continue;
+                    }
+                }
+                Err(SyncError::Api { status, message }) => {
+                    tracing::error!(doc = %reg.id, status, %message, "the server refused to register the document; it stays on this device");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            outbox::done(&self.db(), &reg.id)?;
+            self.unregistered
+                .send_modify(|set| _ = Arc::make_mut(set).remove(&reg.id));
+        }
+        Ok(())
+    }
+
+    /// Registers pending documents, then opens every document the server lists.
+    async fn refresh(&self) -> Result<()> {
+        self.flush_outbox().await?;
+        let listed = self.api.documents().await?;
+        let missing: Vec<DocId> = {
+            let open = self.handles();
+            listed
+                .iter()
+                .map(|d| d.doc.id)
+                .filter(|id| !open.contains_key(id))
+                .collect()
+        };
+        futures::stream::iter(missing)
+            .for_each_concurrent(8, |id| async move {
+                if let Err(e) = self.open(&id).await {
+                    tracing::warn!(doc = %id, %e, "could not open a listed document yet");
+                }
+            })
+            .await;
+        Ok(())
+    }
+
+    fn facts(&self) -> status::Facts {
+        let connected = self.dialer.is_connected();
+        let conn = self.dialer.connection_id();
+        let unregistered = self.unregistered.borrow().clone();
+        let docs = self
+            .handles()
+            .iter()
+            .filter(|(id, _)| !unregistered.contains(id))
+            .map(|(_, h)| {
+                let (peers, _) = h.peers();
+                let local_heads = h.with_document(|d| d.get_heads());
+                status::DocState {
+                    local_heads,
+                    shared_heads: conn
+                        .and_then(|c| peers.get(&c).and_then(|p| p.shared_heads.clone())),
+                }
+            })
+            .collect();
+        status::Facts {
+            connected,
+            token_refused: self.token_refused.load(Ordering::Relaxed),
+            docs,
+            unregistered: unregistered.len(),
+            photos_queued: photos::count(&self.db()).unwrap_or(0),
+        }
+    }
+}
+
+/// The client's share policy toward the server: a document is withheld while
+/// it waits for registration, and offered the moment it is registered.
+fn withhold_unregistered(
+    rx: watch::Receiver<Arc<HashSet<DocId>>>,
+    doc: samod::DocumentId,
+) -> impl futures::Stream<Item = ShareConfig> + Send + 'static {
+    let id = trygg_id(&doc);
+    let decide = move |set: &HashSet<DocId>| match id {
+        Some(id) if set.contains(&id) => ShareConfig::none(),
+        _ => ShareConfig::read_write(),
+    };
+    futures::stream::unfold((rx, true), move |(mut rx, first)| async move {
+        if !first && rx.changed().await.is_err() {
+            return None;
+        }
+        let config = decide(&rx.borrow_and_update());
+        Some((config, (rx, false)))
+    })
+}
+
+async fn watch_dialer(inner: Arc<Inner>) {
+    let mut events = inner.dialer.events();
+    while let Some(event) = events.next().await {
+        match event {
+            DialerEvent::Connected { .. } => {
+                tracing::info!("connected to the server");
+                inner.refresh.notify_one();
+                inner.upload.notify_one();
+            }
+            DialerEvent::Disconnected { reason } => {
+                tracing::info!(%reason, "disconnected from the server");
+            }
+            DialerEvent::PermanentFailure => {
+                tracing::error!("the server refused this device's token; syncing stopped");
+                inner.token_refused.store(true, Ordering::Relaxed);
+            }
+            DialerEvent::Reconnecting { .. } | DialerEvent::MaxRetriesReached => {}
+        }
+    }
+}
+
+async fn refresh_loop(inner: Arc<Inner>, every: Duration) {
+    loop {
+        match inner.refresh().await {
+            Ok(()) => {}
+            Err(SyncError::TokenRefused) => inner.token_refused.store(true, Ordering::Relaxed),
+            Err(e) => tracing::debug!(%e, "refresh postponed"),
+        }
+        let _ = tokio::time::timeout(every, inner.refresh.notified()).await;
+    }
+}
+
+async fn status_loop(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        let facts = {
+            let inner = inner.clone();
+            match tokio::task::spawn_blocking(move || inner.facts()).await {
+                Ok(f) => f,
+                Err(_) => continue,
+            }
+        };
+        let next = status::summarize(&facts);
+        inner.status.send_if_modified(|s| {
+            let changed = *s != next;
+            *s = next;
+            changed
+        });
+    }
+}
+
+async fn upload_loop(inner: Arc<Inner>) {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let queue = photos::queued(&inner.db()).unwrap_or_default();
+        let mut failed = false;
+        for q in queue {
+            let bytes = match inner.photos.get(&q.sha256) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(photo = %q.sha256, %e, "queued photo file is missing; dropping it from the queue");
+                    let _ = photos::done(&inner.db(), &q.sha256);
+                    continue;
+                }
+            };
+            match inner.api.put_photo(&q.sha256, &q.media_type, bytes).await {
+                Ok(_) => {
+                    let _ = photos::done(&inner.db(), &q.sha256);
+                }
+                Err(e) => {
+                    failed = true;
+                    let _ = photos::failed(&inner.db(), &q.sha256, &e.to_string());
+                    if matches!(e, SyncError::Unreachable(_) | SyncError::TokenRefused) {
+                        break;
+                    }
+                }
+            }
+        }
+        let wait = if failed {
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+            backoff
+        } else {
+            backoff = Duration::from_millis(500);
+            Duration::from_secs(30)
+        };
+        let _ = tokio::time::timeout(wait, inner.upload.notified()).await;
+    }
+}

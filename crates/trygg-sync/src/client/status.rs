@@ -1,0 +1,139 @@
+//! What the field app shows in its sync indicator, computed from plain facts.
+
+use automerge::ChangeHash;
+use serde::Serialize;
+
+/// The connection as the user should understand it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    /// No server reachable; edits are kept on this device.
+    Offline,
+    /// Connected, and some changes are not on the server yet (either way).
+    Syncing,
+    /// Connected, and the server has everything this device has.
+    AllOnServer,
+    /// The server refused this device's token; syncing has stopped.
+    TokenRefused,
+}
+
+/// The sync indicator's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub connection: Connection,
+    /// Local documents whose changes the server does not have yet
+    /// (including documents created offline and not yet registered).
+    pub unsynced_documents: usize,
+    /// Photos waiting for upload.
+    pub photos_queued: usize,
+}
+
+impl SyncStatus {
+    pub fn starting() -> Self {
+        Self {
+            connection: Connection::Offline,
+            unsynced_documents: 0,
+            photos_queued: 0,
+        }
+    }
+}
+
+/// One document's state against the server connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocState {
+    pub local_heads: Vec<ChangeHash>,
+    /// Heads both sides are known to have, if the server has answered at all.
+    pub shared_heads: Option<Vec<ChangeHash>>,
+}
+
+impl DocState {
+    fn on_server(&self) -> bool {
+        let mut local = self.local_heads.clone();
+        local.sort();
+        self.shared_heads.as_ref().is_some_and(|shared| {
+            let mut shared = shared.clone();
+            shared.sort();
+            shared == local
+        })
+    }
+}
+
+/// Facts gathered by the client at one moment.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub connected: bool,
+    pub token_refused: bool,
+    pub docs: Vec<DocState>,
+    pub unregistered: usize,
+    pub photos_queued: usize,
+}
+
+pub fn summarize(f: &Facts) -> SyncStatus {
+    let unsynced = f.docs.iter().filter(|d| !d.on_server()).count() + f.unregistered;
+    let connection = if f.token_refused {
+        Connection::TokenRefused
+    } else if !f.connected {
+        Connection::Offline
+    } else if unsynced == 0 && f.photos_queued == 0 {
+        Connection::AllOnServer
+    } else {
+        Connection::Syncing
+    };
+    SyncStatus {
+        connection,
+        unsynced_documents: unsynced,
+        photos_queued: f.photos_queued,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(n: u8) -> ChangeHash {
+        ChangeHash([n; 32])
+    }
+
+    #[test]
+    fn a_document_is_on_the_server_when_the_shared_heads_are_ours() {
+        let synced = DocState {
+            local_heads: vec![h(1), h(2)],
+            shared_heads: Some(vec![h(2), h(1)]),
+        };
+        let behind = DocState {
+            local_heads: vec![h(3)],
+            shared_heads: Some(vec![h(1)]),
+        };
+        let unanswered = DocState {
+            local_heads: vec![h(3)],
+            shared_heads: None,
+        };
+        let mut f = Facts {
+            connected: true,
+            docs: vec![synced.clone()],
+            ..Facts::default()
+        };
+        assert_eq!(summarize(&f).connection, Connection::AllOnServer);
+        f.docs = vec![synced, behind, unanswered];
+        f.unregistered = 1;
+        let s = summarize(&f);
+        assert_eq!(s.connection, Connection::Syncing);
+        assert_eq!(s.unsynced_documents, 3);
+        f.connected = false;
+        assert_eq!(summarize(&f).connection, Connection::Offline);
+        f.token_refused = true;
+        assert_eq!(summarize(&f).connection, Connection::TokenRefused);
+    }
+
+    #[test]
+    fn queued_photos_keep_the_indicator_syncing() {
+        let f = Facts {
+            connected: true,
+            photos_queued: 2,
+            ..Facts::default()
+        };
+        let s = summarize(&f);
+        assert_eq!(s.connection, Connection::Syncing);
+        assert_eq!(s.photos_queued, 2);
+    }
+}

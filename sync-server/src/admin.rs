@@ -1,0 +1,188 @@
+//! `admin`: organisations, devices and demo data, straight against the store.
+//! A running server notices the changes within its poll interval.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+use trygg_core::Timestamp;
+use trygg_core::seed::demo;
+use trygg_store::Store;
+use trygg_sync::access::access_of;
+
+use crate::config::{AdminCommand, DeviceCommand, OrgCommand, StoreArgs};
+use crate::registry::{Device, DocRecord, Org, Registry, RegistryError, new_token, token_hash};
+use crate::serve::{documents_path, open_registry};
+
+pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
+    let registry = open_registry(store)?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        AdminCommand::Org { command } => match command {
+            OrgCommand::Add { name, kind, id } => {
+                let id = id.unwrap_or_else(|| slug(&name));
+                if id.is_empty() {
+                    bail!("the organisation needs a name with letters or digits, or an --id");
+                }
+                registry
+                    .add_org(&Org {
+                        id: id.clone(),
+                        name,
+                        kind,
+                    })
+                    .await
+                    .map_err(|e| match e {
+                        RegistryError::Conflict(_) => {
+                            anyhow::anyhow!("an organisation with id `{id}` or this name exists")
+                        }
+                        e => e.into(),
+                    })?;
+                writeln!(out, "org-id: {id}")?;
+            }
+            OrgCommand::List => {
+                let changes = registry.changes_since(0).await?;
+                for o in changes.orgs {
+                    writeln!(out, "{}\t{}\t{}", o.id, o.kind, o.name)?;
+                }
+            }
+        },
+        AdminCommand::Device { command } => match command {
+            DeviceCommand::Add {
+                org,
+                role,
+                name,
+                expires_in_days,
+            } => {
+                let org = registry.find_org(&org).await?.with_context(|| {
+                    format!("no organisation `{org}`; add it with `admin org add`")
+                })?;
+                let token = new_token();
+                let now = Timestamp::now();
+                let device = Device {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    org: org.id,
+                    role,
+                    name,
+                    token_hash: token_hash(&token),
+                    created_at: now,
+                    expires_at: expires_in_days
+                        .map(|d| Timestamp(now.millis() + i64::from(d) * 86_400_000)),
+                    revoked_at: None,
+                };
+                registry.add_device(&device).await?;
+                writeln!(out, "device-id: {}", device.id)?;
+                writeln!(out, "{token}")?;
+            }
+            DeviceCommand::List => {
+                let now = Timestamp::now();
+                writeln!(out, "id\torg\trole\tstatus\tname")?;
+                for d in registry.devices().await? {
+                    let status = match d.inactive(now) {
+                        None => "active",
+                        Some(crate::registry::Inactive::Revoked) => "revoked",
+                        Some(crate::registry::Inactive::Expired) => "expired",
+                    };
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}",
+                        d.id,
+                        d.org,
+                        d.role,
+                        status,
+                        d.name.as_deref().unwrap_or("")
+                    )?;
+                }
+            }
+            DeviceCommand::Revoke { id } => {
+                match registry.revoke_device(&id, Timestamp::now()).await {
+                    Ok(true) => writeln!(out, "revoked {id}")?,
+                    Ok(false) => writeln!(out, "{id} was revoked already")?,
+                    Err(RegistryError::Unknown { .. }) => bail!("no device `{id}`"),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        },
+        AdminCommand::DemoData { walks } => {
+            let n = demo_data(store, registry.as_ref(), walks).await?;
+            writeln!(out, "demo data: {n} documents registered")?;
+        }
+    }
+    Ok(())
+}
+
+/// A lowercase id from a name: letters and digits, the rest as single dashes.
+fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'å' | 'ä' => 'a',
+            'ö' => 'o',
+            'é' => 'e',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            s.push(c);
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    s.trim_matches('-').to_string()
+}
+
+/// Loads the invented demo organisations and documents and registers them.
+async fn demo_data(store: &StoreArgs, registry: &dyn Registry, walks: usize) -> Result<usize> {
+    for o in demo::organisations() {
+        match registry
+            .add_org(&Org {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                kind: o.kind,
+            })
+            .await
+        {
+            Ok(()) | Err(RegistryError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let path = documents_path(&store.data_dir);
+    let documents = tokio::task::spawn_blocking(move || -> Result<Vec<_>> {
+        let mut docs = Store::open(&path)?;
+        trygg_store::demo::load(&mut docs, walks)?;
+        let mut out = Vec::new();
+        for id in docs.doc_ids()? {
+            let doc = docs.load(id)?.read_any()?;
+            out.push(access_of(id, &doc, "demo-sdf-norr"));
+        }
+        Ok(out)
+    })
+    .await??;
+    let now = Timestamp::now();
+    let mut registered = 0;
+    for access in documents {
+        let record = DocRecord {
+            access,
+            registered_by: "demo-data".into(),
+            registered_at: now,
+            updated_at: now,
+        };
+        match registry.register_document(&record).await {
+            Ok(()) => registered += 1,
+            Err(RegistryError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(registered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_are_ascii_and_dashed() {
+        assert_eq!(
+            slug("Lokalpolisområde Exempel (demo)"),
+            "lokalpolisomrade-exempel-demo"
+        );
+        assert_eq!(slug("  Ära & Öl  "), "ara-ol");
+    }
+}

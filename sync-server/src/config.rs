@@ -1,0 +1,124 @@
+//! The command line (PRODUCT §4: a stable contract), parsed by clap.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use trygg_core::model::OrgKind;
+use trygg_sync::access::Role;
+
+#[derive(Debug, Parser)]
+#[command(name = "trygg-server", version, about = "Trygg's sync server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serves sync, the HTTP API and the dashboards.
+    Serve(ServeArgs),
+    /// Administers organisations, devices and demo data.
+    Admin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// Where the server keeps what it keeps.
+#[derive(Clone, Debug, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite databases and photos.
+    #[arg(long, env = "TRYGG_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite (several instances may share it).
+    #[arg(long, env = "TRYGG_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, env = "TRYGG_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Largest WebSocket message accepted, in bytes.
+    #[arg(long, env = "TRYGG_MAX_MESSAGE_BYTES", default_value_t = trygg_sync::DEFAULT_MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: usize,
+    /// Largest photo accepted, in bytes.
+    #[arg(long, env = "TRYGG_MAX_PHOTO_BYTES", default_value_t = trygg_sync::photo::DEFAULT_MAX_PHOTO_BYTES)]
+    pub max_photo_bytes: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Devices and their tokens.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Loads invented demo organisations, walks, reports and actions.
+    DemoData {
+        /// How many demo walks.
+        #[arg(long, default_value_t = 40)]
+        walks: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Adds an organisation; prints `org-id: ID`.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_org_kind)]
+        kind: OrgKind,
+        /// Its id (default: derived from the name).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Lists organisations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Adds a device; prints `device-id: ID`, then the token alone on the last line.
+    Add {
+        /// The organisation's name or id.
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// A label to recognise the device by ("Tablet 3, Rinkeby").
+        #[arg(long)]
+        name: Option<String>,
+        /// The token stops working after this many days.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// Lists devices and whether their tokens work.
+    List,
+    /// Revokes a device's token; open connections are cut within a second.
+    Revoke { id: String },
+}
+
+fn parse_org_kind(s: &str) -> Result<OrgKind, String> {
+    s.parse::<OrgKind>().map_err(|_| {
+        format!(
+            "unknown kind `{s}`; expected one of {}",
+            OrgKind::expected()
+        )
+    })
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}

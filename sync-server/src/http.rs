@@ -1,0 +1,433 @@
+//! The HTTP side: `/healthz`, `/api/v1/…` (JSON, bearer auth) and the
+//! `/sync` upgrade. Handlers are short: they authenticate, ask the access
+//! rules, and delegate.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use trygg_core::{DocId, Timestamp};
+use trygg_sync::access::{self, Access, DocAccess};
+use trygg_sync::api::{DocumentInfo, ErrorBody, Me, PhotoStored, RegisterDocument, peer_id_of};
+use trygg_sync::photo::{MEDIA_TYPES, is_sha256_hex, sha256_hex};
+
+use crate::registry::{Device, DocRecord, Inactive, RegistryError, token_hash};
+use crate::serve::AppState;
+use crate::snapshot::{self, Snapshot};
+
+type AppResult<T> = Result<T, ApiError>;
+
+/// An error answer: a status and `{"error": "…"}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+    fn bad_request(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, m)
+    }
+    fn unauthorized(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, m)
+    }
+    fn forbidden(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, m)
+    }
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not found")
+    }
+    fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error; see the server log",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorBody {
+                error: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Self::new(status, r.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        Self::new(r.status(), r.body_text())
+    }
+}
+
+/// Largest JSON body the API reads.
+const MAX_JSON_BYTES: usize = 64 * 1024;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let photo_limit = usize::try_from(state.args.max_photo_bytes).unwrap_or(usize::MAX);
+    let api = Router::new()
+        .route("/me", get(me))
+        .route("/documents", get(list_documents).post(register_document))
+        .route("/documents/{id}", get(get_document))
+        .route(
+            "/photos/{sha256}",
+            put(put_photo)
+                .get(get_photo)
+                .layer(DefaultBodyLimit::max(photo_limit)),
+        )
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES));
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/sync", get(sync))
+        .nest("/api/v1", api)
+        .with_state(state)
+}
+
+async fn home() -> Html<&'static str> {
+    Html(
+        "<!doctype html><meta charset=utf-8><title>Trygg</title>\
+         <h1>Trygg</h1><p>Synkserver för trygghetsvandringar. Lägesbilden kommer här.</p>",
+    )
+}
+
+/// The device a request's bearer token belongs to, if it may act now.
+#[derive(Debug)]
+pub struct Authed(pub Device);
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Device> {
+    let token = token.ok_or_else(|| {
+        ApiError::unauthorized("missing token: send `Authorization: Bearer <device token>`")
+    })?;
+    let hash = token_hash(token);
+    let known = state.snapshot.borrow().device_by_token_hash(&hash).cloned();
+    let device = match known {
+        Some(d) => d,
+        // Added moments ago by `admin` in another process: look it up and
+        // bring the snapshot along.
+        None => match state
+            .registry
+            .device_by_token_hash(&hash)
+            .await
+            .map_err(ApiError::internal)?
+        {
+            Some(d) => {
+                snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
+                d
+            }
+            None => return Err(ApiError::unauthorized("invalid token")),
+        },
+    };
+    let inactive = state
+        .snapshot
+        .borrow()
+        .inactive(&device.id)
+        .or(device.inactive(Timestamp::now()));
+    match inactive {
+        None => Ok(device),
+        Some(Inactive::Revoked) => Err(ApiError::unauthorized(
+            "token revoked; ask your coordinator for a new device token",
+        )),
+        Some(Inactive::Expired) => Err(ApiError::unauthorized(
+            "token expired; ask your coordinator for a new device token",
+        )),
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> AppResult<Self> {
+        authenticate(state, bearer(&parts.headers))
+            .await
+            .map(Authed)
+    }
+}
+
+async fn me(Authed(device): Authed) -> Json<Me> {
+    Json(Me {
+        peer_id: peer_id_of(&device.id),
+        device_id: device.id,
+        organisation: device.org,
+        role: device.role,
+        name: device.name,
+    })
+}
+
+fn info(record: &DocRecord, access: Access) -> DocumentInfo {
+    DocumentInfo {
+        doc: record.access.clone(),
+        access,
+        updated_at: record.updated_at.to_rfc3339(),
+    }
+}
+
+fn visible(snap: &Snapshot, device: &Device) -> Vec<DocumentInfo> {
+    let who = device.principal();
+    let mut docs: Vec<(i64, DocumentInfo)> = snap
+        .documents
+        .values()
+        .filter_map(|r| {
+            let access = access::decide(&who, &r.access);
+            access.can_read().then(|| (r.updated_at.0, info(r, access)))
+        })
+        .collect();
+    docs.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.doc.id.to_string().cmp(&b.1.doc.id.to_string()))
+    });
+    docs.into_iter().map(|(_, d)| d).collect()
+}
+
+async fn list_documents(
+    State(state): State<Arc<AppState>>,
+    Authed(device): Authed,
+) -> Json<Vec<DocumentInfo>> {
+    Json(visible(&state.snapshot.borrow(), &device))
+}
+
+fn parse_doc_id(raw: &str) -> AppResult<DocId> {
+    raw.strip_prefix("automerge:")
+        .unwrap_or(raw)
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a document id")))
+}
+
+async fn get_document(
+    State(state): State<Arc<AppState>>,
+    Authed(device): Authed,
+    Path(raw): Path<String>,
+) -> AppResult<Json<DocumentInfo>> {
+    let id = parse_doc_id(&raw)?;
+    let snap = state.snapshot.borrow();
+    let record = snap.documents.get(&id).ok_or_else(ApiError::not_found)?;
+    let access = access::decide(&device.principal(), &record.access);
+    if !access.can_read() {
+        // Same answer as an unknown id: existence is not revealed.
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(info(record, access)))
+}
+
+async fn register_document(
+    State(state): State<Arc<AppState>>,
+    Authed(device): Authed,
+    body: Result<Json<RegisterDocument>, JsonRejection>,
+) -> AppResult<(StatusCode, Json<DocumentInfo>)> {
+    let Json(reg) = body?;
+    let doc = DocAccess {
+        id: reg.id,
+        kind: reg.kind,
+        owner_org: device.org.clone(),
+        area: reg.area,
+        shared_with: reg
+            .shared_with
+            .into_iter()
+            .filter(|o| *o != device.org)
+            .collect(),
+        restricted: reg.restricted,
+        responsible_org: reg.responsible_org,
+    };
+    access::may_register(&device.principal(), &doc).map_err(|refusal| {
+        use trygg_sync::access::RegisterRefusal::*;
+        match refusal {
+            RoleCannotCreate { .. } | CoordinatorOnly { .. } => {
+                ApiError::forbidden(refusal.to_string())
+            }
+            _ => ApiError::bad_request(refusal.to_string()),
+        }
+    })?;
+    {
+        let snap = state.snapshot.borrow();
+        let unknown: Vec<&String> = doc
+            .shared_with
+            .iter()
+            .chain(doc.responsible_org.iter())
+            .filter(|o| !snap.orgs.contains_key(*o))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "unknown organisation(s): {}",
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let now = Timestamp::now();
+    let record = DocRecord {
+        access: doc,
+        registered_by: device.id.clone(),
+        registered_at: now,
+        updated_at: now,
+    };
+    match state.registry.register_document(&record).await {
+        Ok(()) => {}
+        Err(RegistryError::Conflict(_)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "conflict"));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    }
+    snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
+    tracing::info!(doc = %record.access.id, kind = %record.access.kind, device = %device.id, "document registered");
+    let access = access::decide(&device.principal(), &record.access);
+    Ok((StatusCode::CREATED, Json(info(&record, access))))
+}
+
+fn check_photo_name(sha256: &str) -> AppResult<()> {
+    if is_sha256_hex(sha256) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "a photo is named by the SHA-256 of its bytes: 64 lowercase hex digits",
+        ))
+    }
+}
+
+async fn put_photo(
+    State(state): State<Arc<AppState>>,
+    Authed(device): Authed,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> AppResult<(StatusCode, Json<PhotoStored>)> {
+    check_photo_name(&sha256)?;
+    if device.role == access::Role::Viewer || device.role == access::Role::Admin {
+        return Err(ApiError::forbidden(format!(
+            "a {} device cannot upload photos",
+            device.role
+        )));
+    }
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !MEDIA_TYPES.contains(&media) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("photos must be one of {}", MEDIA_TYPES.join(", ")),
+        ));
+    }
+    let bytes = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("photo larger than {} bytes", state.args.max_photo_bytes),
+            )
+        } else {
+            ApiError::from(r)
+        }
+    })?;
+    let actual = sha256_hex(&bytes);
+    if actual != sha256 {
+        return Err(ApiError::bad_request(format!(
+            "the bytes hash to {actual}, not {sha256}: the upload was damaged or misnamed"
+        )));
+    }
+    let photos = state.photos.clone();
+    let name = sha256.clone();
+    let size = bytes.len() as u64;
+    let created = tokio::task::spawn_blocking(move || photos.put(&name, &bytes))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(PhotoStored {
+            sha256,
+            size,
+            created,
+        }),
+    ))
+}
+
+async fn get_photo(
+    State(state): State<Arc<AppState>>,
+    Authed(_device): Authed,
+    Path(sha256): Path<String>,
+) -> AppResult<Response> {
+    check_photo_name(&sha256)?;
+    let photos = state.photos.clone();
+    let name = sha256.clone();
+    let bytes = tokio::task::spawn_blocking(move || photos.get(&name))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /sync`: authenticates, then upgrades with explicit size limits.
+async fn sync(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> AppResult<Response> {
+    let token = bearer(&headers).or(query.get("token").map(String::as_str));
+    let device = authenticate(&state, token).await?;
+    let max = state.args.max_message_bytes;
+    Ok(ws
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade(|e| tracing::warn!(error = %e, "WebSocket upgrade failed"))
+        .on_upgrade(move |socket| async move {
+            crate::sync::serve_socket(state, socket, device);
+        }))
+}

@@ -1,0 +1,37 @@
+//! `trygg-server`: the sync server a city runs (PRODUCT §3–§4).
+
+mod admin;
+mod config;
+mod http;
+mod photos;
+mod registry;
+mod serve;
+mod snapshot;
+mod sync;
+
+use anyhow::Result;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Cli, Command};
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,samod=warn,samod_core=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Admin { store, command } => admin::run(&store, command).await,
+        }
+    })
+}

@@ -1,0 +1,167 @@
+//! A real `trygg-server` process on 127.0.0.1, and its `admin` command.
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use url::Url;
+
+use super::server_bin;
+
+/// A port nobody listens on right now (so a restarted server can reuse it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    pub dir: PathBuf,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// Starts `serve` on `port` with data in `dir`; returns once it listens.
+    pub fn start(dir: &Path, port: u16, extra: &[&str]) -> Server {
+        let log = dir.join("server.log");
+        let stderr = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("server log file");
+        let mut child = Command::new(server_bin())
+            .args(["serve", "--data-dir"])
+            .arg(dir)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .env("RUST_LOG", "info,samod=warn,samod_core=warn")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawning trygg-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("trygg-server did not start; log:\n{}", read(&log)));
+        assert!(
+            line.starts_with("listening on http://"),
+            "unexpected first line: {line}"
+        );
+        Server {
+            child: Some(child),
+            dir: dir.to_path_buf(),
+            port,
+            log,
+        }
+    }
+
+    pub fn base(&self) -> Url {
+        Url::parse(&format!("http://127.0.0.1:{}/", self.port)).unwrap()
+    }
+
+    pub fn ws(&self) -> String {
+        format!("ws://127.0.0.1:{}/sync", self.port)
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().expect("kill trygg-server");
+            c.wait().expect("reap trygg-server");
+        }
+    }
+
+    /// SIGTERM and wait: a clean stop.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        read(&self.log)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Runs `trygg-server admin --data-dir DIR ARGS…` and returns its stdout.
+pub fn admin(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(server_bin())
+        .args(["admin", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("running trygg-server admin");
+    assert!(
+        out.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Adds an organisation with a fixed id.
+pub fn add_org(dir: &Path, id: &str, kind: &str) {
+    admin(
+        dir,
+        &[
+            "org",
+            "add",
+            &format!("{id} (test)"),
+            "--kind",
+            kind,
+            "--id",
+            id,
+        ],
+    );
+}
+
+/// A new device: (device id, token).
+#[derive(Clone, Debug)]
+pub struct DeviceToken {
+    pub id: String,
+    pub token: String,
+}
+
+pub fn add_device(dir: &Path, org: &str, role: &str) -> DeviceToken {
+    let out = admin(dir, &["device", "add", "--org", org, "--role", role]);
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("device-id: "))
+        .expect("device-id line")
+        .to_string();
+    let token = out.lines().last().expect("token line").to_string();
+    DeviceToken { id, token }
+}

@@ -1,0 +1,627 @@
+//! Sync across real processes: a `trygg-server` on 127.0.0.1 and several
+//! devices (our sync client, each with its own SQLite store), plus hand-made
+//! protocol frames for what a well-behaved client never sends.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use support::raw::{self, RawPeer, Val};
+use support::server::admin;
+use support::world::*;
+use trygg_core::model::{Sensitivity, Walk};
+use trygg_core::{DocId, document, edit};
+use trygg_sync::client::{ConnectionState, SyncClient};
+use trygg_sync::{SyncError, api};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn read_walk(client: &SyncClient, id: &DocId) -> Walk {
+    client
+        .read(id, document::read::<Walk, _>)
+        .expect("the walk is open")
+        .expect("the walk reads")
+}
+
+fn heads(client: &SyncClient, id: &DocId) -> Vec<automerge::ChangeHash> {
+    let mut h = client.read(id, |doc| doc.get_heads()).expect("open");
+    h.sort();
+    h
+}
+
+/// Opens `id` on `client` once the server lists it.
+async fn receive(client: &SyncClient, id: &DocId) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        client.refresh_now();
+        if client.open_documents().contains(id) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "document {id} never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut all = std::fs::read(path).unwrap_or_default();
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        all.extend(std::fs::read(p).unwrap_or_default());
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_organisations_converge_offline_and_restricted_notes_stay_home() -> Result<()> {
+    let mut w = World::new(&[]);
+    let (d, p, h) = (
+        w.device(DISTRICT, "field"),
+        w.device(POLICE, "field"),
+        w.device(HOUSING, "field"),
+    );
+    let district = w.client("district", &d).await;
+    let police = w.client("police", &p).await;
+    let housing = w.client("housing", &h).await;
+    for c in [&district, &police, &housing] {
+        assert!(c.connected(WAIT).await, "a client did not connect");
+    }
+
+    // The district starts a walk with the police and the housing company.
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE, HOUSING]);
+    let walk_id = reg.id;
+    district.create(&mut walk, reg).await?;
+    let lamp = observation(DISTRICT, &d.id, "Lampan", Sensitivity::Shared);
+    district.edit(&walk_id, |tx| edit::put_observation(tx, &lamp))?;
+    assert!(district.all_on_server(WAIT).await);
+    receive(&police, &walk_id).await;
+    receive(&housing, &walk_id).await;
+    assert!(
+        eventually(WAIT, || read_walk(&housing, &walk_id)
+            .observations
+            .contains_key(&lamp.id))
+        .await
+    );
+
+    // The server goes away; all three keep working on the same walk.
+    w.server.kill();
+    for c in [&district, &police, &housing] {
+        assert!(eventually(WAIT, || !c.is_connected()).await);
+    }
+    let items: Vec<String> = read_walk(&district, &walk_id)
+        .answers
+        .keys()
+        .cloned()
+        .collect();
+    let mut expected = vec![lamp.id.clone()];
+    for (client, org, device) in [
+        (&district, DISTRICT, &d.id),
+        (&police, POLICE, &p.id),
+        (&housing, HOUSING, &h.id),
+    ] {
+        let obs = observation(
+            org,
+            device,
+            &format!("offline från {org}"),
+            Sensitivity::Shared,
+        );
+        client.edit(&walk_id, |tx| edit::put_observation(tx, &obs))?;
+        expected.push(obs.id.clone());
+        let item = format!("item-{org}");
+        client.edit(&walk_id, |tx| edit::set_answer(tx, &item, &yes(device)))?;
+    }
+    // Two people edit the same note at once, at either end.
+    police.edit(&walk_id, |tx| {
+        edit::splice_note(tx, &lamp.id, 6, 0, " är trasig")
+    })?;
+    housing.edit(&walk_id, |tx| {
+        edit::splice_note(tx, &lamp.id, 0, 0, "Vid porten: ")
+    })?;
+    let mut status = police.status();
+    tokio::time::timeout(
+        WAIT,
+        status.wait_for(|s| s.connection == ConnectionState::Offline),
+    )
+    .await??;
+    assert!(
+        status.borrow().unsynced_documents >= 1,
+        "the indicator counts the offline edits"
+    );
+
+    w.restart();
+    for c in [&district, &police, &housing] {
+        assert!(
+            c.all_on_server(WAIT).await,
+            "a client never got everything onto the server"
+        );
+    }
+    assert!(
+        eventually(WAIT, || {
+            let hd = heads(&district, &walk_id);
+            hd == heads(&police, &walk_id) && hd == heads(&housing, &walk_id)
+        })
+        .await,
+        "the three copies did not converge"
+    );
+    let walks = [&district, &police, &housing].map(|c| read_walk(c, &walk_id));
+    assert_eq!(walks[0], walks[1]);
+    assert_eq!(walks[0], walks[2]);
+    let mut got: Vec<String> = walks[0].observations.keys().cloned().collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "every offline observation survived");
+    for org in [DISTRICT, POLICE, HOUSING] {
+        assert!(walks[0].answers.contains_key(&format!("item-{org}")));
+    }
+    assert!(items.iter().all(|i| walks[0].answers.contains_key(i)));
+    assert_eq!(
+        walks[0].observations[&lamp.id].note.as_str(),
+        "Vid porten: Lampan är trasig"
+    );
+
+    // The police keep a restricted note. The housing company never gets it.
+    let marker = format!("HEMLIG-{}", DocId::random());
+    let (mut report, reg) = new_report(POLICE, true, &marker);
+    let report_id = reg.id;
+    police.create(&mut report, reg).await?;
+    assert!(police.all_on_server(WAIT).await);
+    housing.refresh_now();
+    district.refresh_now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for c in [&housing, &district] {
+        let listed = c.api().documents().await?;
+        assert!(
+            listed.iter().all(|d| d.doc.id != report_id),
+            "listed to another org"
+        );
+        assert!(matches!(
+            c.open(&report_id).await,
+            Err(SyncError::Unavailable(_))
+        ));
+        assert!(c.api().document(&report_id).await?.is_none());
+    }
+    district.stop().await;
+    housing.stop().await;
+    police.stop().await;
+    let housing_bytes = file_bytes(&w.store_path("housing"));
+    let police_bytes = file_bytes(&w.store_path("police"));
+    assert!(
+        contains(&police_bytes, marker.as_bytes()),
+        "the check itself works: the police store holds the note's bytes"
+    );
+    assert!(
+        !contains(&housing_bytes, marker.as_bytes()),
+        "the restricted note's bytes reached the housing company's store"
+    );
+    let conn = rusqlite::Connection::open(w.store_path("housing"))?;
+    let chunks: i64 = conn.query_row(
+        "SELECT count(*) FROM chunks WHERE doc_id = ?1",
+        [report_id.to_string()],
+        |r| r.get(0),
+    )?;
+    assert_eq!(
+        chunks, 0,
+        "the housing store holds chunks of the police report"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revoked_token_is_cut_off_within_a_second_and_cannot_reconnect() -> Result<()> {
+    let t0 = Instant::now();
+    let w = World::new(&[]);
+    let d = w.device(DISTRICT, "field");
+    eprintln!("world {:?}", t0.elapsed());
+    let client = w.client("district", &d).await;
+    assert!(client.connected(WAIT).await);
+    eprintln!("connected {:?}", t0.elapsed());
+    let mut peer = RawPeer::connect(&w.server.ws(), &d.token).await?;
+    peer.handshake(&api::peer_id_of(&d.id)).await;
+
+    admin(w.data_dir(), &["device", "revoke", &d.id]);
+    let revoked = Instant::now();
+    assert!(
+        peer.is_closed_within(Duration::from_secs(1)).await,
+        "the open connection was not cut within a second"
+    );
+    eprintln!(
+        "raw connection closed {:?} after the revoke",
+        revoked.elapsed()
+    );
+    assert!(eventually(Duration::from_secs(1), || !client.is_connected()).await);
+    eprintln!(
+        "client disconnected {:?} after the revoke",
+        revoked.elapsed()
+    );
+
+    let mut status = client.status();
+    let t = Instant::now();
+    tokio::time::timeout(
+        WAIT,
+        status.wait_for(|s| s.connection == ConnectionState::TokenRefused),
+    )
+    .await??;
+    eprintln!("status says token refused after {:?}", t.elapsed());
+    match RawPeer::connect(&w.server.ws(), &d.token).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 401)
+        }
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("a revoked token reconnected"),
+    }
+    let resp = reqwest::Client::new()
+        .get(w.server.base().join("api/v1/me")?)
+        .bearer_auth(&d.token)
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: serde_json::Value = resp.json().await?;
+    assert!(body["error"].as_str().unwrap().contains("revoked"));
+    eprintln!("end {:?}", t0.elapsed());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_foreign_documents_are_unavailable_alike() -> Result<()> {
+    let w = World::new(&[]);
+    let (d, p, h) = (
+        w.device(DISTRICT, "field"),
+        w.device(POLICE, "field"),
+        w.device(HOUSING, "field"),
+    );
+    let district = w.client("district", &d).await;
+    let police = w.client("police", &p).await;
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
+    let walk_id = reg.id;
+    district.create(&mut walk, reg).await?;
+    let (mut report, reg) = new_report(POLICE, true, "endast polisen");
+    let report_id = reg.id;
+    police.create(&mut report, reg).await?;
+    assert!(district.all_on_server(WAIT).await && police.all_on_server(WAIT).await);
+
+    let mut peer = RawPeer::connect(&w.server.ws(), &h.token).await?;
+    let me = api::peer_id_of(&h.id);
+    peer.handshake(&me).await;
+    let unknown = DocId::random();
+    for id in [walk_id, report_id, unknown] {
+        peer.send(raw::request(&me, &id.to_string())).await;
+        let answer = peer.recv(WAIT).await.expect("an answer");
+        assert_eq!(answer.kind, "doc-unavailable", "for {id}");
+        assert_eq!(answer.document.as_deref(), Some(id.to_string().as_str()));
+    }
+    // Over HTTP too, a foreign id and an unknown id look the same.
+    let http = reqwest::Client::new();
+    for id in [walk_id, unknown] {
+        let resp = http
+            .get(w.server.base().join(&format!("api/v1/documents/{id}"))?)
+            .bearer_auth(&h.token)
+            .send()
+            .await?;
+        assert_eq!(resp.status().as_u16(), 404);
+        assert_eq!(resp.text().await?, r#"{"error":"not found"}"#);
+    }
+    Ok(())
+}
+
+/// Connects, runs `bad`, and checks that the server closed the connection.
+async fn refused(url: &str, token: &str, bad: Vec<Vec<u8>>) -> Result<bool> {
+    let mut peer = RawPeer::connect(url, token).await?;
+    for frame in bad {
+        peer.send(frame).await;
+    }
+    Ok(peer.is_closed_within(WAIT).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_input_is_refused_clearly_and_the_server_keeps_serving() -> Result<()> {
+    let mut w = World::new(&[
+        "--max-message-bytes",
+        "65536",
+        "--max-photo-bytes",
+        "100000",
+    ]);
+    let (d, p) = (w.device(DISTRICT, "field"), w.device(POLICE, "field"));
+    let healthy = w.client("district", &d).await;
+    let (mut walk, reg) = new_walk(DISTRICT, &[]);
+    let walk_id = reg.id;
+    healthy.create(&mut walk, reg).await?;
+    assert!(healthy.all_on_server(WAIT).await);
+    let url = w.server.ws();
+    let me = api::peer_id_of(&d.id);
+    let sync_garbage = raw::frame(&[
+        ("type", Val::S("sync")),
+        ("senderId", Val::S(&me)),
+        ("targetId", Val::S("trygg-server")),
+        ("documentId", Val::S(&walk_id.to_string())),
+        ("data", Val::B(b"these are not automerge bytes")),
+    ]);
+    let huge = raw::frame(&[
+        ("type", Val::S("sync")),
+        ("senderId", Val::S(&me)),
+        ("documentId", Val::S(&walk_id.to_string())),
+        ("data", Val::B(&vec![7u8; 70_000])),
+    ]);
+    let cases: Vec<(&str, &str, Vec<Vec<u8>>, &str)> = vec![
+        (
+            "malformed CBOR",
+            &d.token,
+            vec![b"\xff\xfenot cbor at all".to_vec()],
+            "malformed CBOR frame",
+        ),
+        (
+            "garbage Automerge bytes",
+            &d.token,
+            vec![raw::join(&me), sync_garbage],
+            "not an Automerge sync message",
+        ),
+        (
+            "oversized message",
+            &d.token,
+            vec![raw::join(&me), huge],
+            "receive failed",
+        ),
+        (
+            "second join",
+            &d.token,
+            vec![raw::join(&me), raw::join(&me)],
+            "a second `join`",
+        ),
+        (
+            "wrong peer id for the token",
+            &p.token,
+            vec![raw::join(&me)],
+            "but the token belongs to",
+        ),
+    ];
+    for (what, token, frames, log_line) in cases {
+        assert!(
+            refused(&url, token, frames).await?,
+            "{what}: connection stayed open"
+        );
+        assert!(
+            eventually(Duration::from_secs(5), || w
+                .server
+                .log_text()
+                .contains(log_line))
+            .await,
+            "{what}: no log line containing `{log_line}`"
+        );
+        // The well-behaved device still syncs.
+        let obs = observation(DISTRICT, &d.id, what, Sensitivity::Shared);
+        healthy.edit(&walk_id, |tx| edit::put_observation(tx, &obs))?;
+        assert!(
+            healthy.all_on_server(WAIT).await,
+            "{what}: the healthy client stopped syncing"
+        );
+    }
+
+    // HTTP: each bad request gets its status and a JSON error.
+    let http = reqwest::Client::new();
+    let base = w.server.base();
+    let docs = base.join("api/v1/documents")?;
+    let register = |body: String| {
+        http.post(docs.clone())
+            .bearer_auth(&d.token)
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let photo = |name: String, body: Vec<u8>| {
+        http.put(base.join(&format!("api/v1/photos/{name}")).unwrap())
+            .bearer_auth(&d.token)
+            .header("content-type", "image/jpeg")
+            .body(body)
+    };
+    let sha = trygg_sync::photo::sha256_hex;
+    let big = vec![1u8; 100_001];
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
+        ("no token", http.get(docs.clone()), 401, "missing token"),
+        (
+            "unknown token",
+            http.get(docs.clone()).bearer_auth("trygg_x"),
+            401,
+            "invalid token",
+        ),
+        ("malformed JSON", register("{not json".into()), 400, ""),
+        (
+            "oversized JSON",
+            register(format!(
+                r#"{{"id":"{}","kind":"walk","pad":"{}"}}"#,
+                DocId::random(),
+                "x".repeat(100_000)
+            )),
+            413,
+            "",
+        ),
+        (
+            "id registered already",
+            register(format!(r#"{{"id":"{walk_id}","kind":"walk"}}"#)),
+            409,
+            "conflict",
+        ),
+        (
+            "field device makes a template",
+            register(format!(
+                r#"{{"id":"{}","kind":"template"}}"#,
+                DocId::random()
+            )),
+            403,
+            "coordinator",
+        ),
+        (
+            "unknown partner",
+            register(format!(
+                r#"{{"id":"{}","kind":"walk","shared_with":["nobody"]}}"#,
+                DocId::random()
+            )),
+            400,
+            "nobody",
+        ),
+        (
+            "malformed document id",
+            http.get(base.join("api/v1/documents/not-an-id")?)
+                .bearer_auth(&d.token),
+            400,
+            "not a document id",
+        ),
+        (
+            "photo too large",
+            photo(sha(&big), big.clone()),
+            413,
+            "larger than",
+        ),
+        (
+            "photo under another hash",
+            photo(sha(b"other"), b"photo".to_vec()),
+            400,
+            "hash",
+        ),
+        (
+            "path in a photo name",
+            photo("..%2F..%2Fregistry.db".into(), vec![]),
+            400,
+            "SHA-256",
+        ),
+    ];
+    for (what, request, status, says) in cases {
+        let resp = request.send().await?;
+        assert_eq!(resp.status().as_u16(), status, "{what}");
+        let body: serde_json::Value = resp.json().await?;
+        let error = body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: no JSON error"));
+        assert!(
+            error.contains(says),
+            "{what}: `{error}` does not say `{says}`"
+        );
+    }
+
+    assert!(w.server.is_running(), "the server died");
+    let health = reqwest::get(w.server.base().join("healthz")?).await?;
+    assert_eq!(health.status().as_u16(), 200);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn photos_upload_through_the_queue_and_download_elsewhere() -> Result<()> {
+    let mut w = World::new(&[]);
+    let (d, p) = (w.device(DISTRICT, "field"), w.device(POLICE, "viewer"));
+    let client = w.client("district", &d).await;
+    assert!(client.connected(WAIT).await);
+    w.server.kill();
+    // Taken offline: waits in the queue.
+    let photo: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let sha = client.add_photo(&photo, "image/jpeg")?;
+    assert_eq!(client.queued_photos()?.len(), 1);
+    w.restart();
+    assert!(
+        eventually(WAIT, || client
+            .queued_photos()
+            .map(|q| q.is_empty())
+            .unwrap_or(false))
+        .await,
+        "the queued photo was never uploaded"
+    );
+    let viewer = trygg_sync::client::ApiClient::new(&w.server.base(), &p.token)?;
+    assert_eq!(viewer.get_photo(&sha).await?, photo);
+    // A repeated upload is accepted and changes nothing.
+    let again = client
+        .api()
+        .put_photo(&sha, "image/jpeg", photo.clone())
+        .await?;
+    assert!(!again.created);
+    // A viewer may not upload.
+    assert!(matches!(
+        viewer.put_photo(&sha, "image/jpeg", photo).await,
+        Err(SyncError::Api { status: 403, .. })
+    ));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_during_a_sync_storm_loses_nothing_acknowledged() -> Result<()> {
+    const EACH: usize = 40;
+    let mut w = World::new(&[]);
+    let devices = [
+        (DISTRICT, w.device(DISTRICT, "field")),
+        (POLICE, w.device(POLICE, "field")),
+        (HOUSING, w.device(HOUSING, "field")),
+    ];
+    let mut clients = Vec::new();
+    for (org, dev) in &devices {
+        clients.push(Arc::new(w.client(org, dev).await));
+    }
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE, HOUSING]);
+    let walk_id = reg.id;
+    clients[0].create(&mut walk, reg).await?;
+    assert!(clients[0].all_on_server(WAIT).await);
+    for c in &clients[1..] {
+        receive(c, &walk_id).await;
+    }
+
+    let mut writers = Vec::new();
+    for (c, (org, dev)) in clients.iter().zip(&devices) {
+        let (c, org, device) = (c.clone(), org.to_string(), dev.id.clone());
+        writers.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..EACH {
+                let obs = observation(
+                    &org,
+                    &device,
+                    &format!("storm {org} {i}"),
+                    Sensitivity::Shared,
+                );
+                c.edit(&walk_id, |tx| edit::put_observation(tx, &obs))
+                    .expect("a local edit never fails");
+                ids.push(obs.id);
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+            ids
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    w.server.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    w.restart();
+    let mut all = Vec::new();
+    for writer in writers {
+        all.extend(writer.await?);
+    }
+    for c in &clients {
+        assert!(c.all_on_server(Duration::from_secs(60)).await);
+    }
+    assert!(
+        eventually(WAIT, || {
+            let h0 = heads(&clients[0], &walk_id);
+            clients.iter().all(|c| heads(c, &walk_id) == h0)
+        })
+        .await
+    );
+    for c in &clients {
+        let walk = read_walk(c, &walk_id);
+        assert!(all.iter().all(|id| walk.observations.contains_key(id)));
+    }
+    // And the server's own file has all of it, after a clean stop.
+    for c in clients {
+        Arc::into_inner(c).expect("writers finished").stop().await;
+    }
+    w.server.stop();
+    let store = trygg_store::Store::open(w.data_dir().join("documents.db"))?;
+    let walk: Walk = store.load(walk_id)?.read()?;
+    let missing = all
+        .iter()
+        .filter(|id| !walk.observations.contains_key(*id))
+        .count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} observations are missing on the server",
+        all.len()
+    );
+    Ok(())
+}
