@@ -106,7 +106,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .map_err(|_| anyhow::anyhow!("the sync engine stopped while starting"))?;
     let photos = PhotoDir::open(args.store.data_dir.join("photos"))?;
     tokio::spawn(note_updates(registry.clone(), touched));
-    tokio::spawn(index_documents(docs_path.clone()));
+    // The index (for dashboards) follows the documents, off the sync path.
+    let index = Store::open(&docs_path)
+        .with_context(|| format!("cannot open the document index {}", docs_path.display()))?;
+    tokio::spawn(trygg_store::keep_index_current(
+        index,
+        Duration::from_secs(2),
+    ));
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -155,34 +161,6 @@ async fn note_updates(registry: Arc<dyn Registry>, touched: Arc<Mutex<BTreeSet<D
         let ids = std::mem::take(&mut *touched.lock().unwrap_or_else(|p| p.into_inner()));
         if let Err(e) = registry.touch_documents(&ids, Timestamp::now()).await {
             tracing::warn!(%e, "could not note document update times");
-        }
-    }
-}
-
-/// Keeps the document index (for dashboards) current, off the sync path.
-async fn index_documents(path: PathBuf) {
-    let store = match Store::open(&path) {
-        Ok(s) => Arc::new(Mutex::new(s)),
-        Err(e) => {
-            tracing::error!(%e, "document index unavailable");
-            return;
-        }
-    };
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
-    loop {
-        tick.tick().await;
-        let store = store.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            store
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .reindex_dirty()
-        })
-        .await;
-        match result {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(%e, "index update failed; retrying"),
-            Err(e) => tracing::warn!(%e, "index task failed; retrying"),
         }
     }
 }

@@ -42,6 +42,30 @@ pub fn open_connection(path: impl AsRef<Path>) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Re-indexes documents written through [`IndexMode::Deferred`] storage, every
+/// `every`, until the task is dropped. Runs the SQLite work off the executor.
+pub async fn keep_index_current(store: Store, every: std::time::Duration) {
+    let store = std::sync::Arc::new(std::sync::Mutex::new(store));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let store = store.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .reindex_dirty()
+        })
+        .await;
+        match done {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(%e, "index update failed; retrying"),
+            Err(e) => tracing::warn!(%e, "index task failed; retrying"),
+        }
+    }
+}
+
 /// After this many separate change chunks a document is compacted into one snapshot.
 pub const COMPACT_AFTER: u64 = 64;
 

@@ -5,7 +5,8 @@
 //!   chunks and index the app reads.
 //! * [`SyncClient::edit`] changes a document and writes the new changes to
 //!   disk before it returns (samod's own write of the same change follows
-//!   later, to the same key): an acknowledged edit survives a kill.
+//!   later, to the same key): an acknowledged edit survives a kill. The index
+//!   rows follow within `INDEX_EVERY`, off the edit's path.
 //! * New documents are registered with the server before samod may offer them
 //!   (the client's share policy withholds them until then); offline they wait
 //!   in the outbox.
@@ -33,7 +34,7 @@ use samod::{BackoffConfig, DialerEvent, DialerHandle, PeerId, Repo, ShareConfig}
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use trygg_core::{DocError, DocId};
-use trygg_store::SamodStorage;
+use trygg_store::{IndexMode, SamodStorage};
 use url::Url;
 
 use crate::api::{RegisterDocument, peer_id_of};
@@ -116,7 +117,10 @@ impl SyncClient {
         photo_dir: impl AsRef<Path>,
         config: ClientConfig,
     ) -> Result<Self> {
-        let storage = SamodStorage::open(store_path.as_ref())?;
+        // Edits are acknowledged once their changes are committed; the index
+        // rows follow a moment later, off the edit's path (`index_loop`).
+        let storage = SamodStorage::open_with(store_path.as_ref(), IndexMode::Deferred)?;
+        let index = trygg_store::Store::open(store_path.as_ref())?;
         let db = trygg_store::open_connection(store_path.as_ref())?;
         let pending: HashSet<DocId> = outbox::pending(&db)?.into_iter().map(|r| r.id).collect();
         let (unregistered, _) = watch::channel(Arc::new(pending));
@@ -164,6 +168,7 @@ impl SyncClient {
             tokio::spawn(refresh_loop(inner.clone(), config.refresh_every)),
             tokio::spawn(status_loop(inner.clone())),
             tokio::spawn(upload_loop(inner.clone())),
+            tokio::spawn(trygg_store::keep_index_current(index, INDEX_EVERY)),
         ];
         Ok(Self { inner, tasks })
     }
@@ -491,6 +496,9 @@ async fn status_loop(inner: Arc<Inner>) {
         });
     }
 }
+
+/// How long the index may lag behind an edit.
+const INDEX_EVERY: Duration = Duration::from_millis(250);
 
 async fn upload_loop(inner: Arc<Inner>) {
     let mut backoff = Duration::from_millis(500);
