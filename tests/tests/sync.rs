@@ -625,3 +625,79 @@ async fn a_server_killed_during_a_sync_storm_loses_nothing_acknowledged() -> Res
     );
     Ok(())
 }
+
+fn trygg(store: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(support::trygg_bin())
+        .arg("--store")
+        .arg(store)
+        .args(["--org", DISTRICT])
+        .args(args)
+        .output()
+        .expect("running trygg")
+}
+
+fn stdout_of(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "trygg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_trygg_tool_registers_and_syncs_a_walk_recorded_before_pairing() {
+    let w = World::new(&[]);
+    let (one, two) = (w.device(DISTRICT, "field"), w.device(DISTRICT, "field"));
+    let (a, b) = (w.store_path("cli-a"), w.store_path("cli-b"));
+    let server = w.server.base().to_string();
+    // Recorded offline, before the device ever met the server.
+    stdout_of(&trygg(&a, &["init"]));
+    let walk = stdout_of(&trygg(
+        &a,
+        &[
+            "walk",
+            "start",
+            "--area",
+            "sodermalm",
+            "--route",
+            "Slussen – Medborgarplatsen",
+        ],
+    ))
+    .trim()
+    .to_string();
+    stdout_of(&trygg(
+        &a,
+        &[
+            "walk",
+            "observe",
+            &walk,
+            "--category",
+            "belysning",
+            "--note",
+            "Släckt lampa (test)",
+        ],
+    ));
+    let synced = stdout_of(&trygg(
+        &a,
+        &["sync", "--server", &server, "--token", &one.token],
+    ));
+    assert!(synced.contains("everything on the server"), "{synced}");
+    assert!(synced.contains("registering"), "{synced}");
+
+    let pulled = stdout_of(&trygg(
+        &b,
+        &["sync", "--server", &server, "--token", &two.token],
+    ));
+    assert!(pulled.contains("everything on the server"), "{pulled}");
+    let shown = stdout_of(&trygg(&b, &["walk", "show", &walk]));
+    assert!(shown.contains("Släckt lampa (test)"), "{shown}");
+    let walks = stdout_of(&trygg(&b, &["walks"]));
+    assert!(walks.contains(&walk), "{walks}");
+
+    // A refused token says so and fails.
+    admin(w.data_dir(), &["device", "revoke", &two.id]);
+    let refused = trygg(&b, &["sync", "--server", &server, "--token", &two.token]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("token"));
+}

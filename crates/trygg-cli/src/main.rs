@@ -3,6 +3,8 @@
 //! A tool for trying the foundation out and for scripts and tests; the field
 //! app and the sync server come on top of the same crates.
 
+mod sync;
+
 use trygg_store::demo;
 
 use std::io::Write;
@@ -78,6 +80,23 @@ enum Command {
     Merge { other: PathBuf },
     /// Rebuilds the index from the documents.
     RebuildIndex,
+    /// Syncs this store with a trygg-server: registers the documents of this
+    /// device's organisation the server does not know yet, exchanges changes
+    /// and prints the sync status.
+    Sync {
+        /// The server's address, e.g. http://127.0.0.1:8080/
+        #[arg(long, env = "TRYGG_SERVER")]
+        server: url::Url,
+        /// This device's token (from `trygg-server admin device add`).
+        #[arg(long, env = "TRYGG_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Give up waiting for "everything on the server" after this many seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        /// Keep syncing and print each status change until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Adds observations to a new walk one by one, printing `ack ID` after each
     /// durable save (used by the crash tests).
     #[command(hide = true)]
@@ -247,6 +266,26 @@ fn run() -> Result<()> {
                 stats.unreadable,
                 started.elapsed()
             )?;
+        }
+        Command::Sync {
+            server,
+            token,
+            timeout,
+            watch,
+        } => {
+            let done = sync::run(
+                sync::SyncArgs {
+                    store: &store,
+                    server: &server,
+                    token: &token,
+                    timeout: std::time::Duration::from_secs(timeout),
+                    watch,
+                },
+                out,
+            )?;
+            if !done {
+                bail!("not everything reached the server in {timeout} s; run `trygg sync` again");
+            }
         }
         Command::WriteStream { count } => {
             write_stream(&mut store, &cli.device, &cli.org, count, out)?

@@ -96,7 +96,9 @@ CREATE INDEX actions_by_area ON actions (area, is_open);
 CREATE TABLE sync_outbox (
     doc_id        TEXT PRIMARY KEY NOT NULL,
     registration  TEXT NOT NULL,   -- the JSON body of POST /api/v1/documents
-    queued_at     INTEGER NOT NULL
+    queued_at     INTEGER NOT NULL,
+    -- set when the server refused the registration: the document stays here only
+    refused       TEXT
 );
 
 -- Photos taken here and not yet uploaded; the bytes are files named by hash.

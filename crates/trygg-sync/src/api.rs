@@ -49,6 +49,21 @@ pub struct RegisterDocument {
     pub responsible_org: Option<String>,
 }
 
+impl From<&DocAccess> for RegisterDocument {
+    /// The registration a device sends for a document with these facts (the
+    /// server takes the owner from the token, not from the request).
+    fn from(a: &DocAccess) -> Self {
+        RegisterDocument {
+            id: a.id,
+            kind: a.kind,
+            area: a.area.clone(),
+            shared_with: a.shared_with.clone(),
+            restricted: a.restricted,
+            responsible_org: a.responsible_org.clone(),
+        }
+    }
+}
+
 /// `PUT /api/v1/photos/{sha256}`'s answer, and `HEAD`'s meaning.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhotoStored {

@@ -89,6 +89,8 @@ struct Inner {
     dialer: DialerHandle<TokenRefused>,
     /// Documents waiting for registration; the share policy withholds them.
     unregistered: watch::Sender<Arc<HashSet<DocId>>>,
+    /// Documents the server refused to register: kept here only, withheld too.
+    local_only: Mutex<HashSet<DocId>>,
     status: watch::Sender<SyncStatus>,
     token_refused: AtomicBool,
     /// Wakes the refresher (a document was created, the connection came up).
@@ -122,7 +124,15 @@ impl SyncClient {
         let storage = SamodStorage::open_with(store_path.as_ref(), IndexMode::Deferred)?;
         let index = trygg_store::Store::open(store_path.as_ref())?;
         let db = trygg_store::open_connection(store_path.as_ref())?;
-        let pending: HashSet<DocId> = outbox::pending(&db)?.into_iter().map(|r| r.id).collect();
+        let local_only: HashSet<DocId> = outbox::refused(&db)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let pending: HashSet<DocId> = outbox::pending(&db)?
+            .into_iter()
+            .map(|r| r.id)
+            .chain(local_only.iter().copied())
+            .collect();
         let (unregistered, _) = watch::channel(Arc::new(pending));
         let policy_rx = unregistered.subscribe();
         let repo = Repo::build_tokio()
@@ -158,6 +168,7 @@ impl SyncClient {
             handles: Mutex::new(HashMap::new()),
             dialer,
             unregistered,
+            local_only: Mutex::new(local_only),
             status,
             token_refused: AtomicBool::new(false),
             refresh: Notify::new(),
@@ -203,6 +214,19 @@ impl SyncClient {
         let id = registration.id;
         let changes: Vec<Change> = doc.get_changes(&[]);
         self.inner.storage.put_changes(&id, &changes)?;
+        outbox::enqueue(&self.inner.db(), &registration, now_ms())?;
+        self.inner
+            .unregistered
+            .send_modify(|set| Arc::make_mut(set).extend([id]));
+        self.open(&id).await?;
+        self.inner.refresh.notify_one();
+        Ok(())
+    }
+
+    /// Registers a document that is already in this device's store (written
+    /// by another tool, or before the device was paired), then syncs it.
+    pub async fn adopt(&self, registration: RegisterDocument) -> Result<()> {
+        let id = registration.id;
         outbox::enqueue(&self.inner.db(), &registration, now_ms())?;
         self.inner
             .unregistered
@@ -285,6 +309,12 @@ impl SyncClient {
         photos::queued(&self.inner.db())
     }
 
+    /// Registers what waits in the outbox and opens every document the server
+    /// lists, now; returns when each is open (or failed to open).
+    pub async fn refresh(&self) -> Result<()> {
+        self.inner.refresh().await
+    }
+
     /// Asks the server for new documents now instead of at the next interval.
     pub fn refresh_now(&self) {
         self.inner.refresh.notify_one();
@@ -362,8 +392,13 @@ impl Inner {
                         continue;
                     }
                 }
-                Err(SyncError::Api { status, message }) => {
-                    tracing::error!(doc = %reg.id, status, %message, "the server refused to register the document; it stays on this device");
+                Err(SyncError::Api { status, message }) if (400..500).contains(&status) => {
+                    tracing::error!(doc = %reg.id, status, %message, "the server refused to register the document; it stays on this device only");
+                    outbox::refuse(&self.db(), &reg.id, &message)?;
+                    self.local_only
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(reg.id);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -400,11 +435,16 @@ impl Inner {
     fn facts(&self) -> status::Facts {
         let connected = self.dialer.is_connected();
         let conn = self.dialer.connection_id();
-        let unregistered = self.unregistered.borrow().clone();
+        let withheld = self.unregistered.borrow().clone();
+        let local_only = self
+            .local_only
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
         let docs = self
             .handles()
             .iter()
-            .filter(|(id, _)| !unregistered.contains(id))
+            .filter(|(id, _)| !withheld.contains(id))
             .map(|(_, h)| {
                 let (peers, _) = h.peers();
                 let local_heads = h.with_document(|d| d.get_heads());
@@ -419,7 +459,8 @@ impl Inner {
             connected,
             token_refused: self.token_refused.load(Ordering::Relaxed),
             docs,
-            unregistered: unregistered.len(),
+            unregistered: withheld.len().saturating_sub(local_only),
+            local_only,
             photos_queued: photos::count(&self.db()).unwrap_or(0),
         }
     }

@@ -26,6 +26,8 @@ pub struct SyncStatus {
     pub unsynced_documents: usize,
     /// Photos waiting for upload.
     pub photos_queued: usize,
+    /// Documents the server refused to register: they stay on this device.
+    pub local_only_documents: usize,
 }
 
 impl SyncStatus {
@@ -34,6 +36,7 @@ impl SyncStatus {
             connection: Connection::Offline,
             unsynced_documents: 0,
             photos_queued: 0,
+            local_only_documents: 0,
         }
     }
 }
@@ -65,6 +68,7 @@ pub struct Facts {
     pub token_refused: bool,
     pub docs: Vec<DocState>,
     pub unregistered: usize,
+    pub local_only: usize,
     pub photos_queued: usize,
 }
 
@@ -83,6 +87,7 @@ pub fn summarize(f: &Facts) -> SyncStatus {
         connection,
         unsynced_documents: unsynced,
         photos_queued: f.photos_queued,
+        local_only_documents: f.local_only,
     }
 }
 
