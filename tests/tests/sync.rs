@@ -701,3 +701,70 @@ fn the_trygg_tool_registers_and_syncs_a_walk_recorded_before_pairing() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("token"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_server_ignores_writes_a_device_may_not_make() -> Result<()> {
+    let w = World::new(&[]);
+    let (d, v) = (w.device(DISTRICT, "field"), w.device(POLICE, "viewer"));
+    let district = w.client("district", &d).await;
+    let viewer = w.client("viewer", &v).await;
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
+    let walk_id = reg.id;
+    district.create(&mut walk, reg).await?;
+    assert!(district.all_on_server(WAIT).await);
+    receive(&viewer, &walk_id).await;
+
+    // The viewer may read the walk; its own edit stays on its device.
+    let forged = observation(POLICE, &v.id, "från en läsenhet", Sensitivity::Shared);
+    viewer.edit(&walk_id, |tx| edit::put_observation(tx, &forged))?;
+    // A later edit by the district still reaches the viewer...
+    let real = observation(DISTRICT, &d.id, "från distriktet", Sensitivity::Shared);
+    district.edit(&walk_id, |tx| edit::put_observation(tx, &real))?;
+    assert!(district.all_on_server(WAIT).await);
+    assert!(
+        eventually(WAIT, || read_walk(&viewer, &walk_id)
+            .observations
+            .contains_key(&real.id))
+        .await
+    );
+    // ...but the viewer's never reaches the district.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !read_walk(&district, &walk_id)
+            .observations
+            .contains_key(&forged.id)
+    );
+    assert_ne!(
+        viewer.status().borrow().connection,
+        ConnectionState::AllOnServer,
+        "the viewer's indicator must not claim its edit is on the server"
+    );
+
+    // An expired token is refused like a revoked one, with its own message.
+    let out = admin(
+        w.data_dir(),
+        &[
+            "device",
+            "add",
+            "--org",
+            DISTRICT,
+            "--role",
+            "field",
+            "--expires-in-days",
+            "0",
+        ],
+    );
+    let token = out.lines().last().unwrap();
+    let resp = reqwest::Client::new()
+        .get(w.server.base().join("api/v1/me")?)
+        .bearer_auth(token)
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: serde_json::Value = resp.json().await?;
+    assert!(
+        body["error"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+    Ok(())
+}
