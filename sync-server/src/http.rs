@@ -16,7 +16,9 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use trygg_core::{DocId, Timestamp};
 use trygg_sync::access::{self, Access, DocAccess};
-use trygg_sync::api::{DocumentInfo, ErrorBody, Me, PhotoStored, RegisterDocument, peer_id_of};
+use trygg_sync::api::{
+    DocumentInfo, ErrorBody, Me, PhotoStored, RegisterDocument, SetSharing, peer_id_of,
+};
 use trygg_sync::photo::{MEDIA_TYPES, is_sha256_hex, sha256_hex};
 
 use crate::registry::{Device, DocRecord, Inactive, RegistryError, token_hash};
@@ -97,7 +99,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/me", get(me))
         .route("/documents", get(list_documents).post(register_document))
-        .route("/documents/{id}", get(get_document))
+        .route("/documents/{id}", get(get_document).patch(set_sharing))
         .route(
             "/photos/{sha256}",
             put(put_photo)
@@ -248,6 +250,64 @@ async fn get_document(
     Ok(Json(info(record, access)))
 }
 
+/// A refusal of the access rules as an HTTP answer.
+fn refusal(r: access::RegisterRefusal) -> ApiError {
+    use trygg_sync::access::RegisterRefusal::*;
+    match r {
+        RoleCannotCreate { .. } | CoordinatorOnly { .. } | NotOwner => {
+            ApiError::forbidden(r.to_string())
+        }
+        _ => ApiError::bad_request(r.to_string()),
+    }
+}
+
+/// Organisations that must exist, or a 400 naming the unknown ones.
+fn known_orgs<'a>(snap: &Snapshot, orgs: impl Iterator<Item = &'a String>) -> AppResult<()> {
+    let unknown: Vec<&str> = orgs
+        .filter(|o| !snap.orgs.contains_key(*o))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "unknown organisation(s): {}",
+            unknown.join(", ")
+        )))
+    }
+}
+
+async fn set_sharing(
+    State(state): State<Arc<AppState>>,
+    Authed(device): Authed,
+    Path(raw): Path<String>,
+    body: Result<Json<SetSharing>, JsonRejection>,
+) -> AppResult<Json<DocumentInfo>> {
+    let id = parse_doc_id(&raw)?;
+    let Json(SetSharing { shared_with }) = body?;
+    let who = device.principal();
+    let mut doc = {
+        let snap = state.snapshot.borrow();
+        let record = snap.documents.get(&id).ok_or_else(ApiError::not_found)?;
+        if !access::decide(&who, &record.access).can_read() {
+            return Err(ApiError::not_found());
+        }
+        known_orgs(&snap, shared_with.iter())?;
+        record.clone()
+    };
+    access::may_share(&who, &doc.access).map_err(refusal)?;
+    doc.access.shared_with = shared_with.into_iter().filter(|o| *o != who.org).collect();
+    state
+        .registry
+        .set_sharing(&id, &doc.access.shared_with)
+        .await
+        .map_err(ApiError::internal)?;
+    snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
+    tracing::info!(doc = %id, shared_with = ?doc.access.shared_with, device = %device.id, "sharing changed");
+    let access = access::decide(&who, &doc.access);
+    Ok(Json(info(&doc, access)))
+}
+
 async fn register_document(
     State(state): State<Arc<AppState>>,
     Authed(device): Authed,
@@ -267,34 +327,11 @@ async fn register_document(
         restricted: reg.restricted,
         responsible_org: reg.responsible_org,
     };
-    access::may_register(&device.principal(), &doc).map_err(|refusal| {
-        use trygg_sync::access::RegisterRefusal::*;
-        match refusal {
-            RoleCannotCreate { .. } | CoordinatorOnly { .. } => {
-                ApiError::forbidden(refusal.to_string())
-            }
-            _ => ApiError::bad_request(refusal.to_string()),
-        }
-    })?;
-    {
-        let snap = state.snapshot.borrow();
-        let unknown: Vec<&String> = doc
-            .shared_with
-            .iter()
-            .chain(doc.responsible_org.iter())
-            .filter(|o| !snap.orgs.contains_key(*o))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(ApiError::bad_request(format!(
-                "unknown organisation(s): {}",
-                unknown
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-    }
+    access::may_register(&device.principal(), &doc).map_err(refusal)?;
+    known_orgs(
+        &state.snapshot.borrow(),
+        doc.shared_with.iter().chain(doc.responsible_org.iter()),
+    )?;
     let now = Timestamp::now();
     let record = DocRecord {
         access: doc,

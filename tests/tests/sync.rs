@@ -768,3 +768,71 @@ async fn the_server_ignores_writes_a_device_may_not_make() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_owner_changes_who_shares_a_walk_and_access_follows() -> Result<()> {
+    let w = World::new(&[]);
+    let (d, p, h) = (
+        w.device(DISTRICT, "field"),
+        w.device(POLICE, "field"),
+        w.device(HOUSING, "field"),
+    );
+    let district = w.client("district", &d).await;
+    let police = w.client("police", &p).await;
+    let housing = w.client("housing", &h).await;
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
+    let walk_id = reg.id;
+    district.create(&mut walk, reg).await?;
+    assert!(district.all_on_server(WAIT).await);
+    receive(&police, &walk_id).await;
+    assert!(housing.api().document(&walk_id).await?.is_none());
+
+    // Only the owner decides; unknown organisations are named.
+    let not_owner = police
+        .api()
+        .set_sharing(&walk_id, [POLICE, HOUSING].map(String::from).into())
+        .await;
+    assert!(matches!(not_owner, Err(SyncError::Api { status: 403, .. })));
+    let unknown = district
+        .api()
+        .set_sharing(&walk_id, ["nobody".to_string()].into())
+        .await;
+    assert!(
+        matches!(unknown, Err(SyncError::Api { status: 400, ref message }) if message.contains("nobody"))
+    );
+
+    // The housing company joins the walk and receives it...
+    let info = district
+        .api()
+        .set_sharing(&walk_id, [POLICE, HOUSING].map(String::from).into())
+        .await?;
+    assert_eq!(info.doc.shared_with.len(), 2);
+    receive(&housing, &walk_id).await;
+    // ...and the police leave it: their open connection stops getting changes.
+    district
+        .api()
+        .set_sharing(&walk_id, [HOUSING.to_string()].into())
+        .await?;
+    assert!(police.api().document(&walk_id).await?.is_none());
+    let later = observation(
+        DISTRICT,
+        &d.id,
+        "efter att polisen lämnat",
+        Sensitivity::Shared,
+    );
+    district.edit(&walk_id, |tx| edit::put_observation(tx, &later))?;
+    assert!(district.all_on_server(WAIT).await);
+    assert!(
+        eventually(WAIT, || read_walk(&housing, &walk_id)
+            .observations
+            .contains_key(&later.id))
+        .await
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !read_walk(&police, &walk_id)
+            .observations
+            .contains_key(&later.id)
+    );
+    Ok(())
+}

@@ -227,6 +227,8 @@ pub enum RegisterRefusal {
     RestrictedKind,
     #[error("an action needs a responsible organisation")]
     ActionWithoutResponsible,
+    #[error("only the owning organisation decides who shares a document")]
+    NotOwner,
 }
 
 /// Checks that `who` may register `doc` for its own organisation.
@@ -252,6 +254,27 @@ pub fn may_register(who: &Principal, doc: &DocAccess) -> Result<(), RegisterRefu
     }
     if doc.kind == DocKind::Action && doc.responsible_org.is_none() {
         return Err(RegisterRefusal::ActionWithoutResponsible);
+    }
+    Ok(())
+}
+
+/// Checks that `who` may change who shares `doc`: only its own organisation's
+/// recording devices, and only for documents that are shared at all.
+pub fn may_share(who: &Principal, doc: &DocAccess) -> Result<(), RegisterRefusal> {
+    if !who.role.records() {
+        return Err(RegisterRefusal::RoleCannotCreate { role: who.role });
+    }
+    if who.org != doc.owner_org {
+        return Err(RegisterRefusal::NotOwner);
+    }
+    if doc.restricted {
+        return Err(RegisterRefusal::RestrictedShared);
+    }
+    if matches!(
+        doc.kind,
+        DocKind::Directory | DocKind::Vocabulary | DocKind::Template
+    ) {
+        return Err(RegisterRefusal::SharingNotAllowed);
     }
     Ok(())
 }
@@ -378,6 +401,23 @@ mod tests {
         assert_eq!(
             may_register(&field, &doc(DocKind::Action, "district", &[])),
             Err(RegisterRefusal::ActionWithoutResponsible)
+        );
+    }
+
+    #[test]
+    fn only_the_owner_changes_sharing() {
+        let walk = doc(DocKind::Walk, "district", &["police"]);
+        assert!(may_share(&who("district", Role::Field), &walk).is_ok());
+        assert_eq!(
+            may_share(&who("police", Role::Coordinator), &walk),
+            Err(RegisterRefusal::NotOwner)
+        );
+        assert!(may_share(&who("district", Role::Viewer), &walk).is_err());
+        let mut report = doc(DocKind::Report, "police", &[]);
+        report.restricted = true;
+        assert_eq!(
+            may_share(&who("police", Role::Field), &report),
+            Err(RegisterRefusal::RestrictedShared)
         );
     }
 

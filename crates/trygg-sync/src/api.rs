@@ -49,6 +49,15 @@ pub struct RegisterDocument {
     pub responsible_org: Option<String>,
 }
 
+/// `PATCH /api/v1/documents/{id}`: the organisations (ids) that share the
+/// document from now on, besides the owner. Removing one revokes its access,
+/// on open connections too.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetSharing {
+    pub shared_with: BTreeSet<String>,
+}
+
 impl From<&DocAccess> for RegisterDocument {
     /// The registration a device sends for a document with these facts (the
     /// server takes the owner from the token, not from the request).

@@ -304,6 +304,28 @@ impl Registry for SqliteRegistry {
         .await
     }
 
+    async fn set_sharing(&self, id: &DocId, shared_with: &BTreeSet<String>) -> Result<()> {
+        let id = id.to_string();
+        let shared = serde_json::to_string(shared_with).expect("a set of strings serialises");
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let rev = bump(&tx)?;
+            let n = tx.execute(
+                "UPDATE documents SET shared_with = ?2, rev = ?3 WHERE id = ?1",
+                params![id, shared, rev],
+            )?;
+            if n == 0 {
+                return Err(RegistryError::Unknown {
+                    what: "document",
+                    id,
+                });
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn touch_documents(&self, ids: &BTreeSet<DocId>, at: Timestamp) -> Result<()> {
         if ids.is_empty() {
             return Ok(());

@@ -122,6 +122,22 @@ impl ApiClient {
         }
     }
 
+    /// Replaces the organisations sharing a document this device's organisation owns.
+    pub async fn set_sharing(
+        &self,
+        id: &DocId,
+        shared_with: std::collections::BTreeSet<String>,
+    ) -> Result<DocumentInfo> {
+        let resp = self
+            .send(
+                self.http
+                    .patch(self.url(&format!("documents/{id}"))?)
+                    .json(&crate::api::SetSharing { shared_with }),
+            )
+            .await?;
+        Self::json(resp).await
+    }
+
     pub async fn put_photo(
         &self,
         sha256: &str,
