@@ -514,8 +514,22 @@ async fn photos_upload_through_the_queue_and_download_elsewhere() -> Result<()> 
     let client = w.client("district", &d).await;
     assert!(client.connected(WAIT).await);
     w.server.kill();
-    // Taken offline: waits in the queue.
-    let photo: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    // Taken offline, with the camera's location in it: waits in the queue.
+    let mut photo = vec![0xFF, 0xD8];
+    for (marker, payload) in [
+        (0xE0u8, b"JFIF\0".to_vec()),
+        (
+            0xE1,
+            b"Exif\0\0GPS 59.3293N 18.0686E camera-serial-1234".to_vec(),
+        ),
+    ] {
+        photo.extend([0xFF, marker]);
+        photo.extend(((payload.len() + 2) as u16).to_be_bytes());
+        photo.extend(payload);
+    }
+    photo.extend([0xFF, 0xDA, 0x00, 0x02]);
+    photo.extend((0..50_000u32).map(|i| (i % 251) as u8));
+    photo.extend([0xFF, 0xD9]);
     let sha = client.add_photo(&photo, "image/jpeg")?;
     assert_eq!(client.queued_photos()?.len(), 1);
     w.restart();
@@ -528,7 +542,14 @@ async fn photos_upload_through_the_queue_and_download_elsewhere() -> Result<()> 
         "the queued photo was never uploaded"
     );
     let viewer = trygg_sync::client::ApiClient::new(&w.server.base(), &p.token)?;
-    assert_eq!(viewer.get_photo(&sha).await?, photo);
+    let stored = viewer.get_photo(&sha).await?;
+    assert_eq!(trygg_sync::photo::sha256_hex(&stored), sha);
+    assert!(
+        !stored.windows(3).any(|w| w == b"GPS"),
+        "location metadata reached the server"
+    );
+    assert!(stored.ends_with(&[0xFF, 0xD9]) && stored.len() > 50_000);
+    let photo = stored;
     // A repeated upload is accepted and changes nothing.
     let again = client
         .api()
@@ -695,8 +716,10 @@ fn the_trygg_tool_registers_and_syncs_a_walk_recorded_before_pairing() {
     let walks = stdout_of(&trygg(&b, &["walks"]));
     assert!(walks.contains(&walk), "{walks}");
 
-    // A refused token says so and fails.
+    // A refused token says so and fails (once the server has seen the
+    // revocation: within its 200 ms poll).
     admin(w.data_dir(), &["device", "revoke", &two.id]);
+    std::thread::sleep(Duration::from_millis(600));
     let refused = trygg(&b, &["sync", "--server", &server, "--token", &two.token]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("token"));

@@ -26,6 +26,8 @@ pub enum SyncError {
         "document {0} is not available: the server does not have it, or this device may not see it"
     )]
     Unavailable(DocId),
+    #[error(transparent)]
+    Photo(#[from] crate::photo::PhotoError),
     #[error("bad server address: {0}")]
     BadAddress(String),
     #[error("the sync client has stopped")]

@@ -290,16 +290,13 @@ impl SyncClient {
         Ok(rx)
     }
 
-    /// Stores a photo here and queues it for upload; returns its SHA-256.
+    /// Stores a photo here, without its location and device metadata, and
+    /// queues it for upload; returns the SHA-256 of the stored bytes.
     pub fn add_photo(&self, bytes: &[u8], media_type: &str) -> Result<String> {
-        let sha = self.inner.photos.put(bytes)?;
-        photos::enqueue(
-            &self.inner.db(),
-            &sha,
-            media_type,
-            bytes.len() as u64,
-            now_ms(),
-        )?;
+        let clean = crate::photo::strip_metadata(bytes, media_type)?;
+        let sha = self.inner.photos.put(&clean)?;
+        let size = clean.len() as u64;
+        photos::enqueue(&self.inner.db(), &sha, media_type, size, now_ms())?;
         self.inner.upload.notify_one();
         Ok(sha)
     }
