@@ -175,7 +175,7 @@ async fn three_organisations_converge_offline_and_restricted_notes_stay_home() -
     district.refresh_now();
     tokio::time::sleep(Duration::from_secs(2)).await;
     for c in [&housing, &district] {
-        let listed = c.api().documents().await?;
+        let listed = c.api()?.documents().await?;
         assert!(
             listed.iter().all(|d| d.doc.id != report_id),
             "listed to another org"
@@ -184,7 +184,7 @@ async fn three_organisations_converge_offline_and_restricted_notes_stay_home() -
             c.open(&report_id).await,
             Err(SyncError::Unavailable(_))
         ));
-        assert!(c.api().document(&report_id).await?.is_none());
+        assert!(c.api()?.document(&report_id).await?.is_none());
     }
     district.stop().await;
     housing.stop().await;
@@ -552,7 +552,7 @@ async fn photos_upload_through_the_queue_and_download_elsewhere() -> Result<()> 
     let photo = stored;
     // A repeated upload is accepted and changes nothing.
     let again = client
-        .api()
+        .api()?
         .put_photo(&sha, "image/jpeg", photo.clone())
         .await?;
     assert!(!again.created);
@@ -808,16 +808,16 @@ async fn the_owner_changes_who_shares_a_walk_and_access_follows() -> Result<()> 
     district.create(&mut walk, reg).await?;
     assert!(district.all_on_server(WAIT).await);
     receive(&police, &walk_id).await;
-    assert!(housing.api().document(&walk_id).await?.is_none());
+    assert!(housing.api()?.document(&walk_id).await?.is_none());
 
     // Only the owner decides; unknown organisations are named.
     let not_owner = police
-        .api()
+        .api()?
         .set_sharing(&walk_id, [POLICE, HOUSING].map(String::from).into())
         .await;
     assert!(matches!(not_owner, Err(SyncError::Api { status: 403, .. })));
     let unknown = district
-        .api()
+        .api()?
         .set_sharing(&walk_id, ["nobody".to_string()].into())
         .await;
     assert!(
@@ -826,17 +826,17 @@ async fn the_owner_changes_who_shares_a_walk_and_access_follows() -> Result<()> 
 
     // The housing company joins the walk and receives it...
     let info = district
-        .api()
+        .api()?
         .set_sharing(&walk_id, [POLICE, HOUSING].map(String::from).into())
         .await?;
     assert_eq!(info.doc.shared_with.len(), 2);
     receive(&housing, &walk_id).await;
     // ...and the police leave it: their open connection stops getting changes.
     district
-        .api()
+        .api()?
         .set_sharing(&walk_id, [HOUSING.to_string()].into())
         .await?;
-    assert!(police.api().document(&walk_id).await?.is_none());
+    assert!(police.api()?.document(&walk_id).await?.is_none());
     let later = observation(
         DISTRICT,
         &d.id,
@@ -856,6 +856,45 @@ async fn the_owner_changes_who_shares_a_walk_and_access_follows() -> Result<()> 
         !read_walk(&police, &walk_id)
             .observations
             .contains_key(&later.id)
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_used_offline_pairs_later_and_its_walk_reaches_the_server() -> Result<()> {
+    let w = World::new(&[]);
+    let store = w.store_path("tablet");
+    let photos = w.dir.path().join("tablet-photos");
+    // First run: "continue offline".
+    let offline = SyncClient::start(
+        &store,
+        &photos,
+        trygg_sync::client::ClientConfig::offline("not-paired"),
+    )
+    .await?;
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
+    let walk_id = reg.id;
+    offline.create(&mut walk, reg).await?;
+    let obs = observation(DISTRICT, "not-paired", "innan parning", Sensitivity::Shared);
+    offline.edit(&walk_id, |tx| edit::put_observation(tx, &obs))?;
+    assert!(matches!(offline.api(), Err(SyncError::NotPaired)));
+    let mut status = offline.status();
+    tokio::time::timeout(WAIT, status.wait_for(|s| s.unsynced_documents == 1)).await??;
+    assert_eq!(status.borrow().connection, ConnectionState::Offline);
+    offline.stop().await;
+
+    // Paired: the same store, now with a server and a token.
+    let d = w.device(DISTRICT, "field");
+    let paired = w.client("tablet", &d).await;
+    assert!(paired.all_on_server(WAIT).await);
+    let p = w.device(POLICE, "field");
+    let police = w.client("police", &p).await;
+    receive(&police, &walk_id).await;
+    assert!(
+        eventually(WAIT, || read_walk(&police, &walk_id)
+            .observations
+            .contains_key(&obs.id))
+        .await
     );
     Ok(())
 }

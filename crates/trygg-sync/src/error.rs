@@ -30,6 +30,8 @@ pub enum SyncError {
     Photo(#[from] crate::photo::PhotoError),
     #[error("bad server address: {0}")]
     BadAddress(String),
+    #[error("this device is not paired with a server yet")]
+    NotPaired,
     #[error("the sync client has stopped")]
     Stopped,
 }

@@ -49,9 +49,9 @@ pub use status::{Connection as ConnectionState, SyncStatus};
 /// Where the device syncs to and as whom.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
-    /// The server's base address, e.g. `http://127.0.0.1:8080/`.
-    pub server: Url,
-    pub token: String,
+    /// The server and this device's token; `None` for a device used offline
+    /// only (documents it creates wait in the outbox until it is paired).
+    pub remote: Option<Remote>,
     /// The device id the server issued the token for (`GET /api/v1/me`, kept by
     /// the app after pairing so it can start offline).
     pub device_id: String,
@@ -60,11 +60,29 @@ pub struct ClientConfig {
     pub refresh_every: Duration,
 }
 
+/// Where a paired device syncs to.
+#[derive(Clone, Debug)]
+pub struct Remote {
+    /// The server's base address, e.g. `http://127.0.0.1:8080/`.
+    pub server: Url,
+    pub token: String,
+}
+
 impl ClientConfig {
     pub fn new(server: Url, token: impl Into<String>, device_id: impl Into<String>) -> Self {
         Self {
-            server,
-            token: token.into(),
+            remote: Some(Remote {
+                server,
+                token: token.into(),
+            }),
+            ..Self::offline(device_id)
+        }
+    }
+
+    /// A device not paired with any server (yet).
+    pub fn offline(device_id: impl Into<String>) -> Self {
+        Self {
+            remote: None,
             device_id: device_id.into(),
             max_message_bytes: crate::DEFAULT_MAX_MESSAGE_BYTES,
             refresh_every: Duration::from_secs(5),
@@ -82,11 +100,10 @@ pub struct SyncClient {
 struct Inner {
     repo: Repo,
     storage: SamodStorage,
-    api: ApiClient,
+    remote: Option<Connected>,
     db: Mutex<Connection>,
     photos: PhotoFiles,
     handles: Mutex<HashMap<DocId, samod::DocHandle>>,
-    dialer: DialerHandle<TokenRefused>,
     /// Documents waiting for registration; the share policy withholds them.
     unregistered: watch::Sender<Arc<HashSet<DocId>>>,
     /// Documents the server refused to register: kept here only, withheld too.
@@ -97,6 +114,12 @@ struct Inner {
     refresh: Notify,
     /// Wakes the photo uploader.
     upload: Notify,
+}
+
+/// The parts of a paired device that talk to the server.
+struct Connected {
+    api: ApiClient,
+    dialer: DialerHandle<TokenRefused>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -113,7 +136,8 @@ fn now_ms() -> i64 {
 
 impl SyncClient {
     /// Starts syncing the store at `store_path` (photos in `photo_dir`) with the
-    /// server. Works offline: the dialer keeps retrying in the background.
+    /// server, if the config names one. Works offline: the dialer keeps
+    /// retrying in the background.
     pub async fn start(
         store_path: impl AsRef<Path>,
         photo_dir: impl AsRef<Path>,
@@ -143,30 +167,34 @@ impl SyncClient {
             })
             .load()
             .await;
-        let api = ApiClient::new(&config.server, config.token.clone())?;
-        let dialer = repo
-            .dial(
-                BackoffConfig {
-                    initial_delay: Duration::from_millis(200),
-                    max_delay: Duration::from_secs(10),
-                    max_retries: None,
-                },
-                Arc::new(WsDialer::new(
-                    ApiClient::sync_url(&config.server)?,
-                    config.token.clone(),
-                    config.max_message_bytes,
-                )),
-            )
-            .map_err(|_| SyncError::Stopped)?;
+        let remote = match &config.remote {
+            None => None,
+            Some(r) => Some(Connected {
+                api: ApiClient::new(&r.server, r.token.clone())?,
+                dialer: repo
+                    .dial(
+                        BackoffConfig {
+                            initial_delay: Duration::from_millis(200),
+                            max_delay: Duration::from_secs(10),
+                            max_retries: None,
+                        },
+                        Arc::new(WsDialer::new(
+                            ApiClient::sync_url(&r.server)?,
+                            r.token.clone(),
+                            config.max_message_bytes,
+                        )),
+                    )
+                    .map_err(|_| SyncError::Stopped)?,
+            }),
+        };
         let (status, _) = watch::channel(SyncStatus::starting());
         let inner = Arc::new(Inner {
             repo,
             storage,
-            api,
+            remote,
             db: Mutex::new(db),
             photos: PhotoFiles::open(photo_dir.as_ref())?,
             handles: Mutex::new(HashMap::new()),
-            dialer,
             unregistered,
             local_only: Mutex::new(local_only),
             status,
@@ -174,13 +202,18 @@ impl SyncClient {
             refresh: Notify::new(),
             upload: Notify::new(),
         });
-        let tasks = vec![
-            tokio::spawn(watch_dialer(inner.clone())),
-            tokio::spawn(refresh_loop(inner.clone(), config.refresh_every)),
+        let mut tasks = vec![
             tokio::spawn(status_loop(inner.clone())),
-            tokio::spawn(upload_loop(inner.clone())),
             tokio::spawn(trygg_store::keep_index_current(index, INDEX_EVERY)),
         ];
+        if inner.remote.is_some() {
+            tasks.push(tokio::spawn(watch_dialer(inner.clone())));
+            tasks.push(tokio::spawn(refresh_loop(
+                inner.clone(),
+                config.refresh_every,
+            )));
+            tasks.push(tokio::spawn(upload_loop(inner.clone())));
+        }
         Ok(Self { inner, tasks })
     }
 
@@ -188,8 +221,9 @@ impl SyncClient {
         self.inner.repo.peer_id().to_string()
     }
 
-    pub fn api(&self) -> &ApiClient {
-        &self.inner.api
+    /// The server's HTTP API; an error on a device that is not paired.
+    pub fn api(&self) -> Result<&ApiClient> {
+        self.inner.api()
     }
 
     /// The sync indicator, updated as things change.
@@ -198,12 +232,18 @@ impl SyncClient {
     }
 
     pub fn is_connected(&self) -> bool {
-        self.inner.dialer.is_connected()
+        self.inner
+            .remote
+            .as_ref()
+            .is_some_and(|r| r.dialer.is_connected())
     }
 
     /// Waits until the connection to the server is up (or `timeout` passes).
     pub async fn connected(&self, timeout: Duration) -> bool {
-        tokio::time::timeout(timeout, self.inner.dialer.established())
+        let Some(remote) = &self.inner.remote else {
+            return false;
+        };
+        tokio::time::timeout(timeout, remote.dialer.established())
             .await
             .is_ok_and(|r| r.is_ok())
     }
@@ -333,7 +373,9 @@ impl SyncClient {
         for t in self.tasks.drain(..) {
             t.abort();
         }
-        self.inner.dialer.close();
+        if let Some(remote) = &self.inner.remote {
+            remote.dialer.close();
+        }
         self.inner.repo.stop().await;
     }
 }
@@ -353,6 +395,13 @@ impl Inner {
 
     fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<DocId, samod::DocHandle>> {
         self.handles.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn api(&self) -> Result<&ApiClient> {
+        self.remote
+            .as_ref()
+            .map(|r| &r.api)
+            .ok_or(SyncError::NotPaired)
     }
 
     fn handle(&self, id: &DocId) -> Result<samod::DocHandle> {
@@ -378,13 +427,14 @@ impl Inner {
 
     /// Registers what the outbox holds; stops at the first network failure.
     async fn flush_outbox(&self) -> Result<()> {
+        let api = self.api()?;
         let pending = outbox::pending(&self.db())?;
         for reg in pending {
-            match self.api.register(&reg).await {
+            match api.register(&reg).await {
                 Ok(Registered::Created) => {}
                 Ok(Registered::Conflict) => {
                     // Ours already (registered before a crash) if we can see it.
-                    if self.api.document(&reg.id).await?.is_none() {
+                    if api.document(&reg.id).await?.is_none() {
                         tracing::error!(doc = %reg.id, "the id is registered by another organisation; the document stays on this device");
                         continue;
                     }
@@ -410,7 +460,7 @@ impl Inner {
     /// Registers pending documents, then opens every document the server lists.
     async fn refresh(&self) -> Result<()> {
         self.flush_outbox().await?;
-        let listed = self.api.documents().await?;
+        let listed = self.api()?.documents().await?;
         let missing: Vec<DocId> = {
             let open = self.handles();
             listed
@@ -430,8 +480,11 @@ impl Inner {
     }
 
     fn facts(&self) -> status::Facts {
-        let connected = self.dialer.is_connected();
-        let conn = self.dialer.connection_id();
+        let connected = self
+            .remote
+            .as_ref()
+            .is_some_and(|r| r.dialer.is_connected());
+        let conn = self.remote.as_ref().and_then(|r| r.dialer.connection_id());
         let withheld = self.unregistered.borrow().clone();
         let local_only = self
             .local_only
@@ -484,7 +537,8 @@ fn withhold_unregistered(
 }
 
 async fn watch_dialer(inner: Arc<Inner>) {
-    let mut events = inner.dialer.events();
+    let Some(remote) = &inner.remote else { return };
+    let mut events = remote.dialer.events();
     while let Some(event) = events.next().await {
         match event {
             DialerEvent::Connected { .. } => {
@@ -552,7 +606,8 @@ async fn upload_loop(inner: Arc<Inner>) {
                     continue;
                 }
             };
-            match inner.api.put_photo(&q.sha256, &q.media_type, bytes).await {
+            let Ok(api) = inner.api() else { return };
+            match api.put_photo(&q.sha256, &q.media_type, bytes).await {
                 Ok(_) => {
                     let _ = photos::done(&inner.db(), &q.sha256);
                 }
