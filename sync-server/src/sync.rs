@@ -102,10 +102,24 @@ pub fn serve_socket(state: Arc<AppState>, socket: WebSocket, device: Device) {
         .with(|bytes: Vec<u8>| async move { Ok::<_, axum::Error>(Message::Binary(bytes.into())) });
     let transport = Transport::new(Box::pin(inbound), Box::pin(outbound))
         .with_expected_peer_id(PeerId::from(peer));
-    match state.acceptor.accept(transport) {
-        Ok(_) => tracing::info!(device = %device_id, org = %device.org, "device connected"),
-        Err(_) => tracing::error!(device = %device_id, "sync engine stopped; connection dropped"),
-    }
+    let conn = match state.acceptor.accept(transport) {
+        Ok(conn) => conn,
+        Err(_) => {
+            tracing::error!(device = %device_id, "sync engine stopped; connection dropped");
+            return;
+        }
+    };
+    tracing::info!(device = %device_id, org = %device.org, "device connected");
+    // One line when it ends, with samod's reason, for the operator.
+    tokio::spawn(async move {
+        let mut events = conn.events();
+        while let Some(event) = events.next().await {
+            if let samod::AcceptorEvent::ClientDisconnected { reason, .. } = event {
+                tracing::info!(device = %device_id, ?reason, "device disconnected");
+                break;
+            }
+        }
+    });
 }
 
 /// Resolves when the device is revoked or expires.

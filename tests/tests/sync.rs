@@ -25,6 +25,10 @@ fn read_walk(client: &SyncClient, id: &DocId) -> Walk {
         .expect("the walk reads")
 }
 
+fn has_observation(client: &SyncClient, walk: &DocId, obs: &str) -> bool {
+    read_walk(client, walk).observations.contains_key(obs)
+}
+
 fn heads(client: &SyncClient, id: &DocId) -> Vec<automerge::ChangeHash> {
     let mut h = client.read(id, |doc| doc.get_heads()).expect("open");
     h.sort();
@@ -82,12 +86,7 @@ async fn three_organisations_converge_offline_and_restricted_notes_stay_home() -
     assert!(district.all_on_server(WAIT).await);
     receive(&police, &walk_id).await;
     receive(&housing, &walk_id).await;
-    assert!(
-        eventually(WAIT, || read_walk(&housing, &walk_id)
-            .observations
-            .contains_key(&lamp.id))
-        .await
-    );
+    assert!(eventually(WAIT, || has_observation(&housing, &walk_id, &lamp.id)).await);
 
     // The server goes away; all three keep working on the same walk.
     w.server.kill();
@@ -744,19 +743,10 @@ async fn the_server_ignores_writes_a_device_may_not_make() -> Result<()> {
     let real = observation(DISTRICT, &d.id, "från distriktet", Sensitivity::Shared);
     district.edit(&walk_id, |tx| edit::put_observation(tx, &real))?;
     assert!(district.all_on_server(WAIT).await);
-    assert!(
-        eventually(WAIT, || read_walk(&viewer, &walk_id)
-            .observations
-            .contains_key(&real.id))
-        .await
-    );
+    assert!(eventually(WAIT, || has_observation(&viewer, &walk_id, &real.id)).await);
     // ...but the viewer's never reaches the district.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(
-        !read_walk(&district, &walk_id)
-            .observations
-            .contains_key(&forged.id)
-    );
+    assert!(!has_observation(&district, &walk_id, &forged.id));
     assert_ne!(
         viewer.status().borrow().connection,
         ConnectionState::AllOnServer,
@@ -845,18 +835,9 @@ async fn the_owner_changes_who_shares_a_walk_and_access_follows() -> Result<()> 
     );
     district.edit(&walk_id, |tx| edit::put_observation(tx, &later))?;
     assert!(district.all_on_server(WAIT).await);
-    assert!(
-        eventually(WAIT, || read_walk(&housing, &walk_id)
-            .observations
-            .contains_key(&later.id))
-        .await
-    );
+    assert!(eventually(WAIT, || has_observation(&housing, &walk_id, &later.id)).await);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(
-        !read_walk(&police, &walk_id)
-            .observations
-            .contains_key(&later.id)
-    );
+    assert!(!has_observation(&police, &walk_id, &later.id));
     Ok(())
 }
 
@@ -890,11 +871,6 @@ async fn a_device_used_offline_pairs_later_and_its_walk_reaches_the_server() -> 
     let p = w.device(POLICE, "field");
     let police = w.client("police", &p).await;
     receive(&police, &walk_id).await;
-    assert!(
-        eventually(WAIT, || read_walk(&police, &walk_id)
-            .observations
-            .contains_key(&obs.id))
-        .await
-    );
+    assert!(eventually(WAIT, || has_observation(&police, &walk_id, &obs.id)).await);
     Ok(())
 }

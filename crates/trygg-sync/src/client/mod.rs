@@ -254,13 +254,7 @@ impl SyncClient {
         let id = registration.id;
         let changes: Vec<Change> = doc.get_changes(&[]);
         self.inner.storage.put_changes(&id, &changes)?;
-        outbox::enqueue(&self.inner.db(), &registration, now_ms())?;
-        self.inner
-            .unregistered
-            .send_modify(|set| Arc::make_mut(set).extend([id]));
-        self.open(&id).await?;
-        self.inner.refresh.notify_one();
-        Ok(())
+        self.adopt(registration).await
     }
 
     /// Registers a document that is already in this device's store (written
