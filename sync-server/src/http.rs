@@ -203,11 +203,14 @@ fn info(record: &DocRecord, access: Access) -> DocumentInfo {
     }
 }
 
-fn visible(snap: &Snapshot, device: &Device) -> Vec<DocumentInfo> {
+/// What `device` may read, newest first; with `since`, only entries that
+/// changed after it (new, updated, or shared differently).
+fn visible(snap: &Snapshot, device: &Device, since: Option<Timestamp>) -> Vec<DocumentInfo> {
     let who = device.principal();
     let mut docs: Vec<(i64, DocumentInfo)> = snap
         .documents
         .values()
+        .filter(|r| since.is_none_or(|t| r.updated_at > t))
         .filter_map(|r| {
             let access = access::decide(&who, &r.access);
             access.can_read().then(|| (r.updated_at.0, info(r, access)))
@@ -223,8 +226,13 @@ fn visible(snap: &Snapshot, device: &Device) -> Vec<DocumentInfo> {
 async fn list_documents(
     State(state): State<Arc<AppState>>,
     Authed(device): Authed,
-) -> Json<Vec<DocumentInfo>> {
-    Json(visible(&state.snapshot.borrow(), &device))
+    Query(query): Query<HashMap<String, String>>,
+) -> AppResult<Json<Vec<DocumentInfo>>> {
+    let since = query
+        .get("since")
+        .map(|s| Timestamp::parse_rfc3339(s).map_err(ApiError::bad_request))
+        .transpose()?;
+    Ok(Json(visible(&state.snapshot.borrow(), &device, since)))
 }
 
 fn parse_doc_id(raw: &str) -> AppResult<DocId> {

@@ -462,6 +462,13 @@ async fn bad_input_is_refused_clearly_and_the_server_keeps_serving() -> Result<(
             "nobody",
         ),
         (
+            "malformed since",
+            http.get(base.join("api/v1/documents?since=yesterday")?)
+                .bearer_auth(&d.token),
+            400,
+            "RFC 3339",
+        ),
+        (
             "malformed document id",
             http.get(base.join("api/v1/documents/not-an-id")?)
                 .bearer_auth(&d.token),
@@ -815,12 +822,21 @@ async fn the_owner_changes_who_shares_a_walk_and_access_follows() -> Result<()> 
     );
 
     // The housing company joins the walk and receives it...
+    let before = trygg_core::Timestamp::now().to_rfc3339();
     let info = district
         .api()?
         .set_sharing(&walk_id, [POLICE, HOUSING].map(String::from).into())
         .await?;
     assert_eq!(info.doc.shared_with.len(), 2);
     receive(&housing, &walk_id).await;
+    // A device listing only what changed sees the newly shared walk.
+    let changed = housing.api()?.documents_since(Some(&before)).await?;
+    assert!(changed.iter().any(|d| d.doc.id == walk_id));
+    let future = housing
+        .api()?
+        .documents_since(Some("2999-01-01T00:00:00Z"))
+        .await?;
+    assert!(future.is_empty());
     // ...and the police leave it: their open connection stops getting changes.
     district
         .api()?

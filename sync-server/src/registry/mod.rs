@@ -112,7 +112,8 @@ pub trait Registry: Send + Sync + std::fmt::Debug + 'static {
     async fn revoke_device(&self, id: &str, at: Timestamp) -> Result<bool>;
     /// Registers a document; an id already registered is a `Conflict`.
     async fn register_document(&self, record: &DocRecord) -> Result<()>;
-    /// Replaces who shares a registered document.
+    /// Replaces who shares a registered document (and marks it updated, so
+    /// devices listing changes since a time see it).
     async fn set_sharing(&self, id: &DocId, shared_with: &BTreeSet<String>) -> Result<()>;
     /// Notes that the documents received changes at `at`.
     async fn touch_documents(&self, ids: &BTreeSet<DocId>, at: Timestamp) -> Result<()>;

@@ -311,8 +311,9 @@ impl Registry for SqliteRegistry {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let rev = bump(&tx)?;
             let n = tx.execute(
-                "UPDATE documents SET shared_with = ?2, rev = ?3 WHERE id = ?1",
-                params![id, shared, rev],
+                "UPDATE documents SET shared_with = ?2, rev = ?3, updated_at = max(updated_at, ?4)
+                 WHERE id = ?1",
+                params![id, shared, rev, Timestamp::now().0],
             )?;
             if n == 0 {
                 return Err(RegistryError::Unknown {

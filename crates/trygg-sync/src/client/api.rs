@@ -97,7 +97,16 @@ impl ApiClient {
     }
 
     pub async fn documents(&self) -> Result<Vec<DocumentInfo>> {
-        let resp = self.send(self.http.get(self.url("documents")?)).await?;
+        self.documents_since(None).await
+    }
+
+    /// The visible documents that changed after `since` (RFC 3339), or all.
+    pub async fn documents_since(&self, since: Option<&str>) -> Result<Vec<DocumentInfo>> {
+        let mut url = self.url("documents")?;
+        if let Some(t) = since {
+            url.query_pairs_mut().append_pair("since", t);
+        }
+        let resp = self.send(self.http.get(url)).await?;
         Self::json(resp).await
     }
 

@@ -114,6 +114,9 @@ struct Inner {
     refresh: Notify,
     /// Wakes the photo uploader.
     upload: Notify,
+    /// The newest `updated_at` the document list has shown, so the next
+    /// refresh asks only for what changed since.
+    listed_until: Mutex<Option<trygg_core::Timestamp>>,
 }
 
 /// The parts of a paired device that talk to the server.
@@ -201,6 +204,7 @@ impl SyncClient {
             token_refused: AtomicBool::new(false),
             refresh: Notify::new(),
             upload: Notify::new(),
+            listed_until: Mutex::new(None),
         });
         let mut tasks = vec![
             tokio::spawn(status_loop(inner.clone())),
@@ -454,7 +458,18 @@ impl Inner {
     /// Registers pending documents, then opens every document the server lists.
     async fn refresh(&self) -> Result<()> {
         self.flush_outbox().await?;
-        let listed = self.api()?.documents().await?;
+        // Ask for what changed since the newest entry seen, less a margin for
+        // clocks of several server instances; the first refresh asks for all.
+        let since = self
+            .listed_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|t| trygg_core::Timestamp(t.millis() - LIST_OVERLAP_MS).to_rfc3339());
+        let listed = self.api()?.documents_since(since.as_deref()).await?;
+        let newest = listed
+            .iter()
+            .filter_map(|d| trygg_core::Timestamp::parse_rfc3339(&d.updated_at).ok())
+            .max();
         let missing: Vec<DocId> = {
             let open = self.handles();
             listed
@@ -463,13 +478,23 @@ impl Inner {
                 .filter(|id| !open.contains_key(id))
                 .collect()
         };
+        let all_opened = AtomicBool::new(true);
         futures::stream::iter(missing)
-            .for_each_concurrent(8, |id| async move {
-                if let Err(e) = self.open(&id).await {
-                    tracing::warn!(doc = %id, %e, "could not open a listed document yet");
+            .for_each_concurrent(8, |id| {
+                let all_opened = &all_opened;
+                async move {
+                    if let Err(e) = self.open(&id).await {
+                        tracing::warn!(doc = %id, %e, "could not open a listed document yet");
+                        all_opened.store(false, Ordering::Relaxed);
+                    }
                 }
             })
             .await;
+        // Move on only when every listed document opened; else list them again.
+        if let Some(newest) = newest.filter(|_| all_opened.load(Ordering::Relaxed)) {
+            let mut until = self.listed_until.lock().unwrap_or_else(|p| p.into_inner());
+            *until = Some(until.map_or(newest, |u| u.max(newest)));
+        }
         Ok(())
     }
 
@@ -582,6 +607,10 @@ async fn status_loop(inner: Arc<Inner>) {
         });
     }
 }
+
+/// How far back an incremental document list reaches before the newest entry
+/// already seen.
+const LIST_OVERLAP_MS: i64 = 5_000;
 
 /// How long the index may lag behind an edit.
 const INDEX_EVERY: Duration = Duration::from_millis(250);
