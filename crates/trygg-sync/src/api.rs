@@ -93,3 +93,54 @@ pub struct ErrorBody {
 pub fn peer_id_of(device_id: &str) -> String {
     format!("trygg-device-{device_id}")
 }
+
+#[cfg(test)]
+mod tests {
+    //! The payloads are a contract outside tools use (PRODUCT §4): a change to
+    //! their JSON shows up here for a human to review.
+    use super::*;
+
+    fn walk() -> DocAccess {
+        DocAccess {
+            id: "2NMz7vN6N1eiNjRMzLPjutCD6web".parse().unwrap(),
+            kind: DocKind::Walk,
+            owner_org: "demo-sdf-norr".into(),
+            area: Some("rinkeby-kista".into()),
+            shared_with: ["demo-polis".to_string()].into(),
+            restricted: false,
+            responsible_org: None,
+        }
+    }
+
+    #[test]
+    fn payloads_keep_their_json_shape() {
+        insta::assert_json_snapshot!(
+            "document_info",
+            DocumentInfo {
+                doc: walk(),
+                access: Access::ReadWrite,
+                updated_at: "2026-11-25T20:42:21.095Z".into(),
+            }
+        );
+        insta::assert_json_snapshot!(
+            "me",
+            Me {
+                device_id: "01a21471-f036-76d9-b107-bc24e03232e9".into(),
+                peer_id: peer_id_of("01a21471-f036-76d9-b107-bc24e03232e9"),
+                organisation: "demo-polis".into(),
+                role: Role::Field,
+                name: Some("Surfplatta 1 (demo)".into()),
+            }
+        );
+        insta::assert_json_snapshot!("register", RegisterDocument::from(&walk()));
+    }
+
+    #[test]
+    fn a_registration_refuses_unknown_fields() {
+        let err = serde_json::from_str::<RegisterDocument>(
+            r#"{"id":"2NMz7vN6N1eiNjRMzLPjutCD6web","kind":"walk","owner_org":"someone-else"}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("owner_org"));
+    }
+}
