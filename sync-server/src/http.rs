@@ -204,13 +204,13 @@ fn info(record: &DocRecord, access: Access) -> DocumentInfo {
 }
 
 /// What `device` may read, newest first; with `since`, only entries that
-/// changed after it (new, updated, or shared differently).
+/// changed at or after it (new, updated, or shared differently).
 fn visible(snap: &Snapshot, device: &Device, since: Option<Timestamp>) -> Vec<DocumentInfo> {
     let who = device.principal();
     let mut docs: Vec<(i64, DocumentInfo)> = snap
         .documents
         .values()
-        .filter(|r| since.is_none_or(|t| r.updated_at > t))
+        .filter(|r| since.is_none_or(|t| r.updated_at >= t))
         .filter_map(|r| {
             let access = access::decide(&who, &r.access);
             access.can_read().then(|| (r.updated_at.0, info(r, access)))

@@ -98,13 +98,13 @@ async fn sync(args: SyncArgs<'_>, out: &mut impl Write) -> Result<bool> {
         }
         Err(_) => false,
     };
-    let mut status = client.status();
     writeln!(
         out,
         "{}; {} documents open",
-        describe(&status.borrow_and_update()),
+        describe(&client.status_now().await),
         client.open_documents().len()
     )?;
+    let mut status = client.status();
     if args.watch {
         loop {
             tokio::select! {

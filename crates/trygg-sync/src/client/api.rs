@@ -100,7 +100,7 @@ impl ApiClient {
         self.documents_since(None).await
     }
 
-    /// The visible documents that changed after `since` (RFC 3339), or all.
+    /// The visible documents that changed at or after `since` (RFC 3339), or all.
     pub async fn documents_since(&self, since: Option<&str>) -> Result<Vec<DocumentInfo>> {
         let mut url = self.url("documents")?;
         if let Some(t) = since {

@@ -355,15 +355,28 @@ impl SyncClient {
         self.inner.refresh.notify_one();
     }
 
-    /// Waits until the status says everything is on the server (or `timeout`).
+    /// The sync status computed now (the `status()` channel follows within 200 ms).
+    pub async fn status_now(&self) -> SyncStatus {
+        let inner = self.inner.clone();
+        match tokio::task::spawn_blocking(move || inner.facts()).await {
+            Ok(facts) => status::summarize(&facts),
+            Err(_) => self.inner.status.borrow().clone(),
+        }
+    }
+
+    /// Waits until everything is on the server (or `timeout`), judged on fresh
+    /// facts each time: the published status may predate the latest edit.
     pub async fn all_on_server(&self, timeout: Duration) -> bool {
-        let mut rx = self.status();
-        tokio::time::timeout(
-            timeout,
-            rx.wait_for(|s| s.connection == ConnectionState::AllOnServer),
-        )
-        .await
-        .is_ok_and(|r| r.is_ok())
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.status_now().await.connection == ConnectionState::AllOnServer {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Stops syncing; every write samod started is finished first.
