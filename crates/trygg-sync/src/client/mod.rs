@@ -357,10 +357,9 @@ impl SyncClient {
 
     /// The sync status computed now (the `status()` channel follows within 200 ms).
     pub async fn status_now(&self) -> SyncStatus {
-        let inner = self.inner.clone();
-        match tokio::task::spawn_blocking(move || inner.facts()).await {
-            Ok(facts) => status::summarize(&facts),
-            Err(_) => self.inner.status.borrow().clone(),
+        match current_status(&self.inner).await {
+            Some(now) => now,
+            None => self.inner.status.borrow().clone(),
         }
     }
 
@@ -601,18 +600,22 @@ async fn refresh_loop(inner: Arc<Inner>, every: Duration) {
     }
 }
 
+/// The status from facts gathered now (they lock documents: off the executor).
+async fn current_status(inner: &Arc<Inner>) -> Option<SyncStatus> {
+    let inner = inner.clone();
+    let facts = tokio::task::spawn_blocking(move || inner.facts())
+        .await
+        .ok()?;
+    Some(status::summarize(&facts))
+}
+
 async fn status_loop(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         tick.tick().await;
-        let facts = {
-            let inner = inner.clone();
-            match tokio::task::spawn_blocking(move || inner.facts()).await {
-                Ok(f) => f,
-                Err(_) => continue,
-            }
+        let Some(next) = current_status(&inner).await else {
+            continue;
         };
-        let next = status::summarize(&facts);
         inner.status.send_if_modified(|s| {
             let changed = *s != next;
             *s = next;
