@@ -49,6 +49,11 @@ impl World {
         add_device(self.data_dir(), org, role)
     }
 
+    /// One field device each for the district, the police and the housing company.
+    pub fn field_devices(&self) -> [DeviceToken; 3] {
+        [DISTRICT, POLICE, HOUSING].map(|org| self.device(org, "field"))
+    }
+
     /// Starts the server again on the same port and data.
     pub fn restart(&mut self) {
         let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
