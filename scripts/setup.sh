@@ -8,6 +8,11 @@ command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# The field app (Tauri 2 on WebKitGTK) and its end-to-end test under Xvfb.
+for pkg in libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
+           librsvg2-dev libssl-dev xvfb xauth webkit2gtk-driver; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -18,6 +23,13 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust 1.90 or newer (rustup) and run again" >&2
   exit 1
+fi
+
+# tauri-driver bridges WebDriver to WebKitWebDriver for the app's e2e test.
+# 2.x only: 3.0 is an alpha. Installed into cargo's bin directory.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver 2.x"
+  cargo install tauri-driver --locked --version '^2' --quiet
 fi
 
 # The interop test drives the official automerge-repo JS client (pinned in

@@ -11,7 +11,7 @@ use autosurgeon::{hydrate_prop, reconcile_prop};
 
 use crate::document::{DocKind, header};
 use crate::error::{DocError, ValidationErrors};
-use crate::model::{Answer, Observation, Sensitivity, Severity, WalkStatus};
+use crate::model::{ActionStatus, Answer, Observation, Sensitivity, Severity, WalkStatus};
 use crate::time::Timestamp;
 
 /// A document an edit can be applied to: an `AutoCommit`, or an open
@@ -238,5 +238,89 @@ pub fn add_walk_organisation(
     if ReadDoc::get(doc, &orgs, org_id)?.is_none() {
         reconcile_prop(doc, &orgs, org_id, at)?;
     }
+    Ok(())
+}
+
+/// Sets an action's status (*åtgärdsstatus*). Any status may follow any other:
+/// a rejected action can be reopened, a done one found not done after all.
+pub fn set_action_status(doc: &mut impl EditDoc, next: ActionStatus) -> Result<(), DocError> {
+    expect_kind(doc, &[DocKind::Action])?;
+    reconcile_prop(doc, automerge::ROOT, "status", next)?;
+    Ok(())
+}
+
+/// A splice in characters: at `pos`, remove `delete`, then put `insert`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Splice {
+    pub pos: usize,
+    pub delete: usize,
+    pub insert: String,
+}
+
+/// The smallest splice that turns `before` into `after` (common prefix and
+/// suffix kept), in Unicode scalar values.
+pub fn diff_text(before: &str, after: &str) -> Splice {
+    let b: Vec<char> = before.chars().collect();
+    let a: Vec<char> = after.chars().collect();
+    let prefix = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let max_suffix = b.len().min(a.len()) - prefix;
+    let suffix = b
+        .iter()
+        .rev()
+        .zip(a.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    Splice {
+        pos: prefix,
+        delete: b.len() - prefix - suffix,
+        insert: a[prefix..a.len() - suffix].iter().collect(),
+    }
+}
+
+/// Where position `p` of `base` is in `current`, when `current` is `base` with
+/// one region changed (by someone else): before the region it stays, after it
+/// it shifts by the region's growth, inside it it moves to the region's end.
+fn map_position(p: usize, base_len: usize, remote: &Splice) -> usize {
+    let grown = remote.insert.chars().count();
+    if p <= remote.pos {
+        p
+    } else if p >= remote.pos + remote.delete {
+        p - remote.delete + grown
+    } else {
+        remote.pos + grown
+    }
+    .min(base_len - remote.delete + grown)
+}
+
+/// Applies what a person typed into a note field (`before` → `after`) on top
+/// of the note as it is now, which may already hold someone else's edit that
+/// the field has not shown yet. Diffing the whole field against the document
+/// would delete that edit; this keeps both.
+pub fn rebase_note(
+    doc: &mut impl EditDoc,
+    obs_id: &str,
+    before: &str,
+    after: &str,
+) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk, DocKind::Report])?;
+    let obs = observation_obj(doc, kind, obs_id)?;
+    let note = child(doc, kind, &obs, "note", ObjType::Text)?;
+    let current = ReadDoc::text(doc, &note)?;
+    let local = diff_text(before, after);
+    if local.delete == 0 && local.insert.is_empty() {
+        return Ok(());
+    }
+    let (pos, end) = if current == before {
+        (local.pos, local.pos + local.delete)
+    } else {
+        let remote = diff_text(before, &current);
+        let len = before.chars().count();
+        (
+            map_position(local.pos, len, &remote),
+            map_position(local.pos + local.delete, len, &remote),
+        )
+    };
+    doc.splice_text(&note, pos, end.saturating_sub(pos) as isize, &local.insert)?;
     Ok(())
 }

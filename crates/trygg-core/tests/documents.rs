@@ -373,6 +373,67 @@ fn walk_status_moves_forward_and_stamps_times() {
 }
 
 #[test]
+fn diff_text_finds_the_smallest_splice() {
+    let d = edit::diff_text("Lampan är trasig", "Lampan är inte trasig");
+    assert_eq!((d.pos, d.delete, d.insert.as_str()), (10, 0, "inte "));
+    let d = edit::diff_text("åäö", "åö");
+    assert_eq!((d.pos, d.delete, d.insert.as_str()), (1, 1, ""));
+    let d = edit::diff_text("aaa", "aa");
+    assert_eq!((d.pos, d.delete), (2, 1));
+}
+
+/// The field shows `before`; the document meanwhile got someone else's edit.
+fn rebased(before: &str, remote: &str, after: &str) -> String {
+    let mut walk = sample_walk();
+    let obs = walk.observations.values_mut().next().unwrap();
+    obs.note = Text::with_value(before);
+    let id = obs.id.clone();
+    let mut doc = document::create(&walk).unwrap();
+    edit::set_note(&mut doc, &id, remote).unwrap();
+    edit::rebase_note(&mut doc, &id, before, after).unwrap();
+    let w: Walk = document::read(&doc).unwrap();
+    w.observations[&id].note.as_str().to_string()
+}
+
+#[test]
+fn typing_on_top_of_an_unseen_edit_keeps_both() {
+    // Someone prefixed the note; we typed at its end.
+    assert_eq!(
+        rebased("Klotter", "Polisen: Klotter", "Klotter (sanerat?)"),
+        "Polisen: Klotter (sanerat?)"
+    );
+    // Someone appended; we fixed a word at the start.
+    assert_eq!(
+        rebased("lampa trasig", "lampa trasig vid port", "Lampa trasig"),
+        "Lampa trasig vid port"
+    );
+    // We deleted a word after their insertion point.
+    assert_eq!(rebased("a b c", "X a b c", "a c"), "X a c");
+    // Nothing unseen: the same as a plain edit.
+    assert_eq!(rebased("abc", "abc", "abXc"), "abXc");
+}
+
+#[test]
+fn an_action_status_changes_only_on_actions() {
+    let walk = sample_walk();
+    let action = demo::action(
+        "walk-doc",
+        &walk,
+        "o1",
+        "demo-polisen",
+        ActionStatus::Proposed,
+    );
+    let mut doc = document::create(&action).unwrap();
+    edit::set_action_status(&mut doc, ActionStatus::InProgress).unwrap();
+    let a: Action = document::read(&doc).unwrap();
+    assert_eq!(a.status, ActionStatus::InProgress);
+
+    let mut walk_doc = document::create(&walk).unwrap();
+    let err = edit::set_action_status(&mut walk_doc, ActionStatus::Done).unwrap_err();
+    assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
+}
+
+#[test]
 fn a_report_takes_only_its_own_organisations_observations() {
     let mut rng = demo::DemoRng::new(9);
     let vocab = seed::vocabulary();

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod app;
 pub mod raw;
 pub mod server;
 pub mod world;

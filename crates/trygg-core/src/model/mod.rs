@@ -15,7 +15,7 @@ mod vocabulary;
 mod walk;
 
 pub use action::{Action, ActionStatus, Comment, ObservationRef};
-pub use common::{GeoPoint, Light, Location, PhotoRef, Sensitivity, Severity};
+pub use common::{GeoPoint, Light, Location, MAX_PHOTO_BYTES, PhotoRef, Sensitivity, Severity};
 pub use directory::{Area, Directory, OrgKind, Organisation, Place};
 pub use observation::Observation;
 pub use report::Report;

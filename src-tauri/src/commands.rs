@@ -1,0 +1,229 @@
+//! Tauri commands: each forwards to [`Field`] and nothing more.
+
+use tauri::ipc::{InvokeBody, Request, Response};
+use tauri::{AppHandle, Emitter, State};
+use trygg_store::index::{ObservationRow, WalkRow};
+use trygg_sync::client::SyncStatus;
+
+use crate::AppState;
+use crate::dto::*;
+use crate::error::{AppError, Result};
+use crate::field::Saved;
+
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
+    Ok(state.field.info())
+}
+
+/// The UI calls this once its first screen is drawn; the time since the
+/// process started is logged and kept for the e2e test to read.
+#[tauri::command]
+pub fn app_ready(state: State<'_, AppState>) -> u64 {
+    let ms = *state
+        .ready_ms
+        .get_or_init(|| state.started.elapsed().as_millis() as u64);
+    tracing::info!(ms, "first screen ready");
+    ms
+}
+
+#[tauri::command]
+pub async fn set_language(state: State<'_, AppState>, language: String) -> Result<()> {
+    state.field.set_language(&language)
+}
+
+#[tauri::command]
+pub async fn pair(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    server: String,
+    token: String,
+) -> Result<AppInfo> {
+    let info = state.field.pair(&server, &token).await?;
+    crate::forward_status(app, state.field.clone());
+    Ok(info)
+}
+
+#[tauri::command]
+pub async fn continue_offline(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    organisation: String,
+) -> Result<AppInfo> {
+    let info = state.field.continue_offline(&organisation).await?;
+    crate::forward_status(app, state.field.clone());
+    Ok(info)
+}
+
+#[tauri::command]
+pub async fn builtin_organisations(state: State<'_, AppState>) -> Result<Vec<OrgView>> {
+    Ok(state.field.builtin_organisations())
+}
+
+#[tauri::command]
+pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
+    state.field.status().await
+}
+
+#[tauri::command]
+pub async fn directory(state: State<'_, AppState>) -> Result<DirectoryView> {
+    state.field.directory_view()
+}
+
+#[tauri::command]
+pub async fn vocabulary(state: State<'_, AppState>) -> Result<VocabularyView> {
+    state.field.vocabulary_view()
+}
+
+#[tauri::command]
+pub async fn templates(state: State<'_, AppState>) -> Result<Vec<TemplateChoice>> {
+    state.field.templates()
+}
+
+#[tauri::command]
+pub async fn walks(
+    state: State<'_, AppState>,
+    status: Option<String>,
+    area: Option<String>,
+) -> Result<Vec<WalkRow>> {
+    state.field.walks(status, area)
+}
+
+#[tauri::command]
+pub async fn start_walk(state: State<'_, AppState>, input: StartWalk) -> Result<String> {
+    state.field.start_walk(input).await
+}
+
+#[tauri::command]
+pub async fn walk(state: State<'_, AppState>, id: String) -> Result<WalkView> {
+    state.field.walk(&id).await
+}
+
+/// Sends `doc-changed` with the id whenever the walk changes, here or on
+/// another device, until another document is watched.
+#[tauri::command]
+pub async fn watch_document(app: AppHandle, state: State<'_, AppState>, id: String) -> Result<()> {
+    let mut changes = state.field.changes(&id).await?;
+    let task = tauri::async_runtime::spawn(async move {
+        while changes.recv().await.is_some() {
+            // Let a burst of changes settle into one refresh.
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            while changes.try_recv().is_ok() {}
+            let _ = app.emit("doc-changed", &id);
+        }
+    });
+    if let Some(old) = state
+        .watching
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .replace(task)
+    {
+        old.abort();
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn answer(
+    state: State<'_, AppState>,
+    walk: String,
+    item: String,
+    answer: Option<AnswerInput>,
+) -> Result<()> {
+    state.field.answer(&walk, &item, answer).await
+}
+
+#[tauri::command]
+pub async fn set_walk_status(
+    state: State<'_, AppState>,
+    walk: String,
+    status: String,
+) -> Result<()> {
+    state.field.set_walk_status(&walk, &status).await
+}
+
+#[tauri::command]
+pub async fn add_observation(
+    state: State<'_, AppState>,
+    target: ObservationTarget,
+    input: ObservationInput,
+) -> Result<Saved> {
+    state.field.add_observation(target, input).await
+}
+
+#[tauri::command]
+pub async fn set_note(
+    state: State<'_, AppState>,
+    doc: String,
+    observation: String,
+    before: String,
+    text: String,
+) -> Result<()> {
+    state
+        .field
+        .set_note(&doc, &observation, &before, &text)
+        .await
+}
+
+#[tauri::command]
+pub async fn set_severity(
+    state: State<'_, AppState>,
+    doc: String,
+    observation: String,
+    severity: u8,
+) -> Result<()> {
+    state.field.set_severity(&doc, &observation, severity).await
+}
+
+#[tauri::command]
+pub async fn recent_reports(state: State<'_, AppState>) -> Result<Vec<ObservationRow>> {
+    state.field.recent_reports()
+}
+
+/// The photo's bytes arrive as the raw request body (no JSON number arrays),
+/// its media type in the `media-type` header.
+#[tauri::command]
+pub async fn add_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<PhotoView> {
+    let media_type = request
+        .headers()
+        .get("media-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes: std::borrow::Cow<'_, [u8]> = match request.body() {
+        InvokeBody::Raw(bytes) => bytes.into(),
+        // Where the webview cannot use the custom IPC protocol, Tauri falls
+        // back to JSON: the bytes arrive as an array of numbers.
+        InvokeBody::Json(serde_json::Value::Array(values)) => values
+            .iter()
+            .map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(|| AppError::Other("the photo's bytes were malformed".into()))?
+            .into(),
+        InvokeBody::Json(_) => return Err(AppError::Other("expected the photo's bytes".into())),
+    };
+    state.field.add_photo(&bytes, &media_type).await
+}
+
+#[tauri::command]
+pub async fn photo(state: State<'_, AppState>, sha256: String) -> Result<Response> {
+    Ok(Response::new(state.field.photo(&sha256).await?))
+}
+
+#[tauri::command]
+pub async fn propose_action(state: State<'_, AppState>, input: ProposeAction) -> Result<String> {
+    state.field.propose_action(input).await
+}
+
+#[tauri::command]
+pub async fn actions(state: State<'_, AppState>) -> Result<Vec<ActionView>> {
+    state.field.actions()
+}
+
+#[tauri::command]
+pub async fn set_action_status(
+    state: State<'_, AppState>,
+    action: String,
+    status: String,
+) -> Result<()> {
+    state.field.set_action_status(&action, &status).await
+}

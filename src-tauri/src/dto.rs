@@ -1,0 +1,399 @@
+//! What crosses the bridge to the UI: inputs the UI sends and views it gets.
+//! Plain serde types, so the UI's TypeScript types mirror them one to one
+//! (`ui/src/api.ts`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use trygg_core::model::{self as m, AnswerValue, YesNoNa};
+
+use crate::error::{AppError, FieldErrors};
+
+/// What the app knows about itself: shown by the first-run and settings screens.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppInfo {
+    /// False until the user paired the device or chose to continue offline.
+    pub onboarded: bool,
+    pub paired: bool,
+    pub server: Option<String>,
+    pub device_id: String,
+    pub organisation: Option<String>,
+    pub role: Option<String>,
+    pub language: String,
+}
+
+/// Starting (or planning) a walk from a template.
+#[derive(Clone, Debug, Deserialize)]
+pub struct StartWalk {
+    pub template_doc: String,
+    pub area: String,
+    pub route_name: String,
+    pub light: String,
+    /// Other participating organisations (ids); the device's own is implied.
+    #[serde(default)]
+    pub organisations: Vec<String>,
+    /// Start now (in progress) rather than only plan it.
+    #[serde(default = "yes")]
+    pub start_now: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An answer as the UI sends it: `{"kind": "yes_no", "value": "yes"}`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum AnswerInput {
+    YesNo(String),
+    Rating(u8),
+    Number(f64),
+    Text(String),
+    Choice(String),
+    Photos(Vec<PhotoView>),
+    Location(LocationInput),
+}
+
+impl AnswerInput {
+    pub fn into_value(self) -> Result<AnswerValue, AppError> {
+        let bad = |msg: String| {
+            let mut e = FieldErrors::default();
+            e.push("value", msg);
+            AppError::Invalid(e)
+        };
+        Ok(match self {
+            AnswerInput::YesNo(v) => AnswerValue::YesNo(v.parse::<YesNoNa>().map_err(bad)?),
+            AnswerInput::Rating(r) => AnswerValue::Rating(r),
+            AnswerInput::Number(n) => AnswerValue::Number(n),
+            AnswerInput::Text(t) => AnswerValue::Text(t),
+            AnswerInput::Choice(c) => AnswerValue::Choice(c),
+            AnswerInput::Photos(ps) => {
+                AnswerValue::Photos(ps.into_iter().map(PhotoView::into_ref).collect())
+            }
+            AnswerInput::Location(l) => AnswerValue::Location(l.into_location()),
+        })
+    }
+
+    pub fn from_value(v: &AnswerValue) -> Self {
+        match v {
+            AnswerValue::YesNo(y) => AnswerInput::YesNo(y.as_str().into()),
+            AnswerValue::Rating(r) => AnswerInput::Rating(*r),
+            AnswerValue::Number(n) => AnswerInput::Number(*n),
+            AnswerValue::Text(t) => AnswerInput::Text(t.clone()),
+            AnswerValue::Choice(c) => AnswerInput::Choice(c.clone()),
+            AnswerValue::Photos(ps) => AnswerInput::Photos(ps.iter().map(PhotoView::of).collect()),
+            AnswerValue::Location(l) => AnswerInput::Location(LocationInput::of(l)),
+        }
+    }
+}
+
+/// A position (from the device) and/or a named place.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LocationInput {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub place_id: Option<String>,
+}
+
+impl LocationInput {
+    pub fn into_location(self) -> m::Location {
+        m::Location {
+            point: match (self.lat, self.lon) {
+                (Some(lat), Some(lon)) => Some(m::GeoPoint {
+                    lat,
+                    lon,
+                    accuracy_m: self.accuracy_m,
+                }),
+                _ => None,
+            },
+            place_id: self.place_id.filter(|p| !p.is_empty()),
+        }
+    }
+
+    pub fn of(l: &m::Location) -> Self {
+        Self {
+            lat: l.point.map(|p| p.lat),
+            lon: l.point.map(|p| p.lon),
+            accuracy_m: l.point.and_then(|p| p.accuracy_m),
+            place_id: l.place_id.clone(),
+        }
+    }
+}
+
+/// A stored photo as the documents refer to it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PhotoView {
+    pub sha256: String,
+    pub size: u64,
+    pub media_type: String,
+    #[serde(default)]
+    pub caption: String,
+}
+
+impl PhotoView {
+    pub fn into_ref(self) -> m::PhotoRef {
+        m::PhotoRef {
+            sha256: self.sha256,
+            size: self.size,
+            media_type: self.media_type,
+            caption: self.caption,
+        }
+    }
+
+    pub fn of(p: &m::PhotoRef) -> Self {
+        Self {
+            sha256: p.sha256.clone(),
+            size: p.size,
+            media_type: p.media_type.clone(),
+            caption: p.caption.clone(),
+        }
+    }
+}
+
+/// A new observation, in a walk or in an EST report.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ObservationInput {
+    pub category: String,
+    pub severity: u8,
+    #[serde(default)]
+    pub note: String,
+    pub location: Option<LocationInput>,
+    #[serde(default)]
+    pub photos: Vec<PhotoView>,
+    /// The checklist item it belongs to, if any.
+    #[serde(default)]
+    pub item_id: Option<String>,
+}
+
+/// Where an observation goes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum ObservationTarget {
+    /// Into a walk.
+    Walk { walk: String },
+    /// Into this week's EST report of the device's organisation for an area.
+    Report { area: String, restricted: bool },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ObservationView {
+    pub id: String,
+    pub doc_id: String,
+    pub category: String,
+    pub severity: u8,
+    pub note: String,
+    pub location: Option<LocationInput>,
+    pub observed_at: i64,
+    pub organisation: String,
+    pub recorded_by: String,
+    pub photos: Vec<PhotoView>,
+    pub sensitivity: String,
+    pub item_id: Option<String>,
+}
+
+impl ObservationView {
+    pub fn of(doc_id: &str, o: &m::Observation) -> Self {
+        Self {
+            id: o.id.clone(),
+            doc_id: doc_id.to_string(),
+            category: o.category.clone(),
+            severity: o.severity.level(),
+            note: o.note.as_str().to_string(),
+            location: o.location.as_ref().map(LocationInput::of),
+            observed_at: o.observed_at.millis(),
+            organisation: o.organisation.clone(),
+            recorded_by: o.recorded_by.clone(),
+            photos: o.photos.iter().map(PhotoView::of).collect(),
+            sensitivity: o.sensitivity.as_str().to_string(),
+            item_id: o.item_id.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemView {
+    pub id: String,
+    pub kind: String,
+    pub prompt_sv: String,
+    pub prompt_en: String,
+    pub help_sv: String,
+    pub required: bool,
+    pub vocabulary_group: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SectionView {
+    pub id: String,
+    pub title_sv: String,
+    pub title_en: String,
+    pub items: Vec<ItemView>,
+}
+
+pub fn sections_of(version: &m::TemplateVersion) -> Vec<SectionView> {
+    version
+        .sections
+        .iter()
+        .map(|s| SectionView {
+            id: s.id.clone(),
+            title_sv: s.title_sv.clone(),
+            title_en: s.title_en.clone(),
+            items: s
+                .items
+                .iter()
+                .map(|i| ItemView {
+                    id: i.id.clone(),
+                    kind: i.kind.as_str().to_string(),
+                    prompt_sv: i.prompt_sv.clone(),
+                    prompt_en: i.prompt_en.clone(),
+                    help_sv: i.help_sv.clone(),
+                    required: i.required,
+                    vocabulary_group: i.vocabulary_group.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A walk as the walk screen shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct WalkView {
+    pub id: String,
+    pub area: String,
+    pub route_name: String,
+    pub light: String,
+    pub status: String,
+    pub owner_org: String,
+    pub organisations: Vec<String>,
+    pub planned_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub template_title_sv: String,
+    pub template_title_en: String,
+    pub sections: Vec<SectionView>,
+    pub answers: BTreeMap<String, AnswerInput>,
+    pub observations: Vec<ObservationView>,
+    /// The document's heads: two devices showing equal heads show the same walk.
+    pub heads: Vec<String>,
+    /// Whether this device may edit it (false for a completed walk's answers).
+    pub editable: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TemplateChoice {
+    pub doc_id: String,
+    pub title_sv: String,
+    pub title_en: String,
+    pub version: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TermView {
+    pub code: String,
+    pub group: String,
+    pub label_sv: String,
+    pub label_en: String,
+    pub definition_sv: String,
+    pub definition_en: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupView {
+    pub code: String,
+    pub label_sv: String,
+    pub label_en: String,
+    pub order: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VocabularyView {
+    pub version: u64,
+    pub groups: Vec<GroupView>,
+    pub terms: Vec<TermView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlaceView {
+    pub id: String,
+    pub name: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AreaView {
+    pub code: String,
+    pub name: String,
+    pub places: Vec<PlaceView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DirectoryView {
+    pub organisations: Vec<OrgView>,
+    pub areas: Vec<AreaView>,
+}
+
+impl DirectoryView {
+    pub fn of(d: &m::Directory) -> Self {
+        Self {
+            organisations: d
+                .organisations
+                .values()
+                .map(|o| OrgView {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                    kind: o.kind.as_str().to_string(),
+                })
+                .collect(),
+            areas: d
+                .areas
+                .values()
+                .map(|a| AreaView {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                    places: a
+                        .places
+                        .values()
+                        .map(|p| PlaceView {
+                            id: p.id.clone(),
+                            name: p.name.clone(),
+                            lat: p.point.map(|g| g.lat),
+                            lon: p.point.map(|g| g.lon),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Proposing an action (*åtgärd*) from an observation.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProposeAction {
+    pub observation_doc: String,
+    pub observation_id: String,
+    pub responsible_org: String,
+    pub description: String,
+    pub due_date: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionView {
+    pub id: String,
+    pub description: String,
+    pub responsible_org: String,
+    pub proposed_by_org: String,
+    pub area: String,
+    pub due_date: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+    /// Whether this device may change the status.
+    pub may_update: bool,
+}

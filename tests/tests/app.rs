@@ -1,0 +1,445 @@
+//! The field app end to end: the real `trygg-app` binary in an Xvfb window,
+//! driven through tauri-driver + WebKitWebDriver, against a real
+//! `trygg-server` on 127.0.0.1 with demo data; a police device (the Rust sync
+//! client) edits the same walk at the same time.
+//!
+//! Set `TRYGG_SCREENSHOTS=DIR` to keep the screenshots (docs/screenshots is
+//! made that way).
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use fantoccini::{Client, Locator};
+use support::app::*;
+use support::server::{Server, add_device, admin, free_port};
+use support::world::{eventually, observation};
+use trygg_core::document;
+use trygg_core::model::{Sensitivity, Walk, WalkStatus};
+use trygg_core::{DocId, edit};
+use trygg_sync::client::{ClientConfig, SyncClient};
+
+const T: Duration = Duration::from_secs(20);
+
+/// A small JPEG with a GPS EXIF block, as a phone camera writes it.
+fn photo_with_gps() -> Vec<u8> {
+    let mut exif = b"Exif\0\0".to_vec();
+    exif.extend_from_slice(b"MM\0\x2a\0\0\0\x08GPSLatitude 59.4030 N GPSLongitude 17.9290 E");
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    jpeg.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    jpeg.extend_from_slice(&exif);
+    // A comment, then the scan and the end of the image.
+    let comment = b"trygg-e2e";
+    jpeg.extend_from_slice(&[0xFF, 0xFE]);
+    jpeg.extend_from_slice(&((comment.len() + 2) as u16).to_be_bytes());
+    jpeg.extend_from_slice(comment);
+    jpeg.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 1, 2, 3, 0xFF, 0xD9]);
+    jpeg
+}
+
+fn shots() -> Option<PathBuf> {
+    std::env::var_os("TRYGG_SCREENSHOTS").map(PathBuf::from)
+}
+
+async fn shot(c: &Client, name: &str) -> Result<()> {
+    if let Some(dir) = shots() {
+        screenshot(c, &dir.join(format!("{name}.png"))).await?;
+    }
+    Ok(())
+}
+
+async fn attr(c: &Client, css: &str, name: &str) -> Result<String> {
+    Ok(wait_for(c, css, T)
+        .await?
+        .attr(name)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Answers every item the way a finger would: yes, a rating, a short text.
+/// Each answer re-renders the walk, so every item is looked up afresh.
+async fn answer_items(c: &Client) -> Result<usize> {
+    let items = c
+        .execute(
+            "return [...document.querySelectorAll('.item')].map(i => [i.dataset.item, i.dataset.kind]);",
+            vec![],
+        )
+        .await?;
+    let items: Vec<(String, String)> = serde_json::from_value(items)?;
+    let mut answered = 0;
+    for (id, kind) in items {
+        let control = match kind.as_str() {
+            "yes_no" => "[data-answer='yes']",
+            "rating" => "[data-rating='4']",
+            "text" => "textarea",
+            _ => continue,
+        };
+        let css = format!(".item[data-item='{id}'] {control}");
+        if kind == "text" {
+            type_into(c, &css, "Bra belysning vid entrén").await?;
+        } else {
+            click(c, &css).await?;
+        }
+        wait_for(
+            c,
+            &format!(".item[data-item='{id}'][data-answered='true']"),
+            T,
+        )
+        .await?;
+        answered += 1;
+    }
+    Ok(answered)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_another_device()
+-> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("server");
+    std::fs::create_dir_all(&data)?;
+    admin(&data, &["demo-data", "--walks", "3"]);
+    let tablet = add_device(&data, "demo-sdf-norr", "field");
+    let police = add_device(&data, "demo-polis", "field");
+    let checker = add_device(&data, "demo-polis", "field");
+    let server = Server::start(&data, free_port(), &[]);
+
+    let display = Display::start()?;
+    let app_data = dir.path().join("app");
+    let driver = Driver::start(&display, &app_data, dir.path().join("tauri-driver.log"))?;
+    let c = driver.session().await?;
+
+    // First run: the pairing screen; a wrong token is refused inline.
+    wait_for(&c, "#pairing", T).await?;
+    shot(&c, "1-first-run").await?;
+    type_into(&c, "#pair-server", server.base().as_str()).await?;
+    type_into(&c, "#pair-token", "trygg_not-a-token").await?;
+    click(&c, "#pair-connect").await?;
+    wait_for(&c, "[data-error-for='token']", T).await?;
+    c.find(Locator::Css("#pair-token")).await?.clear().await?;
+    type_into(&c, "#pair-token", &tablet.token).await?;
+    click(&c, "#pair-connect").await?;
+
+    // The walks list, with the demo walks synced from the server.
+    wait_for(&c, "#walk-list[data-ready]", T).await?;
+    wait_js(
+        &c,
+        "document.querySelectorAll('[data-walk-id]').length >= 3",
+        T,
+    )
+    .await
+    .context("demo walks synced to the app")?;
+    wait_for(&c, "#sync-indicator[data-connection='all_on_server']", T).await?;
+    shot(&c, "2-walks").await?;
+
+    // Start a walk: template, area, route, dark, the police with us.
+    click(&c, "#new-walk").await?;
+    wait_for(&c, "#new-walk-form", T).await?;
+    click(&c, "#nw-start").await?;
+    wait_for(&c, "[data-error-for='area']", T)
+        .await
+        .context("an empty form names the missing area")?;
+    choose(&c, "#nw-area", "rinkeby-kista").await?;
+    type_into(&c, "#nw-route", "Rinkeby torg – tunneln (e2e)").await?;
+    click(&c, "[data-light='dark']").await?;
+    click(&c, "input[data-org='demo-polis']").await?;
+    shot(&c, "3-start-walk").await?;
+    click(&c, "#nw-start").await?;
+    let walk_id = attr(&c, "#walk[data-walk-id]", "data-walk-id").await?;
+    let walk_doc: DocId = walk_id.parse().context("walk id")?;
+
+    // Completing with nothing answered names the required items.
+    click(&c, "#complete-walk").await?;
+    wait_for(&c, "#missing-required", T).await?;
+    ensure!(
+        !c.find_all(Locator::Css(".item.missing")).await?.is_empty(),
+        "required items are marked"
+    );
+
+    let answered = answer_items(&c).await?;
+    ensure!(answered >= 5, "answered {answered} items");
+    wait_js(
+        &c,
+        "[...document.querySelectorAll('.item[data-required=true]')].every(i => i.dataset.answered === 'true' || !['yes_no','rating','text'].includes(i.dataset.kind))",
+        T,
+    )
+    .await?;
+
+    // An observation with a photo file: category by search, severity, note, place.
+    click(&c, "#add-observation").await?;
+    wait_for(&c, "#observation-form", T).await?;
+    click(&c, "#obs-save").await?;
+    wait_for(&c, "[data-error-for='location']", T)
+        .await
+        .context("an empty observation names the missing location")?;
+    type_into(&c, "#obs-search", "klott").await?;
+    click(&c, ".term[data-code='klotter']").await?;
+    click(&c, "[data-severity='3']").await?;
+    type_into(&c, "#obs-note", "Klotter på tunnelns norra vägg").await?;
+    choose(&c, "#obs-place", "rinkeby-kista/rinkeby-torg").await?;
+    let photo_path = dir.path().join("tunnel.jpg");
+    std::fs::write(&photo_path, photo_with_gps())?;
+    wait_for(&c, "#obs-photo", T)
+        .await?
+        .send_keys(photo_path.to_str().unwrap())
+        .await
+        .context("choosing a photo file")?;
+    let shown = wait_js(
+        &c,
+        "document.querySelector('#obs-photos .photo-thumb') ? 'thumb' : document.querySelector(\"[data-error-for='photos']\")?.textContent",
+        T,
+    )
+    .await?;
+    ensure!(shown == "thumb", "the photo was stored: {shown}");
+    shot(&c, "4-observation").await?;
+    click(&c, "#obs-save").await?;
+    wait_js(
+        &c,
+        "document.querySelector('#walk')?.dataset.observations === '1'",
+        T,
+    )
+    .await?;
+
+    // Meanwhile the police tablet (the Rust client) opens the same walk and
+    // edits it while the district keeps typing.
+    let police_dir = dir.path().join("police");
+    std::fs::create_dir_all(&police_dir)?;
+    let mut cfg = ClientConfig::new(server.base(), &police.token, &police.id);
+    cfg.refresh_every = Duration::from_millis(300);
+    let police_client =
+        SyncClient::start(police_dir.join("device.db"), police_dir.join("photos"), cfg).await?;
+    ensure!(
+        eventually(T, || police_client.open_documents().contains(&walk_doc)).await,
+        "the walk reached the police device"
+    );
+    let police_obs = observation(
+        "demo-polis",
+        &police.id,
+        "Narkotikahandel vid trappan",
+        Sensitivity::Shared,
+    );
+    police_client.edit(&walk_doc, |tx| edit::put_observation(tx, &police_obs))?;
+    let obs_id = wait_js(
+        &c,
+        "document.querySelector('.observation[data-obs-id]')?.dataset.obsId",
+        T,
+    )
+    .await?
+    .as_str()
+    .unwrap_or_default()
+    .to_string();
+    // Both edit the same note at once: the police at its start, the app at its end.
+    police_client.edit(&walk_doc, |tx| {
+        edit::splice_note(tx, &obs_id, 0, 0, "Polisen: ")
+    })?;
+    c.find(Locator::Css(&format!("textarea[data-key='note:{obs_id}']")))
+        .await?
+        .send_keys(" (sanerat?)")
+        .await?;
+
+    // Live: the police observation appears in the open walk without a reload.
+    wait_js(
+        &c,
+        "document.querySelector('#walk')?.dataset.observations === '2'",
+        T,
+    )
+    .await
+    .context("the police observation appeared live")?;
+    ensure!(
+        police_client.all_on_server(T).await,
+        "police edits on the server"
+    );
+
+    // Both end equal: same heads, same note with both edits.
+    let equal = async {
+        for _ in 0..200 {
+            let app_heads = attr(&c, "#walk", "data-heads").await?;
+            let mut ours: Vec<String> = police_client.read(&walk_doc, |d| {
+                d.get_heads().iter().map(|h| h.to_string()).collect()
+            })?;
+            ours.sort();
+            let mut theirs: Vec<String> = app_heads.split(',').map(String::from).collect();
+            theirs.sort();
+            if ours == theirs {
+                return Ok::<_, anyhow::Error>(true);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(false)
+    };
+    ensure!(
+        equal.await?,
+        "the app and the police device have the same heads"
+    );
+    let note = wait_js(
+        &c,
+        &format!("document.querySelector(\"textarea[data-key='note:{obs_id}']\").value"),
+        T,
+    )
+    .await?;
+    ensure!(
+        note == "Polisen: Klotter på tunnelns norra vägg (sanerat?)",
+        "both note edits survive: {note}"
+    );
+    let police_note = police_client.read(&walk_doc, |d| {
+        document::read::<Walk, _>(d).map(|w| w.observations[&obs_id].note.as_str().to_string())
+    })??;
+    ensure!(
+        police_note == note,
+        "the police see the same note: {police_note}"
+    );
+    shot(&c, "5-walk").await?;
+
+    // Complete the walk.
+    click(&c, "#complete-walk").await?;
+    wait_for(&c, "#walk[data-status='completed']", T).await?;
+    wait_for(
+        &c,
+        "#sync-indicator[data-connection='all_on_server'][data-photos='0']",
+        T,
+    )
+    .await
+    .context("the indicator says everything, photos too, is on the server")?;
+
+    // On the server: a device that never saw the app pulls the walk.
+    let check_dir = dir.path().join("checker");
+    std::fs::create_dir_all(&check_dir)?;
+    let checker_client = SyncClient::start(
+        check_dir.join("device.db"),
+        check_dir.join("photos"),
+        ClientConfig::new(server.base(), &checker.token, &checker.id),
+    )
+    .await?;
+    checker_client.refresh().await?;
+    checker_client.open(&walk_doc).await?;
+    let arrived = eventually(T, || {
+        checker_client
+            .read(&walk_doc, document::read::<Walk, _>)
+            .ok()
+            .and_then(Result::ok)
+            .is_some_and(|w| w.status == WalkStatus::Completed && w.observations.len() == 2)
+    })
+    .await;
+    ensure!(
+        arrived,
+        "the completed walk with both observations is on the server"
+    );
+    let walk: Walk = checker_client.read(&walk_doc, document::read)??;
+    ensure!(walk.route_name == "Rinkeby torg – tunneln (e2e)");
+    ensure!(walk.organisations.contains_key("demo-polis"));
+    ensure!(
+        walk.answers.len() >= answered,
+        "answers on the server: {}",
+        walk.answers.len()
+    );
+    let ours = &walk.observations[&obs_id];
+    ensure!(ours.category == "klotter" && ours.severity.level() == 3);
+    let photo = ours.photos.first().context("the photo reference")?;
+    let bytes = checker_client.api()?.get_photo(&photo.sha256).await?;
+    ensure!(
+        bytes.len() as u64 == photo.size,
+        "the photo's bytes are on the server"
+    );
+    ensure!(
+        !bytes.windows(11).any(|w| w == b"GPSLatitude"),
+        "the photo lost its GPS metadata before upload"
+    );
+
+    // An EST report outside a walk lands in the same picture.
+    click(&c, "#nav-report").await?;
+    click(&c, "#report-new").await?;
+    choose(&c, "#obs-area", "spanga-tensta").await?;
+    type_into(&c, "#obs-search", "brand").await?;
+    click(&c, ".term[data-code='brand']").await?;
+    click(&c, "[data-severity='4']").await?;
+    choose(&c, "#obs-place", "spanga-tensta/tensta-centrum").await?;
+    type_into(&c, "#obs-note", "Bilbrand på parkeringen").await?;
+    shot(&c, "6-report").await?;
+    click(&c, "#obs-save").await?;
+    wait_js(
+        &c,
+        "document.querySelectorAll('#report-list .observation').length >= 1",
+        T,
+    )
+    .await
+    .context("the EST report is listed")?;
+
+    // Swedish first, English through the translation files.
+    click(&c, "#nav-settings").await?;
+    click(&c, "[data-lang='en']").await?;
+    wait_js(
+        &c,
+        "document.querySelector('#nav-walks')?.textContent === 'Walks'",
+        T,
+    )
+    .await?;
+    click(&c, "[data-lang='sv']").await?;
+    wait_js(
+        &c,
+        "document.querySelector('#nav-walks')?.textContent === 'Vandringar'",
+        T,
+    )
+    .await?;
+
+    let (app_kib, web_kib) = app_memory_kib();
+    println!(
+        "app memory: trygg-app {} MiB, WebKit processes {} MiB",
+        app_kib / 1024,
+        web_kib / 1024
+    );
+    c.close().await?;
+    checker_client.stop().await;
+    police_client.stop().await;
+    drop(driver);
+    drop(display);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_first_run_records_a_walk_that_survives_a_restart() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let display = Display::start()?;
+    let app_data = dir.path().join("app");
+    let driver = Driver::start(&display, &app_data, dir.path().join("tauri-driver.log"))?;
+
+    let c = driver.session().await?;
+    wait_for(&c, "#pairing", T).await?;
+    click(&c, "#pair-offline").await?;
+    wait_for(&c, "[data-error-for='organisation']", T).await?;
+    choose(&c, "#pair-org", "demo-bostad").await?;
+    click(&c, "#pair-offline").await?;
+    wait_for(&c, "#sync-indicator[data-tone='offline']", T).await?;
+    click(&c, "#new-walk").await?;
+    choose(&c, "#nw-area", "skarholmen").await?;
+    type_into(&c, "#nw-route", "Offline-rutten").await?;
+    click(&c, "#nw-start").await?;
+    wait_for(&c, "#walk[data-walk-id]", T).await?;
+    // Typing in a text answer; each keystroke is saved, so closing loses nothing.
+    let text_item = wait_for(&c, ".item[data-kind='text'] textarea", T).await?;
+    text_item.send_keys("Skrivet utan nät").await?;
+    wait_js(
+        &c,
+        "document.querySelector(\".item[data-kind='text']\").dataset.answered === 'true'",
+        T,
+    )
+    .await?;
+    c.close().await?;
+
+    // Start again: the walk and the answer are there.
+    let c = driver.session().await?;
+    wait_for(&c, "#walk-list[data-ready]", T).await?;
+    click(&c, "[data-walk-id]").await?;
+    let value = wait_js(
+        &c,
+        "document.querySelector(\".item[data-kind='text'] textarea\")?.value",
+        T,
+    )
+    .await?;
+    ensure!(
+        value == "Skrivet utan nät",
+        "the answer survived a restart: {value}"
+    );
+    c.close().await?;
+    Ok(())
+}

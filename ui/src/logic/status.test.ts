@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { indicator, type SyncStatus } from "./status";
+
+const t = (key: string, p: Record<string, string | number> = {}) =>
+  key + (Object.keys(p).length ? JSON.stringify(p) : "");
+const base: SyncStatus = { connection: "all_on_server", unsynced_documents: 0, photos_queued: 0, local_only_documents: 0 };
+
+describe("sync indicator", () => {
+  it("says everything is on the server only when nothing waits", () => {
+    expect(indicator(base, true, t)).toEqual({ tone: "ok", label: "sync.all_on_server", details: [] });
+    const photos = indicator({ ...base, photos_queued: 2 }, true, t);
+    expect(photos.tone).toBe("busy");
+    expect(photos.details).toEqual(['sync.photos{"n":2}']);
+  });
+
+  it("shows counts while offline", () => {
+    const off = indicator({ ...base, connection: "offline", unsynced_documents: 3 }, true, t);
+    expect(off).toEqual({ tone: "offline", label: "sync.offline", details: ['sync.unsynced{"n":3}'] });
+  });
+
+  it("says a refused token is an error", () => {
+    expect(indicator({ ...base, connection: "token_refused" }, true, t).tone).toBe("error");
+  });
+
+  it("says an unpaired device keeps data locally", () => {
+    expect(indicator(base, false, t).label).toBe("sync.not_paired");
+    expect(indicator(null, true, t).label).toBe("sync.offline");
+  });
+});

@@ -1,0 +1,294 @@
+// The walk screen: checklist answers (finger-sized), observations, completion.
+// Every answer and every keystroke is saved at once; changes from other
+// devices re-render the screen live, keeping the field being typed in.
+import { api, isAppError, onEvent, type ObservationView, type WalkView } from "../api";
+import { h, fieldError, replaceKeepingFocus } from "../dom";
+import { pick, t } from "../i18n";
+import { missingRequired, parseNumber, progress, type AnswerInput, type ItemView } from "../logic/walk";
+import { areaName, errorText, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
+import { appDeps, observationForm } from "./observationForm";
+import { actionForm } from "./actions";
+
+export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
+  const root = h("div", { class: "screen walk", id: "walk", "data-walk-id": id });
+  const body = h("div");
+  const overlay = h("div", { class: "overlay", hidden: true });
+  root.append(body, overlay);
+  let walk: WalkView;
+  let missing = new Set<string>();
+  // Edits go one after another, in keystroke order; a refresh reads the walk
+  // only after the edits before it are saved, and a keystroke made while it
+  // reads makes it read again rather than show text older than the field's.
+  let saving: Promise<unknown> = Promise.resolve();
+  let edits = 0;
+  const enqueue = <T>(f: () => Promise<T>): Promise<T> => {
+    edits++;
+    const next = saving.then(f, f);
+    saving = next.catch(() => {});
+    return next;
+  };
+  const itemErrors: Record<string, string> = {};
+
+  const closeOverlay = () => {
+    overlay.hidden = true;
+    overlay.replaceChildren();
+  };
+
+  const render = (adopt = false) => {
+    const p = progress(walk.sections, walk.answers);
+    root.dataset.heads = walk.heads.join(",");
+    root.dataset.status = walk.status;
+    root.dataset.observations = String(walk.observations.length);
+    replaceKeepingFocus(
+      body,
+      h(
+        "div",
+        {},
+        h(
+          "div",
+          { class: "screen-head" },
+          h("button", { class: "back", onclick: () => ctx.navigate({ name: "walks" }) }, "‹ " + t("walk.back")),
+          h("div", {}, h("h1", {}, walk.route_name), h("p", { class: "muted" }, `${areaName(ctx, walk.area)} · ${t(`light.${walk.light}`)} · ${pick(walk.template_title_sv, walk.template_title_en)}`)),
+          h("span", { id: "walk-status", class: `badge status-${walk.status}` }, t(`status.${walk.status}`)),
+        ),
+        h("p", { class: "muted" }, `${p.answered}/${p.total} · ${walk.organisations.map((o) => orgName(ctx, o)).join(", ")}`),
+        h("div", { class: "sticky-actions" },
+          walk.editable ? h("button", { id: "add-observation", class: "primary big", onclick: () => openObservation(null) }, "+ " + t("walk.add_observation")) : null,
+        ),
+        walk.sections.map((s) =>
+          h("section", { class: "card section" }, h("h2", {}, pick(s.title_sv, s.title_en)), s.items.map((item) => itemRow(item))),
+        ),
+        h("section", { class: "card" }, h("h2", {}, t("walk.observations")), observationList()),
+        completion(),
+      ),
+      adopt,
+    );
+  };
+
+  const save = async (item: string, answer: AnswerInput | null) => {
+    const hadError = item in itemErrors;
+    delete itemErrors[item];
+    try {
+      await enqueue(() => api.answer(id, item, answer));
+      missing.delete(item);
+    } catch (e) {
+      itemErrors[item] = isAppError(e) && e.code === "invalid" ? e.fields.map(([, m]) => m).join("; ") : errorText(e);
+      return render();
+    }
+    // The change itself re-renders the walk (`doc-changed`); only a cleared error needs it now.
+    if (hadError) render();
+  };
+
+  const itemRow = (item: ItemView) => {
+    const answer = walk.answers[item.id];
+    const disabled = !walk.editable;
+    const pressed = (value: unknown) => String(answer !== undefined && answer.value === value);
+    let control: HTMLElement;
+    switch (item.kind) {
+      case "yes_no":
+        control = h(
+          "div",
+          { class: "segmented answer" },
+          (["yes", "no", "na"] as const).map((v) =>
+            h("button", { "data-answer": v, "aria-pressed": pressed(v), disabled, onclick: () => save(item.id, answer?.value === v ? null : { kind: "yes_no", value: v }) }, t(`answer.${v}`)),
+          ),
+        );
+        break;
+      case "rating":
+        control = h(
+          "div",
+          { class: "segmented answer" },
+          [1, 2, 3, 4, 5].map((n) =>
+            h("button", { "data-rating": n, "aria-pressed": pressed(n), disabled, onclick: () => save(item.id, answer?.value === n ? null : { kind: "rating", value: n }) }, String(n)),
+          ),
+        );
+        break;
+      case "number": {
+        const input = h("input", { type: "text", inputmode: "decimal", "data-key": `item:${item.id}`, disabled, value: answer?.kind === "number" ? String(answer.value) : "" });
+        input.addEventListener("input", () => {
+          const n = parseNumber(input.value);
+          if (n === "invalid") {
+            itemErrors[item.id] = t("error.generic", { message: input.value });
+            return;
+          }
+          void save(item.id, n === null ? null : { kind: "number", value: n });
+        });
+        control = input;
+        break;
+      }
+      case "choice": {
+        const terms = ctx.vocabulary.terms.filter((x) => !item.vocabulary_group || x.group === item.vocabulary_group);
+        const select = h("select", { disabled, onchange: () => save(item.id, select.value ? { kind: "choice", value: select.value } : null) },
+          h("option", { value: "" }, t("newwalk.choose")),
+          terms.map((x) => h("option", { value: x.code }, pick(x.label_sv, x.label_en))));
+        select.value = answer?.kind === "choice" ? answer.value : "";
+        control = select;
+        break;
+      }
+      case "location": {
+        const places = ctx.directory.areas.find((a) => a.code === walk.area)?.places ?? [];
+        const select = h("select", { disabled, onchange: () => save(item.id, select.value ? { kind: "location", value: { lat: null, lon: null, accuracy_m: null, place_id: select.value } } : null) },
+          h("option", { value: "" }, t("obs.no_place")),
+          places.map((p) => h("option", { value: p.id }, p.name)));
+        select.value = answer?.kind === "location" ? ((answer.value as { place_id?: string }).place_id ?? "") : "";
+        control = select;
+        break;
+      }
+      case "photo": {
+        const current = answer?.kind === "photos" ? (answer.value as { sha256: string }[]) : [];
+        const input = h("input", { type: "file", accept: "image/*", capture: "environment", disabled });
+        input.addEventListener("change", async () => {
+          const f = input.files?.[0];
+          if (!f) return;
+          try {
+            const photo = await api.addPhoto(new Uint8Array(await f.arrayBuffer()), f.type);
+            await save(item.id, { kind: "photos", value: [...current, photo] });
+          } catch (e) {
+            itemErrors[item.id] = errorText(e);
+            render();
+          }
+        });
+        const thumbs = current.map((p) => {
+          const img = h("img", { class: "photo-thumb", alt: "" });
+          void appDeps.photoUrl(p.sha256).then((u) => (img.src = u), () => {});
+          return img;
+        });
+        control = h("div", {}, h("label", { class: "file-button" }, "📷 " + t("obs.add_photo"), input), h("div", { class: "thumbs" }, thumbs));
+        break;
+      }
+      default: {
+        const text = h("textarea", { rows: 2, "data-key": `item:${item.id}`, disabled });
+        text.value = answer?.kind === "text" ? answer.value : "";
+        text.addEventListener("input", () => void save(item.id, text.value ? { kind: "text", value: text.value } : null));
+        control = text;
+      }
+    }
+    const error = itemErrors[item.id] ?? (missing.has(item.id) ? t("answer.required") : undefined);
+    return h(
+      "div",
+      { class: `item${missing.has(item.id) ? " missing" : ""}`, "data-item": item.id, "data-kind": item.kind, "data-required": String(item.required), "data-answered": String(answer !== undefined) },
+      h("div", { class: "prompt" }, pick(item.prompt_sv, item.prompt_en), item.required ? h("span", { class: "required", title: t("answer.required") }, " *") : null),
+      item.help_sv ? h("small", { class: "muted" }, item.help_sv) : null,
+      control,
+      fieldError(item.id, error),
+      h("button", { class: "link", onclick: () => openObservation(item.id), hidden: !walk.editable }, "+ " + t("walk.add_observation")),
+    );
+  };
+
+  const observationList = () => {
+    if (walk.observations.length === 0) return h("p", { class: "empty" }, t("walk.no_observations"));
+    return h("ul", { class: "observations" }, walk.observations.map((o) => observationRow(o)));
+  };
+
+  const observationRow = (o: ObservationView) => {
+    const note = h("textarea", { rows: 2, "data-key": `note:${o.id}`, disabled: !walk.editable, "aria-label": t("obs.note") });
+    note.value = o.note;
+    note.addEventListener("input", () => {
+      // What this field showed before the keystroke: the base of the change.
+      const before = note.dataset.sent ?? o.note;
+      const text = note.value;
+      note.dataset.sent = text;
+      void enqueue(() => api.setNote(o.doc_id, o.id, before, text)).catch((e) => ctx.toast(errorText(e), "error"));
+    });
+    const thumbs = o.photos.map((p) => {
+      const img = h("img", { class: "photo-thumb", alt: "", "data-sha256": p.sha256 });
+      void appDeps.photoUrl(p.sha256).then((u) => (img.src = u), () => {});
+      return img;
+    });
+    const where = [placeName(ctx, o.location?.place_id), o.location?.lat != null ? `${o.location.lat.toFixed(4)}, ${o.location.lon?.toFixed(4)}` : ""].filter(Boolean).join(" · ");
+    return h(
+      "li",
+      { class: "observation", "data-obs-id": o.id },
+      h("div", { class: "row" }, h("span", { class: `badge sev-${o.severity}` }, t(`obs.severity.${o.severity}`)), h("strong", {}, termLabel(ctx, o.category)), h("span", { class: "muted" }, `${formatTime(o.observed_at)} · ${orgName(ctx, o.organisation)}`)),
+      where ? h("div", { class: "muted" }, t("obs.location") + ": " + where) : null,
+      note,
+      h("div", { class: "thumbs" }, thumbs),
+      h("button", { class: "link", onclick: () => openAction(o) }, "→ " + t("walk.propose_action")),
+    );
+  };
+
+  const completion = () => {
+    if (walk.status === "completed" || walk.status === "reported") {
+      return h("section", { class: "card" }, h("p", {}, t("walk.completed_note")), walk.status === "completed" ? h("button", { class: "big", id: "reopen-walk", onclick: () => setStatus("in_progress") }, t("walk.reopen")) : null);
+    }
+    const n = missingRequired(walk.sections, walk.answers).length;
+    return h(
+      "section",
+      { class: "card" },
+      missing.size ? h("p", { class: "field-error", role: "alert", id: "missing-required" }, t("walk.missing_required", { n })) : null,
+      walk.status === "planned" ? h("button", { class: "big", id: "start-walk", onclick: () => setStatus("in_progress") }, t("walk.start")) : null,
+      h("button", { class: "primary big", id: "complete-walk", onclick: complete }, "✓ " + t("walk.complete")),
+    );
+  };
+
+  const setStatus = async (status: string) => {
+    try {
+      await api.setWalkStatus(id, status);
+    } catch (e) {
+      ctx.toast(errorText(e), "error");
+    }
+    await refresh();
+  };
+
+  const complete = async () => {
+    missing = new Set(missingRequired(walk.sections, walk.answers));
+    if (missing.size === 0) {
+      try {
+        await api.setWalkStatus(id, "completed");
+      } catch (e) {
+        if (isAppError(e) && e.code === "invalid") missing = new Set(e.fields.map(([f]) => f));
+        else ctx.toast(errorText(e), "error");
+      }
+    }
+    await refresh();
+    if (missing.size) root.querySelector(".item.missing")?.scrollIntoView?.({ block: "center" });
+  };
+
+  const openObservation = (itemId: string | null) => {
+    overlay.replaceChildren(
+      observationForm({
+        directory: ctx.directory,
+        vocabulary: ctx.vocabulary,
+        walk: id,
+        area: walk.area,
+        draftKey: `walk:${id}:${itemId ?? ""}`,
+        itemId,
+        onSaved: async () => {
+          closeOverlay();
+          ctx.toast(t("obs.saved"));
+          await refresh();
+        },
+        onCancel: closeOverlay,
+      }),
+    );
+    overlay.hidden = false;
+  };
+
+  const openAction = (o: ObservationView) => {
+    overlay.replaceChildren(actionForm(ctx, o, closeOverlay));
+    overlay.hidden = false;
+  };
+
+  const refresh = async () => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const before = edits;
+      await saving;
+      try {
+        walk = await api.walk(id);
+      } catch (e) {
+        return ctx.toast(errorText(e), "error");
+      }
+      if (edits === before) return render(true);
+    }
+    render(false);
+  };
+
+  walk = await api.walk(id);
+  render();
+  await api.watchDocument(id);
+  const unlisten = await onEvent<string>("doc-changed", (changed) => {
+    if (!root.isConnected) return void unlisten();
+    if (changed === id) void refresh();
+  });
+  return root;
+}

@@ -1,0 +1,162 @@
+// The walks list (filter by status and area) and the form that starts a walk.
+import { api, isAppError } from "../api";
+import { h, fieldError } from "../dom";
+import { pick, t } from "../i18n";
+import { WALK_STATUSES } from "../logic/walk";
+import { areaName, errorText, formatTime, type Ctx } from "../context";
+
+const filter = { status: "", area: "" };
+
+export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
+  const list = h("ul", { id: "walk-list", class: "walk-list" });
+  const fill = async () => {
+    const rows = await api.walks(filter.status || null, filter.area || null);
+    list.replaceChildren(
+      ...(rows.length === 0
+        ? [h("li", { class: "empty" }, t("walks.empty"))]
+        : rows.map((w) =>
+            h(
+              "li",
+              {},
+              h(
+                "button",
+                { class: "walk-row", "data-walk-id": w.doc_id, onclick: () => ctx.navigate({ name: "walk", id: w.doc_id }) },
+                h("span", { class: `badge status-${w.status}` }, t(`status.${w.status}`)),
+                h("strong", {}, w.route_name),
+                h("span", { class: "muted" }, `${areaName(ctx, w.area)} · ${t(`light.${w.light}`)} · ${formatTime(w.started_at ?? w.planned_at ?? w.created_at)}`),
+                h("span", { class: "muted" }, `${t("walks.answers", { n: w.answer_count })} · ${t("walks.observations", { n: w.observation_count })}`),
+              ),
+            ),
+          )),
+    );
+    list.setAttribute("data-ready", String(rows.length));
+  };
+
+  const chips = h(
+    "div",
+    { class: "chips", role: "group" },
+    ["", ...WALK_STATUSES].map((s) =>
+      h(
+        "button",
+        {
+          class: "chip",
+          "data-status-filter": s || "all",
+          "aria-pressed": String(filter.status === s),
+          onclick: (ev: Event) => {
+            filter.status = s;
+            chips.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", "false"));
+            (ev.currentTarget as HTMLElement).setAttribute("aria-pressed", "true");
+            void fill();
+          },
+        },
+        s ? t(`status.${s}`) : t("walks.filter.all"),
+      ),
+    ),
+  );
+  const area = h(
+    "select",
+    { id: "walk-area-filter", "aria-label": t("walks.filter.area"), onchange: () => { filter.area = area.value; void fill(); } },
+    h("option", { value: "" }, t("walks.all_areas")),
+    ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)),
+  );
+  area.value = filter.area;
+  await fill();
+  const screen = h(
+    "div",
+    { class: "screen" },
+    h("div", { class: "screen-head" }, h("h1", {}, t("walks.heading")), h("button", { id: "new-walk", class: "primary big", onclick: () => ctx.navigate({ name: "new-walk" }) }, "+ " + t("walks.new"))),
+    h("div", { class: "filters" }, chips, area),
+    list,
+  );
+  // Walks arriving from other devices show up without a reload.
+  const timer = setInterval(() => {
+    if (!screen.isConnected) clearInterval(timer);
+    else void fill();
+  }, 3000);
+  return screen;
+}
+
+export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
+  const templates = await api.templates();
+  if (templates.length === 0) {
+    return h("div", { class: "screen" }, h("h1", {}, t("newwalk.heading")), h("p", { class: "empty" }, t("newwalk.no_templates")));
+  }
+  const errs: Record<string, HTMLElement> = {};
+  const errSlot = (f: string) => (errs[f] = h("div", { "data-slot": f }));
+  const template = h("select", { id: "nw-template" }, templates.map((tp) => h("option", { value: tp.doc_id }, `${pick(tp.title_sv, tp.title_en)} (v${tp.version})`)));
+  const area = h("select", { id: "nw-area" }, h("option", { value: "" }, t("newwalk.choose")), ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)));
+  const route = h("input", { id: "nw-route", type: "text", placeholder: t("newwalk.route_hint"), autocomplete: "off" });
+  let light = new Date().getHours() >= 16 || new Date().getHours() < 7 ? "dark" : "daylight";
+  const lightButtons = h(
+    "div",
+    { class: "segmented", role: "group" },
+    ["daylight", "dark"].map((l) =>
+      h(
+        "button",
+        {
+          type: "button",
+          "data-light": l,
+          "aria-pressed": String(light === l),
+          onclick: (ev: Event) => {
+            light = l;
+            lightButtons.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === ev.currentTarget)));
+          },
+        },
+        t(`light.${l}`),
+      ),
+    ),
+  );
+  const own = ctx.info.organisation;
+  const orgs = h(
+    "div",
+    { class: "checks" },
+    ctx.directory.organisations
+      .filter((o) => o.id !== own)
+      .map((o) => h("label", { class: "check" }, h("input", { type: "checkbox", "data-org": o.id }), o.name)),
+  );
+
+  const submit = async (startNow: boolean) => {
+    Object.values(errs).forEach((e) => e.replaceChildren());
+    const missing: Record<string, string> = {};
+    if (!area.value) missing.area = t("error.required");
+    if (!route.value.trim()) missing.route_name = t("error.required");
+    for (const [f, m] of Object.entries(missing)) errs[f]?.append(fieldError(f, m)!);
+    if (Object.keys(missing).length) return;
+    try {
+      const id = await api.startWalk({
+        template_doc: template.value,
+        area: area.value,
+        route_name: route.value,
+        light,
+        organisations: [...orgs.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.dataset.org!),
+        start_now: startNow,
+      });
+      ctx.navigate({ name: "walk", id });
+    } catch (e) {
+      if (isAppError(e) && e.code === "invalid") {
+        for (const [f, m] of e.fields) (errs[f] ?? errs.form).append(fieldError(f, m)!);
+      } else errs.form.append(fieldError("form", errorText(e))!);
+    }
+  };
+
+  return h(
+    "div",
+    { class: "screen narrow", id: "new-walk-form" },
+    h("h1", {}, t("newwalk.heading")),
+    h("label", {}, t("newwalk.template"), template),
+    errSlot("template_doc"),
+    h("label", {}, t("newwalk.area"), area),
+    errSlot("area"),
+    h("label", {}, t("newwalk.route"), route),
+    errSlot("route_name"),
+    h("div", { class: "label" }, t("newwalk.light"), lightButtons),
+    h("fieldset", {}, h("legend", {}, t("newwalk.organisations")), orgs),
+    errSlot("form"),
+    h(
+      "div",
+      { class: "buttons" },
+      h("button", { id: "nw-start", class: "primary big", onclick: () => submit(true) }, t("newwalk.start")),
+      h("button", { id: "nw-plan", class: "big", onclick: () => submit(false) }, t("newwalk.plan")),
+    ),
+  );
+}
