@@ -25,6 +25,8 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+here="$(cd "$(dirname "$0")/.." && pwd)"
+
 # tauri-driver bridges WebDriver to WebKitWebDriver for the app's e2e test.
 # 2.x only: 3.0 is an alpha. Installed into cargo's bin directory.
 if ! command -v tauri-driver >/dev/null 2>&1; then
@@ -32,9 +34,16 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --version '^2' --quiet
 fi
 
+# The field app's front end (Vite, TypeScript, Vitest) and its built files,
+# which the Tauri build embeds.
+if [ ! -x "$here/ui/node_modules/.bin/vite" ]; then
+  echo "setup: installing the UI's npm packages"
+  (cd "$here/ui" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+(cd "$here/ui" && npm run -s build >/dev/null)
+
 # The interop test drives the official automerge-repo JS client (pinned in
 # tests/interop/package-lock.json).
-here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ ! -d "$here/tests/interop/node_modules/@automerge/automerge-repo" ]; then
   echo "setup: installing the interop test's npm packages"
   # `npm install` follows the lock file; `npm ci` (npm 11) refuses this lock

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy, the whole workspace's tests
-# (unit, property, integration, cross-process, JS interop), and short benchmark
-# runs so the benches stay working.
+# Runs every check and test: formatting, clippy, the UI's type check and unit
+# tests (Vitest), the whole workspace's tests (unit, property, integration,
+# cross-process, JS interop, the real app under Xvfb), and short benchmark runs
+# so the benches stay working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 
+(cd ui && npx tsc --noEmit && npx vitest run)
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -q -- -D warnings
 cargo test --workspace
 TRYGG_BENCH_WALKS=100 TRYGG_BENCH_SAVES=40 cargo bench -q -p trygg-store --bench store
 TRYGG_BENCH_SYNC_EDITS=30 TRYGG_BENCH_SYNC_DOCS=10 cargo bench -q -p trygg-e2e --bench sync
+TRYGG_BENCH_APP_WALKS=50 TRYGG_BENCH_APP_SAVES=20 cargo bench -q -p trygg-e2e --bench app

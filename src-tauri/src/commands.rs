@@ -100,14 +100,24 @@ pub async fn walk(state: State<'_, AppState>, id: String) -> Result<WalkView> {
 
 /// Sends `doc-changed` with the id whenever the walk changes, here or on
 /// another device, until another document is watched.
+/// How long a document must be quiet before the open screen refreshes.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(120);
+
 #[tauri::command]
 pub async fn watch_document(app: AppHandle, state: State<'_, AppState>, id: String) -> Result<()> {
     let mut changes = state.field.changes(&id).await?;
     let task = tauri::async_runtime::spawn(async move {
         while changes.recv().await.is_some() {
-            // Let a burst of changes settle into one refresh.
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-            while changes.try_recv().is_ok() {}
+            // A burst (typing, a sync catching up) becomes one refresh once it
+            // pauses: reading the whole walk holds its lock, which the next
+            // keystroke's save would otherwise wait for.
+            loop {
+                match tokio::time::timeout(SETTLE, changes.recv()).await {
+                    Ok(Some(())) => continue,
+                    Ok(None) => return,
+                    Err(_) => break,
+                }
+            }
             let _ = app.emit("doc-changed", &id);
         }
     });

@@ -123,3 +123,16 @@ describe("observation form", () => {
     expect(saved).toHaveLength(0);
   });
 });
+
+describe("observation form errors", () => {
+  beforeEach(() => localStorage.clear());
+
+  it("clears a field's message once the field is fixed", async () => {
+    const { el } = harness();
+    click(el.querySelector("#obs-save"));
+    await settle();
+    click(el.querySelector('[data-code="belysning"]'));
+    click(el.querySelector('[data-severity="1"]'));
+    expect(errorsShown(el)).toEqual(["location"]);
+  });
+});

@@ -89,6 +89,7 @@ export function observationForm(o: FormOptions): HTMLElement {
             title: pick(term.definition_sv, term.definition_en),
             onclick: () => {
               draft.category = term.code;
+              slots.category.replaceChildren();
               keep();
               renderTerms();
             },
@@ -114,6 +115,7 @@ export function observationForm(o: FormOptions): HTMLElement {
           "aria-pressed": String(draft.severity === n),
           onclick: () => {
             draft.severity = n;
+            slots.severity.replaceChildren();
             keep();
             severity.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.severity) === n)));
           },
@@ -135,6 +137,7 @@ export function observationForm(o: FormOptions): HTMLElement {
           id: "obs-area",
           onchange: () => {
             draft.area = areaSelect!.value;
+            slots.area.replaceChildren();
             if (draft.location) draft.location.place_id = null;
             keep();
             renderPlaces();
@@ -155,6 +158,7 @@ export function observationForm(o: FormOptions): HTMLElement {
   place.addEventListener("change", () => {
     const placeId = place.value || null;
     draft.location = { ...(draft.location ?? { lat: null, lon: null, accuracy_m: null, place_id: null }), place_id: placeId };
+    if (placeId) slots.location.replaceChildren();
     keep();
   });
   const position = h("span", { id: "obs-position", class: "muted" });
@@ -279,7 +283,7 @@ export function observationForm(o: FormOptions): HTMLElement {
     slot("note"),
     h("div", { class: "label" }, t("obs.location"), h("div", { class: "row" }, locate, position), h("label", {}, t("obs.place"), place)),
     slot("location"),
-    h("div", { class: "label" }, t("obs.photos"), h("label", { class: "file-button big" }, "📷 " + t("obs.add_photo"), file), thumbs),
+    h("div", { class: "label" }, t("obs.photos"), h("label", { class: "file-button big" }, t("obs.add_photo"), file), thumbs),
     slot("photos"),
     restricted ? h("label", { class: "check" }, restricted, t("obs.restricted")) : null,
     slot("form"),

@@ -153,7 +153,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
           void appDeps.photoUrl(p.sha256).then((u) => (img.src = u), () => {});
           return img;
         });
-        control = h("div", {}, h("label", { class: "file-button" }, "📷 " + t("obs.add_photo"), input), h("div", { class: "thumbs" }, thumbs));
+        control = h("div", {}, h("label", { class: "file-button" }, t("obs.add_photo"), input), h("div", { class: "thumbs" }, thumbs));
         break;
       }
       default: {
@@ -253,10 +253,10 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
         area: walk.area,
         draftKey: `walk:${id}:${itemId ?? ""}`,
         itemId,
-        onSaved: async () => {
+        onSaved: () => {
+          // The saved change re-renders the walk through `doc-changed`.
           closeOverlay();
           ctx.toast(t("obs.saved"));
-          await refresh();
         },
         onCancel: closeOverlay,
       }),

@@ -9,7 +9,20 @@ const filter = { status: "", area: "" };
 
 export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   const list = h("ul", { id: "walk-list", class: "walk-list" });
+  const area = h(
+    "select",
+    { id: "walk-area-filter", "aria-label": t("walks.filter.area"), onchange: () => { filter.area = area.value; void fill(); } },
+    h("option", { value: "" }, t("walks.all_areas")),
+    ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)),
+  );
+  area.value = filter.area;
+
   const fill = async () => {
+    // Right after pairing the directory may still be on its way.
+    if (ctx.directory.areas.length === 0) {
+      await ctx.reloadShared().catch(() => {});
+      if (ctx.directory.areas.length) area.append(...ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)));
+    }
     const rows = await api.walks(filter.status || null, filter.area || null);
     list.replaceChildren(
       ...(rows.length === 0
@@ -53,13 +66,6 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
       ),
     ),
   );
-  const area = h(
-    "select",
-    { id: "walk-area-filter", "aria-label": t("walks.filter.area"), onchange: () => { filter.area = area.value; void fill(); } },
-    h("option", { value: "" }, t("walks.all_areas")),
-    ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)),
-  );
-  area.value = filter.area;
   await fill();
   const screen = h(
     "div",

@@ -1,0 +1,341 @@
+//! The app's behaviour without a window: `Field` on a real SQLite store in a
+//! temporary folder, offline. Every refusal names its field; nothing a user
+//! entered is lost across a restart.
+
+use std::time::Duration;
+
+use trygg_app::dto::*;
+use trygg_app::error::AppError;
+use trygg_app::field::Field;
+
+fn fields(e: AppError) -> Vec<String> {
+    match e {
+        AppError::Invalid(f) => f.0.into_iter().map(|(field, _)| field).collect(),
+        other => panic!("expected field errors, got {other:?}"),
+    }
+}
+
+async fn eventually<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..100 {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("condition not met within 5 s");
+}
+
+fn place(id: &str) -> Option<LocationInput> {
+    Some(LocationInput {
+        place_id: Some(id.into()),
+        ..Default::default()
+    })
+}
+
+fn observation(category: &str, severity: u8, location: Option<LocationInput>) -> ObservationInput {
+    ObservationInput {
+        category: category.into(),
+        severity,
+        note: "Lampan vid porten är trasig".into(),
+        location,
+        photos: vec![],
+        item_id: None,
+    }
+}
+
+async fn onboarded(dir: &std::path::Path) -> Field {
+    let field = Field::open(dir).await.unwrap();
+    assert!(!field.info().onboarded);
+    assert_eq!(
+        fields(field.continue_offline(" ").await.unwrap_err()),
+        ["organisation"]
+    );
+    field.continue_offline("demo-sdf-norr").await.unwrap();
+    field
+}
+
+async fn start(field: &Field) -> String {
+    let template = field.templates().unwrap().remove(0);
+    field
+        .start_walk(StartWalk {
+            template_doc: template.doc_id,
+            area: "rinkeby-kista".into(),
+            route_name: "Torget – tunneln".into(),
+            light: "dark".into(),
+            organisations: vec!["demo-polis".into()],
+            start_now: true,
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_from_start_to_completion_with_every_refusal_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+
+    // Starting: missing route and unknown area and light are named.
+    let template = field.templates().unwrap().remove(0);
+    let err = field
+        .start_walk(StartWalk {
+            template_doc: template.doc_id.clone(),
+            area: "atlantis".into(),
+            route_name: "  ".into(),
+            light: "dusk".into(),
+            organisations: vec![],
+            start_now: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fields(err), ["route_name", "area", "light"]);
+    let id = start(&field).await;
+    let walk = field.walk(&id).await.unwrap();
+    assert_eq!(walk.status, "in_progress");
+    assert_eq!(walk.organisations, ["demo-polis", "demo-sdf-norr"]);
+    let items: Vec<ItemView> = walk.sections.iter().flat_map(|s| s.items.clone()).collect();
+    assert!(items.len() > 5);
+
+    // Completing with nothing answered names every required item.
+    let required: Vec<String> = items
+        .iter()
+        .filter(|i| i.required)
+        .map(|i| i.id.clone())
+        .collect();
+    assert!(!required.is_empty());
+    assert_eq!(
+        fields(field.complete_walk(&id).await.unwrap_err()),
+        required
+    );
+
+    // A rating out of range is refused at its item.
+    let rating = items.iter().find(|i| i.kind == "rating").unwrap();
+    let err = field
+        .answer(&id, &rating.id, Some(AnswerInput::Rating(9)))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(err), std::slice::from_ref(&rating.id));
+
+    for item in items.iter().filter(|i| i.required) {
+        let answer = match item.kind.as_str() {
+            "yes_no" => AnswerInput::YesNo("yes".into()),
+            "rating" => AnswerInput::Rating(4),
+            "number" => AnswerInput::Number(2.0),
+            "choice" => AnswerInput::Choice("belysning".into()),
+            "location" => AnswerInput::Location(place("rinkeby-kista/rinkeby-torg").unwrap()),
+            _ => AnswerInput::Text("Bra".into()),
+        };
+        field.answer(&id, &item.id, Some(answer)).await.unwrap();
+    }
+
+    // An observation without a place, without a category, with a bad severity.
+    let err = field
+        .add_observation(
+            ObservationTarget::Walk { walk: id.clone() },
+            observation("", 7, None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(fields(err), ["category", "severity", "location"]);
+    let err = field
+        .add_observation(
+            ObservationTarget::Walk { walk: id.clone() },
+            observation("no-such-term", 2, place("x")),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(fields(err), ["category"]);
+
+    // A photo: too large or not an image is refused before anything is kept.
+    let big = vec![0u8; 20 * 1024 * 1024 + 1];
+    assert!(matches!(
+        field.add_photo(&big, "image/jpeg").await.unwrap_err(),
+        AppError::PhotoTooLarge { .. }
+    ));
+    assert_eq!(
+        fields(
+            field
+                .add_photo(b"%PDF-1.4", "application/pdf")
+                .await
+                .unwrap_err()
+        ),
+        ["photos"]
+    );
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\0IEND\xaeB`\x82";
+    let photo = field.add_photo(png, "image/png").await.unwrap();
+    assert_eq!(
+        field.photo(&photo.sha256).await.unwrap().len() as u64,
+        photo.size
+    );
+
+    let mut ok = observation("klotter", 3, place("rinkeby-kista/rinkeby-torg"));
+    ok.photos.push(photo);
+    let saved = field
+        .add_observation(ObservationTarget::Walk { walk: id.clone() }, ok)
+        .await
+        .unwrap();
+    assert_eq!(saved.doc_id, id);
+
+    // A note edit that builds on what the field showed.
+    field
+        .set_note(
+            &id,
+            &saved.id,
+            "Lampan vid porten är trasig",
+            "Lampan vid porten är trasig igen",
+        )
+        .await
+        .unwrap();
+    field.set_severity(&id, &saved.id, 4).await.unwrap();
+    let walk = field.walk(&id).await.unwrap();
+    let obs = &walk.observations[0];
+    assert_eq!(
+        (obs.note.as_str(), obs.severity, obs.photos.len()),
+        ("Lampan vid porten är trasig igen", 4, 1)
+    );
+
+    field.complete_walk(&id).await.unwrap();
+    assert_eq!(field.walk(&id).await.unwrap().status, "completed");
+    let listed = eventually(|| {
+        field
+            .walks(Some("completed".into()), Some("rinkeby-kista".into()))
+            .unwrap()
+            .into_iter()
+            .find(|w| w.doc_id == id)
+    })
+    .await;
+    assert_eq!(listed.observation_count, 1);
+
+    // Restart: everything is still there.
+    field.shutdown().await;
+    drop(field);
+    let again = Field::open(dir.path()).await.unwrap();
+    assert!(again.info().onboarded);
+    let walk = again.walk(&id).await.unwrap();
+    assert_eq!(walk.status, "completed");
+    assert_eq!(
+        walk.observations[0].note,
+        "Lampan vid porten är trasig igen"
+    );
+    assert!(walk.answers.len() >= required.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn est_reports_gather_per_week_and_actions_follow_their_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+
+    let report = |area: &str| ObservationTarget::Report {
+        area: area.into(),
+        restricted: false,
+    };
+    assert_eq!(
+        fields(
+            field
+                .add_observation(report("atlantis"), observation("brand", 4, place("x")))
+                .await
+                .unwrap_err()
+        ),
+        ["area"]
+    );
+    let first = field
+        .add_observation(
+            report("spanga-tensta"),
+            observation("brand", 4, place("spanga-tensta/tensta-centrum")),
+        )
+        .await
+        .unwrap();
+    let second = field
+        .add_observation(
+            report("spanga-tensta"),
+            observation("skadegorelse", 2, place("spanga-tensta/tensta-centrum")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.doc_id, second.doc_id, "one report per area and week");
+    let restricted = field
+        .add_observation(
+            ObservationTarget::Report {
+                area: "spanga-tensta".into(),
+                restricted: true,
+            },
+            observation("hot_och_vald", 3, place("spanga-tensta/tensta-centrum")),
+        )
+        .await
+        .unwrap();
+    assert_ne!(restricted.doc_id, first.doc_id, "restricted ones go apart");
+    eventually(|| (field.recent_reports().unwrap().len() == 3).then_some(())).await;
+
+    // An action from the fire, for the housing company.
+    let propose = |responsible: &str, description: &str, due: Option<&str>| ProposeAction {
+        observation_doc: first.doc_id.clone(),
+        observation_id: first.id.clone(),
+        responsible_org: responsible.into(),
+        description: description.into(),
+        due_date: due.map(String::from),
+    };
+    let err = field
+        .propose_action(propose("nobody", " ", Some("31/12")))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(err), ["description", "responsible_org", "due_date"]);
+    let action = field
+        .propose_action(propose(
+            "demo-bostad",
+            "Byt belysning vid garaget",
+            Some("2027-01-31"),
+        ))
+        .await
+        .unwrap();
+    let listed = eventually(|| {
+        field
+            .actions()
+            .unwrap()
+            .into_iter()
+            .find(|a| a.id == action)
+    })
+    .await;
+    assert_eq!(listed.status, "proposed");
+    assert_eq!(listed.description, "Byt belysning vid garaget");
+    assert!(
+        !listed.may_update,
+        "a field device may not change its org's proposal"
+    );
+    field.set_action_status(&action, "accepted").await.unwrap();
+    assert!(matches!(
+        fields(field.set_action_status(&action, "maybe").await.unwrap_err()).as_slice(),
+        [f] if f == "status"
+    ));
+    eventually(|| {
+        field
+            .actions()
+            .unwrap()
+            .into_iter()
+            .find(|a| a.id == action && a.status == "accepted")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_with_an_unreachable_server_or_bad_address_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = Field::open(dir.path()).await.unwrap();
+    assert_eq!(
+        fields(field.pair("", "").await.unwrap_err()),
+        ["server", "token"]
+    );
+    assert!(matches!(
+        field.pair("http://[::1", "t").await.unwrap_err(),
+        AppError::BadServerAddress(_)
+    ));
+    // Nothing listens on port 9 of the loopback.
+    assert!(matches!(
+        field.pair("127.0.0.1:9", "trygg_x").await.unwrap_err(),
+        AppError::Unreachable(_)
+    ));
+    assert!(!field.info().onboarded, "a failed pairing changes nothing");
+    assert!(matches!(field.walks(None, None).map(|w| w.len()), Ok(0)));
+    assert!(matches!(
+        field.walk("not-an-id").await.unwrap_err(),
+        AppError::NotFound(_)
+    ));
+}

@@ -1,0 +1,180 @@
+//! Field app figures, from the real app in an Xvfb window (release build):
+//!
+//!   cargo bench -p trygg-e2e --bench app
+//!
+//! * cold start to the first usable screen (the walks list drawn) with
+//!   `TRYGG_BENCH_APP_WALKS` (default 1000) walks stored: as the app itself
+//!   measures it (process start → list drawn) and as a WebDriver client sees
+//!   it (session request → list visible), over 3 starts;
+//! * "save observation" to durable: `TRYGG_BENCH_APP_SAVES` (default 100)
+//!   saves into the walk open on screen, through the app's IPC from the page,
+//!   300 ms apart (as taps are, so the live refresh of the previous one has
+//!   run); timed in the page (the bridge, checks, the Automerge change and the
+//!   SQLite commit), and the Rust side alone;
+//! * resident memory of the app and its WebKit processes afterwards.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use support::app::*;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn summary(name: &str, mut v: Vec<f64>) {
+    v.sort_by(f64::total_cmp);
+    println!(
+        "{name}: n={} p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        v.len(),
+        percentile(&v, 0.5),
+        percentile(&v, 0.99),
+        v.last().copied().unwrap_or(f64::NAN)
+    );
+}
+
+const SAVES_JS: &str = r#"
+const [walk, n, place] = arguments;
+const done = arguments[arguments.length - 1];
+const invoke = window.__TAURI_INTERNALS__.invoke;
+(async () => {
+  const page = [], rust = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const saved = await invoke("add_observation", {
+      target: { to: "walk", walk },
+      input: { category: "klotter", severity: 2, note: "Mätning " + i, location: { lat: null, lon: null, accuracy_m: null, place_id: place }, photos: [], item_id: null },
+    });
+    page.push(performance.now() - t0);
+    rust.push(saved.durable_us / 1000);
+    // A person taps "save" every few seconds at most; let the screen's live
+    // refresh of the previous save finish, as it would between taps.
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  done({ page, rust });
+})().catch((e) => done({ error: String(e && e.message || JSON.stringify(e)) }));
+"#;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let walks = env("TRYGG_BENCH_APP_WALKS", 1000);
+    let saves = env("TRYGG_BENCH_APP_SAVES", 100);
+    let dir = tempfile::tempdir()?;
+    let app_data = dir.path().join("app");
+    std::fs::create_dir_all(&app_data)?;
+
+    let built = Instant::now();
+    {
+        let mut store = trygg_store::Store::open(app_data.join("device.db"))?;
+        trygg_store::demo::load(&mut store, walks)?;
+    }
+    std::fs::write(
+        app_data.join("settings.json"),
+        serde_json::json!({
+            "device_id": "local-bench",
+            "organisation": "demo-sdf-norr",
+            "role": "field",
+            "language": "sv"
+        })
+        .to_string(),
+    )?;
+    println!(
+        "store with {walks} demo walks built in {:.1} s",
+        built.elapsed().as_secs_f64()
+    );
+    let _ = app_bin();
+
+    let display = Display::start()?;
+    let driver = Driver::start(&display, &app_data, dir.path().join("tauri-driver.log"))?;
+    let (mut own, mut seen) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        let c = driver.session().await?;
+        wait_for(&c, "#walk-list[data-ready]", Duration::from_secs(60)).await?;
+        seen.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let ms = wait_js(&c, "document.body.dataset.readyMs", Duration::from_secs(10)).await?;
+        own.push(ms.as_str().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN));
+        let listed = wait_js(
+            &c,
+            "document.querySelectorAll('[data-walk-id]').length",
+            Duration::from_secs(5),
+        )
+        .await?;
+        println!("  start: {listed} walks listed");
+        c.close().await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    summary(
+        &format!("cold start, process start → walks list drawn ({walks} walks)"),
+        own,
+    );
+    summary(
+        &format!("cold start, WebDriver session → walks list visible ({walks} walks)"),
+        seen,
+    );
+
+    let c = driver.session().await?;
+    click(&c, "[data-walk-id]").await?;
+    let walk = wait_js(
+        &c,
+        "document.querySelector('#walk')?.dataset.walkId",
+        Duration::from_secs(20),
+    )
+    .await?;
+    let place = wait_js(
+        &c,
+        "(() => { const a = [...document.querySelectorAll('.item select option')].map(o => o.value).find(v => v.includes('/')); return a || 'rinkeby-kista/rinkeby-torg'; })()",
+        Duration::from_secs(5),
+    )
+    .await?;
+    // In batches: a WebDriver script may run 30 s at most.
+    let (mut page, mut rust) = (Vec::new(), Vec::new());
+    let mut left = saves;
+    while left > 0 {
+        let n = left.min(50);
+        left -= n;
+        let out = c
+            .execute_async(
+                SAVES_JS,
+                vec![walk.clone(), serde_json::json!(n), place.clone()],
+            )
+            .await?;
+        if let Some(e) = out.get("error") {
+            anyhow::bail!("saving failed: {e}");
+        }
+        let floats = |k: &str| -> Vec<f64> {
+            out[k]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
+                .unwrap_or_default()
+        };
+        page.extend(floats("page"));
+        rust.extend(floats("rust"));
+    }
+    summary(
+        "save observation → durable, timed in the page (IPC + checks + commit)",
+        page,
+    );
+    summary("save observation → durable, Rust side only", rust);
+    let (app, web) = app_memory_kib();
+    println!(
+        "memory after {saves} saves: trygg-app {:.0} MiB, WebKit processes {:.0} MiB",
+        app as f64 / 1024.0,
+        web as f64 / 1024.0
+    );
+    c.close().await?;
+    Ok(())
+}
