@@ -98,8 +98,23 @@ pub fn serve_socket(state: Arc<AppState>, socket: WebSocket, device: Device) {
             })
         })
         .take_until(lost_access(state.snapshot.clone(), device_id.clone()));
-    let outbound = sink
-        .with(|bytes: Vec<u8>| async move { Ok::<_, axum::Error>(Message::Binary(bytes.into())) });
+    // The share policy reaches samod a moment after the access table changes;
+    // this last check holds back content the device may no longer see, so a
+    // sharing change is in force once its HTTP call has answered.
+    let snapshot = state.snapshot.clone();
+    let out_peer = peer.clone();
+    let out_log = device_id.clone();
+    let outbound = sink.with_flat_map(move |bytes: Vec<u8>| {
+        let withheld = trygg_sync::gate::content_document(&bytes)
+            .and_then(|d| d.parse::<trygg_core::DocId>().ok())
+            .is_some_and(|doc| {
+                snapshot.borrow().access(&doc, &out_peer) == trygg_sync::access::Access::None
+            });
+        if withheld {
+            tracing::debug!(device = %out_log, "withheld a message about a document the device may no longer see");
+        }
+        futures::stream::iter((!withheld).then(|| Ok(Message::Binary(bytes.into()))))
+    });
     let transport = Transport::new(Box::pin(inbound), Box::pin(outbound))
         .with_expected_peer_id(PeerId::from(peer));
     let conn = match state.acceptor.accept(transport) {

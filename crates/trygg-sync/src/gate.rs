@@ -110,6 +110,16 @@ impl Gate {
     }
 }
 
+/// For a message carrying document content (`sync`, `ephemeral`), the
+/// document it is about: the server's last check before sending it.
+pub fn content_document(frame: &[u8]) -> Option<String> {
+    let env = decode(frame).ok()?;
+    match env.kind.as_deref() {
+        Some("sync" | "ephemeral") => env.document,
+        _ => None,
+    }
+}
+
 fn decode(frame: &[u8]) -> Result<Envelope, minicbor::decode::Error> {
     let mut d = Decoder::new(frame);
     let Some(len) = d.map()? else {
@@ -179,6 +189,19 @@ mod tests {
         let doc = automerge::Automerge::new();
         use automerge::sync::SyncDoc;
         doc.generate_sync_message(&mut state).unwrap().encode()
+    }
+
+    #[test]
+    fn content_messages_name_their_document_and_others_do_not() {
+        let sync = frame(&[
+            ("type", S("sync")),
+            ("documentId", S("abc")),
+            ("data", B(vec![])),
+        ]);
+        assert_eq!(content_document(&sync).as_deref(), Some("abc"));
+        let unavailable = frame(&[("type", S("doc-unavailable")), ("documentId", S("abc"))]);
+        assert_eq!(content_document(&unavailable), None);
+        assert_eq!(content_document(b"\xff garbage"), None);
     }
 
     #[test]
