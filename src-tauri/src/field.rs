@@ -240,6 +240,20 @@ impl Field {
         f(client).await
     }
 
+    /// Opens a document (from this device or the server) and edits it in one
+    /// transaction, durable when this returns.
+    async fn edit_document<R>(
+        &self,
+        id: DocId,
+        f: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<R, trygg_core::DocError>,
+    ) -> Result<R> {
+        self.with_client(async |c| {
+            c.open(&id).await?;
+            Ok(c.edit(&id, f)?)
+        })
+        .await
+    }
+
     pub async fn status(&self) -> Result<SyncStatus> {
         self.with_client(async |c| Ok(c.status().borrow().clone()))
             .await
@@ -498,12 +512,7 @@ impl Field {
     pub async fn walk(&self, id: &str) -> Result<WalkView> {
         let doc_id = parse_id(id)?;
         let (walk, heads) = self.read_walk(doc_id).await?;
-        let template = walk
-            .template
-            .doc_id
-            .parse::<DocId>()
-            .ok()
-            .and_then(|t| self.template(t).ok());
+        let template = self.template_of(&walk);
         let version = template
             .as_ref()
             .and_then(|t| t.version(walk.template.version));
@@ -562,47 +571,41 @@ impl Field {
                 AppError::Invalid(f)
             })?;
         }
-        self.with_client(async |c| {
-            c.open(&id).await?;
-            c.edit(&id, |tx| match &value {
-                Some(value) => {
-                    // Answering a planned walk starts it.
-                    let status: WalkStatus =
-                        autosurgeon::hydrate_prop(&*tx, automerge::ROOT, "status").map_err(
-                            |e| trygg_core::DocError::Malformed {
-                                kind: DocKind::Walk,
-                                detail: e.to_string(),
-                            },
-                        )?;
-                    if status == WalkStatus::Planned {
-                        edit::set_walk_status(tx, WalkStatus::InProgress, Timestamp::now())?;
-                    }
-                    edit::set_answer(
-                        tx,
-                        item_id,
-                        &Answer {
-                            value: value.clone(),
-                            answered_by: device.clone(),
-                            answered_at: Timestamp::now(),
-                        },
-                    )
+        self.edit_document(id, |tx| match &value {
+            Some(value) => {
+                // Answering a planned walk starts it.
+                let status: WalkStatus = autosurgeon::hydrate_prop(&*tx, automerge::ROOT, "status")
+                    .map_err(|e| trygg_core::DocError::Malformed {
+                        kind: DocKind::Walk,
+                        detail: e.to_string(),
+                    })?;
+                if status == WalkStatus::Planned {
+                    edit::set_walk_status(tx, WalkStatus::InProgress, Timestamp::now())?;
                 }
-                None => edit::clear_answer(tx, item_id),
-            })?;
-            Ok(())
+                edit::set_answer(
+                    tx,
+                    item_id,
+                    &Answer {
+                        value: value.clone(),
+                        answered_by: device.clone(),
+                        answered_at: Timestamp::now(),
+                    },
+                )
+            }
+            None => edit::clear_answer(tx, item_id),
         })
         .await
     }
 
+    /// The template a walk was started from, if this device has it.
+    fn template_of(&self, walk: &Walk) -> Option<ChecklistTemplate> {
+        let id = walk.template.doc_id.parse::<DocId>().ok()?;
+        self.template(id).ok()
+    }
+
     /// Required items of the walk's template that have no answer.
     fn unanswered_required(&self, walk: &Walk) -> Vec<String> {
-        let Some(template) = walk
-            .template
-            .doc_id
-            .parse::<DocId>()
-            .ok()
-            .and_then(|t| self.template(t).ok())
-        else {
+        let Some(template) = self.template_of(walk) else {
             return vec![];
         };
         let Some(version) = template.version(walk.template.version) else {
@@ -640,12 +643,8 @@ impl Field {
         if next == WalkStatus::Completed {
             return self.complete_walk(walk).await;
         }
-        self.with_client(async |c| {
-            c.open(&id).await?;
-            c.edit(&id, |tx| edit::set_walk_status(tx, next, Timestamp::now()))?;
-            Ok(())
-        })
-        .await
+        self.edit_document(id, |tx| edit::set_walk_status(tx, next, Timestamp::now()))
+            .await
     }
 
     // ---- observations ----
@@ -809,23 +808,15 @@ impl Field {
         text: &str,
     ) -> Result<()> {
         let id = parse_id(doc)?;
-        self.with_client(async |c| {
-            c.open(&id).await?;
-            c.edit(&id, |tx| edit::rebase_note(tx, observation, before, text))?;
-            Ok(())
-        })
-        .await
+        self.edit_document(id, |tx| edit::rebase_note(tx, observation, before, text))
+            .await
     }
 
     pub async fn set_severity(&self, doc: &str, observation: &str, level: u8) -> Result<()> {
         let id = parse_id(doc)?;
         let severity = Severity::new(level).map_err(|e| invalid("severity", e))?;
-        self.with_client(async |c| {
-            c.open(&id).await?;
-            c.edit(&id, |tx| edit::set_severity(tx, observation, severity))?;
-            Ok(())
-        })
-        .await
+        self.edit_document(id, |tx| edit::set_severity(tx, observation, severity))
+            .await
     }
 
     /// The newest EST observations this device can see (outside walks).
@@ -1013,12 +1004,8 @@ impl Field {
     pub async fn set_action_status(&self, action: &str, status: &str) -> Result<()> {
         let id = parse_id(action)?;
         let next: ActionStatus = status.parse().map_err(|e: String| invalid("status", e))?;
-        self.with_client(async |c| {
-            c.open(&id).await?;
-            c.edit(&id, |tx| edit::set_action_status(tx, next))?;
-            Ok(())
-        })
-        .await
+        self.edit_document(id, |tx| edit::set_action_status(tx, next))
+            .await
     }
 
     /// Stops syncing; every write started is finished first.

@@ -41,6 +41,13 @@ export const appDeps: FormDeps = {
     }),
 };
 
+/** A photo's thumbnail; the image loads (from the device or the server) after. */
+export function photoThumb(sha256: string, deps: FormDeps = appDeps): HTMLImageElement {
+  const img = h("img", { class: "photo-thumb", alt: "", "data-sha256": sha256 });
+  void deps.photoUrl(sha256).then((u) => (img.src = u), () => {});
+  return img;
+}
+
 export interface FormOptions {
   directory: Directory;
   vocabulary: Vocabulary;
@@ -198,13 +205,7 @@ export function observationForm(o: FormOptions): HTMLElement {
   // Photos: camera or file; each is kept on the device at once.
   const thumbs = h("div", { class: "thumbs", id: "obs-photos" });
   const renderThumbs = () => {
-    thumbs.replaceChildren(
-      ...draft.photos.map((p) => {
-        const img = h("img", { class: "photo-thumb", alt: "", "data-sha256": p.sha256 });
-        void deps.photoUrl(p.sha256).then((u) => (img.src = u), () => {});
-        return img;
-      }),
-    );
+    thumbs.replaceChildren(...draft.photos.map((p) => photoThumb(p.sha256, deps)));
   };
   renderThumbs();
   const file = h("input", {

@@ -6,7 +6,7 @@ import { h, fieldError, replaceKeepingFocus } from "../dom";
 import { pick, t } from "../i18n";
 import { missingRequired, parseNumber, progress, type AnswerInput, type ItemView } from "../logic/walk";
 import { areaName, errorText, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
-import { appDeps, observationForm } from "./observationForm";
+import { observationForm, photoThumb } from "./observationForm";
 import { actionForm } from "./actions";
 
 export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
@@ -148,11 +148,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
             render();
           }
         });
-        const thumbs = current.map((p) => {
-          const img = h("img", { class: "photo-thumb", alt: "" });
-          void appDeps.photoUrl(p.sha256).then((u) => (img.src = u), () => {});
-          return img;
-        });
+        const thumbs = current.map((p) => photoThumb(p.sha256));
         control = h("div", {}, h("label", { class: "file-button" }, t("obs.add_photo"), input), h("div", { class: "thumbs" }, thumbs));
         break;
       }
@@ -190,11 +186,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       note.dataset.sent = text;
       void enqueue(() => api.setNote(o.doc_id, o.id, before, text)).catch((e) => ctx.toast(errorText(e), "error"));
     });
-    const thumbs = o.photos.map((p) => {
-      const img = h("img", { class: "photo-thumb", alt: "", "data-sha256": p.sha256 });
-      void appDeps.photoUrl(p.sha256).then((u) => (img.src = u), () => {});
-      return img;
-    });
+    const thumbs = o.photos.map((p) => photoThumb(p.sha256));
     const where = [placeName(ctx, o.location?.place_id), o.location?.lat != null ? `${o.location.lat.toFixed(4)}, ${o.location.lon?.toFixed(4)}` : ""].filter(Boolean).join(" · ");
     return h(
       "li",
