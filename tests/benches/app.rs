@@ -20,30 +20,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use support::app::*;
+use support::bench::{env, percentiles_ms};
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(name: &str, mut v: Vec<f64>) {
-    v.sort_by(f64::total_cmp);
-    println!(
-        "{name}: n={} p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        v.len(),
-        percentile(&v, 0.5),
-        percentile(&v, 0.99),
-        v.last().copied().unwrap_or(f64::NAN)
-    );
+fn summary(name: &str, ms: Vec<f64>) {
+    let n = ms.len();
+    let (p50, p99, max) = percentiles_ms(ms);
+    println!("{name}: n={n} p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
 }
 
 const SAVES_JS: &str = r#"

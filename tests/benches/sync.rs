@@ -13,21 +13,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::bench::{env, percentiles_ms};
 use support::world::*;
 use trygg_core::edit;
 use trygg_core::model::Sensitivity;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentiles(mut v: Vec<Duration>) -> (f64, f64, f64) {
-    v.sort();
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1e3;
-    (at(0.5), at(0.99), v.last().unwrap().as_secs_f64() * 1e3)
+fn percentiles(v: Vec<Duration>) -> (f64, f64, f64) {
+    percentiles_ms(v.iter().map(|d| d.as_secs_f64() * 1e3).collect())
 }
 
 fn main() -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 pub mod app;
+pub mod bench;
 pub mod raw;
 pub mod server;
 pub mod world;
