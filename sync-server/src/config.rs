@@ -51,6 +51,18 @@ pub struct ServeArgs {
     /// Largest photo accepted, in bytes.
     #[arg(long, env = "TRYGG_MAX_PHOTO_BYTES", default_value_t = trygg_sync::photo::DEFAULT_MAX_PHOTO_BYTES)]
     pub max_photo_bytes: u64,
+    /// Seconds after which a document nobody syncs is dropped from memory
+    /// (its subscribers are kept; it loads again on the next message).
+    #[arg(long = "evict-after-secs", env = "TRYGG_EVICT_AFTER_SECS", default_value = "30", value_parser = parse_secs)]
+    pub evict_after: std::time::Duration,
+}
+
+fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("`{s}` is not a positive number of seconds"))
 }
 
 #[derive(Debug, Subcommand)]

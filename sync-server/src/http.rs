@@ -458,6 +458,9 @@ async fn get_photo(
         .into_response())
 }
 
+/// A connection's initial read buffer (tungstenite allocates 128 KiB by default).
+const READ_BUFFER_BYTES: usize = 4096;
+
 /// `GET /sync`: authenticates, then upgrades with explicit size limits.
 async fn sync(
     State(state): State<Arc<AppState>>,
@@ -471,8 +474,8 @@ async fn sync(
     Ok(ws
         .max_message_size(max)
         .max_frame_size(max)
+        // The read buffer grows for big messages; an idle device keeps a small one.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_failed_upgrade(|e| tracing::warn!(error = %e, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| async move {
-            crate::sync::serve_socket(state, socket, device);
-        }))
+        .on_upgrade(move |socket| crate::sync::serve_socket(state, socket, device)))
 }

@@ -1,15 +1,13 @@
-//! `serve`: wires the registry, the samod repo and the HTTP routes together.
+//! `serve`: wires the registry, the sync engine and the HTTP routes together.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use samod::storage::{Storage, StorageKey};
-use samod::{AcceptorHandle, PeerId, Repo};
-use trygg_core::{DocId, Timestamp};
-use trygg_store::{IndexMode, SamodStorage, Store};
+use trygg_core::Timestamp;
+use trygg_engine::{Engine, EngineConfig, Readers};
+use trygg_store::{GroupCommit, Store};
 
 use crate::config::{ServeArgs, StoreArgs};
 use crate::photos::PhotoDir;
@@ -22,7 +20,7 @@ pub struct AppState {
     pub args: ServeArgs,
     pub registry: Arc<dyn Registry>,
     pub snapshot: Published,
-    pub acceptor: AcceptorHandle,
+    pub engine: Engine,
     pub photos: PhotoDir,
 }
 
@@ -49,63 +47,25 @@ pub fn open_registry(store: &StoreArgs) -> Result<Arc<dyn Registry>> {
     )?))
 }
 
-/// samod's storage, noting which documents received changes so the document
-/// list can say when each was last updated.
-#[derive(Clone, Debug)]
-struct NotingStorage {
-    inner: SamodStorage,
-    touched: Arc<Mutex<BTreeSet<DocId>>>,
-}
-
-impl Storage for NotingStorage {
-    async fn load(&self, key: StorageKey) -> Option<Vec<u8>> {
-        self.inner.load(key).await
-    }
-
-    async fn load_range(
-        &self,
-        prefix: StorageKey,
-    ) -> std::collections::HashMap<StorageKey, Vec<u8>> {
-        self.inner.load_range(prefix).await
-    }
-
-    async fn put(&self, key: StorageKey, data: Vec<u8>) {
-        let doc = trygg_store::chunks::doc_of_key(&key.to_string());
-        self.inner.put(key, data).await;
-        if let Some(doc) = doc {
-            self.touched
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(doc);
-        }
-    }
-
-    async fn delete(&self, key: StorageKey) {
-        self.inner.delete(key).await
-    }
-}
-
 pub async fn run(args: ServeArgs) -> Result<()> {
     let registry = open_registry(&args.store)?;
     let (snapshot, _follow) = snapshot::start(registry.clone()).await?;
     let docs_path = documents_path(&args.store.data_dir);
-    let storage = SamodStorage::open_with(&docs_path, IndexMode::Deferred)
-        .with_context(|| format!("cannot open the document store {}", docs_path.display()))?;
-    let touched = Arc::new(Mutex::new(BTreeSet::new()));
-    let repo = Repo::build_tokio()
-        .with_storage(NotingStorage {
-            inner: storage,
-            touched: touched.clone(),
-        })
-        .with_peer_id(PeerId::from("trygg-server"))
-        .with_share_policy(crate::sync::policy(snapshot.clone()))
-        .load()
-        .await;
-    let acceptor = repo
-        .make_acceptor(url::Url::parse("ws://trygg-server/sync")?)
-        .map_err(|_| anyhow::anyhow!("the sync engine stopped while starting"))?;
+    let open_docs = || format!("cannot open the document store {}", docs_path.display());
+    let writer = GroupCommit::open(&docs_path).with_context(open_docs)?;
+    let readers = Readers::open(&docs_path).with_context(open_docs)?;
+    let engine = Engine::new(
+        EngineConfig {
+            evict_after: args.evict_after,
+            ..EngineConfig::default()
+        },
+        Arc::new(crate::sync::SnapshotAccess(snapshot.clone())),
+        writer,
+        readers,
+    );
+    snapshot.listen(Arc::new(crate::sync::AccessListener(engine.clone())));
     let photos = PhotoDir::open(args.store.data_dir.join("photos"))?;
-    tokio::spawn(note_updates(registry.clone(), touched));
+    tokio::spawn(note_updates(registry.clone(), engine.clone()));
     // The index (for dashboards) follows the documents, off the sync path.
     let index = Store::open(&docs_path)
         .with_context(|| format!("cannot open the document index {}", docs_path.display()))?;
@@ -129,7 +89,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         args,
         registry,
         snapshot,
-        acceptor,
+        engine,
         photos,
     });
     let app = crate::http::router(state);
@@ -138,8 +98,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    tracing::info!("stopping: finishing document writes");
-    repo.stop().await;
+    // Every acknowledged change was committed before it was acknowledged;
+    // what is still on its way was not acknowledged and devices send it again.
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -154,11 +115,14 @@ async fn shutdown_signal() {
 }
 
 /// Writes "last updated" times for documents that received changes, once a second.
-async fn note_updates(registry: Arc<dyn Registry>, touched: Arc<Mutex<BTreeSet<DocId>>>) {
+async fn note_updates(registry: Arc<dyn Registry>, engine: Engine) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        let ids = std::mem::take(&mut *touched.lock().unwrap_or_else(|p| p.into_inner()));
+        let ids = engine.take_touched();
+        if ids.is_empty() {
+            continue;
+        }
         if let Err(e) = registry.touch_documents(&ids, Timestamp::now()).await {
             tracing::warn!(%e, "could not note document update times");
         }

@@ -2,13 +2,18 @@
 //! the registry's revision, and published on a `watch` channel.
 //!
 //! Every decision (HTTP and sync) reads the snapshot, never the database, so
-//! an access check costs a hash lookup. The share policy streams and the open
-//! connections subscribe to it: a revocation made by `admin` in another process
-//! reaches them at the next poll (every 200 ms).
+//! an access check costs a hash lookup. The maps are persistent (`imbl`): a
+//! new revision shares every unchanged entry with the last one instead of
+//! copying the table. Each publication tells the [`Listener`] exactly which
+//! documents' access facts changed and which devices lost access, so the
+//! sync engine re-decides those and nothing else; a revocation made by
+//! `admin` in another process arrives at the next poll (every 200 ms). A
+//! document's "last updated" time changing is not an access change.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use imbl::HashMap;
 
 use tokio::sync::watch;
 use trygg_core::{DocId, Timestamp};
@@ -98,25 +103,97 @@ pub async fn start(
 ) -> anyhow::Result<(Published, tokio::task::JoinHandle<()>)> {
     let mut snapshot = Snapshot::default();
     snapshot.apply(registry.changes_since(0).await?, Timestamp::now());
-    let tx = Arc::new(watch::Sender::new(Arc::new(snapshot)));
-    let task = tokio::spawn(follow(registry, tx.clone()));
-    Ok((tx, task))
+    let published = Arc::new(Publisher {
+        tx: watch::Sender::new(Arc::new(snapshot)),
+        listener: OnceLock::new(),
+    });
+    let task = tokio::spawn(follow(registry, published.clone()));
+    Ok((published, task))
+}
+
+/// Who hears of access changes as they are published (the sync engine).
+pub trait Listener: Send + Sync + std::fmt::Debug {
+    /// These documents' access facts changed.
+    fn documents_changed(&self, docs: Vec<DocId>);
+    /// This device may no longer act.
+    fn device_lost(&self, device_id: &str, why: Inactive);
 }
 
 /// The published snapshot: borrow it, or subscribe to its changes.
-pub type Published = Arc<watch::Sender<Arc<Snapshot>>>;
+#[derive(Debug)]
+pub struct Publisher {
+    tx: watch::Sender<Arc<Snapshot>>,
+    listener: OnceLock<Arc<dyn Listener>>,
+}
 
-/// Publishes `changes` unless a newer snapshot is already out.
-fn publish(tx: &watch::Sender<Arc<Snapshot>>, changes: Changes, now: Timestamp, force: bool) {
-    tx.send_if_modified(|snap| {
-        if changes.revision < snap.revision || (changes.revision == snap.revision && !force) {
-            return false;
+pub type Published = Arc<Publisher>;
+
+impl Publisher {
+    pub fn borrow(&self) -> watch::Ref<'_, Arc<Snapshot>> {
+        self.tx.borrow()
+    }
+
+    /// Sets who hears of changes; only the first call counts.
+    pub fn listen(&self, listener: Arc<dyn Listener>) {
+        if self.listener.set(listener).is_err() {
+            tracing::warn!("a second access listener was ignored");
         }
-        let mut next = (**snap).clone();
-        next.apply(changes, now);
-        *snap = Arc::new(next);
-        true
-    });
+    }
+
+    /// Publishes `changes` unless a newer snapshot is already out, then tells
+    /// the listener what changed.
+    fn publish(&self, changes: Changes, now: Timestamp, force: bool) {
+        let mut docs = Vec::new();
+        let mut lost = Vec::new();
+        self.tx.send_if_modified(|snap| {
+            if changes.revision < snap.revision || (changes.revision == snap.revision && !force) {
+                return false;
+            }
+            let before = snap.clone();
+            let mut next = (**snap).clone();
+            docs = changes
+                .documents
+                .iter()
+                .filter(|r| {
+                    before.documents.get(&r.access.id).map(|o| &o.access) != Some(&r.access)
+                })
+                .map(|r| r.access.id)
+                .collect();
+            let changed_devices: Vec<String> =
+                changes.devices.iter().map(|d| d.id.clone()).collect();
+            next.apply(changes, now);
+            // Devices that changed, and (when an expiry came due) every
+            // device whose expiry lies between the two snapshots.
+            let due = before.taken_at;
+            let candidates = changed_devices.into_iter().chain(
+                next.devices
+                    .values()
+                    .filter(|d| d.expires_at.is_some_and(|e| e > due && e <= now))
+                    .map(|d| d.id.clone()),
+            );
+            for id in candidates {
+                let was_active = before
+                    .devices
+                    .get(&id)
+                    .is_some_and(|d| d.inactive(due).is_none());
+                if let Some(why) = next.devices.get(&id).and_then(|d| d.inactive(now))
+                    && was_active
+                {
+                    lost.push((id, why));
+                }
+            }
+            *snap = Arc::new(next);
+            true
+        });
+        if let Some(listener) = self.listener.get() {
+            if !docs.is_empty() {
+                listener.documents_changed(docs);
+            }
+            for (id, why) in lost {
+                listener.device_lost(&id, why);
+            }
+        }
+    }
 }
 
 async fn follow(registry: Arc<dyn Registry>, tx: Published) {
@@ -147,16 +224,16 @@ async fn follow(registry: Arc<dyn Registry>, tx: Published) {
             }
         };
         tracing::debug!(revision = changes.revision, "access table changed");
-        publish(&tx, changes, now, expired);
+        tx.publish(changes, now, expired);
     }
 }
 
 /// Refreshes the snapshot at once (after this instance wrote to the registry),
 /// so the writer's next request sees its own write.
-pub async fn refresh_now(registry: &dyn Registry, tx: &watch::Sender<Arc<Snapshot>>) {
+pub async fn refresh_now(registry: &dyn Registry, tx: &Publisher) {
     let current = tx.borrow().clone();
     match registry.changes_since(current.revision).await {
-        Ok(changes) => publish(tx, changes, Timestamp::now(), false),
+        Ok(changes) => tx.publish(changes, Timestamp::now(), false),
         Err(e) => tracing::error!(%e, "cannot read access table changes"),
     }
 }

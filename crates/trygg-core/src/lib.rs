@@ -9,6 +9,7 @@
 //! The crate does no IO: no files, no network, no clock other than the one a
 //! caller passes in. Storage lives in `trygg-store`, sync in `trygg-sync`.
 
+pub mod access;
 pub mod codes;
 pub mod document;
 pub mod edit;

@@ -30,6 +30,8 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Doc(Box<DocError>),
+    #[error("could not write to the store: {0}")]
+    Write(String),
 }
 
 impl From<DocError> for StoreError {

@@ -5,11 +5,14 @@
 //!   transaction with `synchronous=FULL`: when it returns, the edit is on disk.
 //! * The index ([`index`]) is derived; [`Store::rebuild_index`] recreates it
 //!   from the chunks alone.
-//! * [`SamodStorage`] lets samod persist into the same file.
+//! * [`SamodStorage`] lets samod persist into the same file (devices).
+//! * [`GroupCommit`] writes many documents' chunks in one transaction (the
+//!   server's sync engine).
 
 pub mod chunks;
 pub mod demo;
 mod error;
+pub mod group_commit;
 pub mod index;
 mod samod_storage;
 mod schema;
@@ -22,6 +25,7 @@ use trygg_core::document::{self, AnyDocument};
 use trygg_core::{DocId, DocumentSchema};
 
 pub use error::{Result, StoreError};
+pub use group_commit::GroupCommit;
 pub use index::{
     ActionFilter, ActionRow, DocumentRow, IndexRows, ObservationFilter, ObservationRow, WalkFilter,
     WalkRow,

@@ -1,7 +1,6 @@
 //! Trygg's sync facade over samod (pinned `=0.16.0`).
 //!
 //! * [`access`]: who may read or write which document (pure rules).
-//! * [`gate`]: the server's check of every inbound frame (pure).
 //! * [`api`]: the HTTP API's payloads, shared by server and client.
 //! * [`client`]: what a device runs: a samod repo on the local store, our own
 //!   authenticated WebSocket dialer, registration of new documents, the photo
@@ -9,11 +8,11 @@
 //!
 //! Nothing here knows about axum or Tauri.
 
-pub mod access;
+/// The access rules live in `trygg-core`, where every part can ask them.
+pub use trygg_core::access;
 pub mod api;
 pub mod client;
 mod error;
-pub mod gate;
 pub mod photo;
 
 pub use error::{Result, SyncError};

@@ -26,6 +26,7 @@ pub struct Server {
     pub dir: PathBuf,
     pub port: u16,
     pub log: PathBuf,
+    extra: Vec<String>,
 }
 
 impl Server {
@@ -42,7 +43,10 @@ impl Server {
             .arg(dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(extra)
-            .env("RUST_LOG", "info,samod=warn,samod_core=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("TRYGG_TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
@@ -66,7 +70,15 @@ impl Server {
             dir: dir.to_path_buf(),
             port,
             log,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    /// Starts the server again (after `kill` or `stop`) on the same port and data.
+    pub fn restart(&mut self) {
+        self.kill();
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        *self = Server::start(&self.dir.clone(), self.port, &extra);
     }
 
     pub fn base(&self) -> Url {
@@ -103,6 +115,10 @@ impl Server {
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn log_text(&self) -> String {

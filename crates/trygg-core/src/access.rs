@@ -3,18 +3,18 @@
 //!
 //! The server keeps the facts (devices, and each document's owner and sharing)
 //! in its access table, outside the CRDTs; these functions turn the facts into
-//! a decision. samod then enforces the decision per document and peer, and
-//! re-asks whenever the facts change, so a revoked device loses access on
-//! connections that are already open.
+//! a decision. The server's sync engine (`trygg-engine`) enforces it per
+//! document and connection, and asks again when the facts change, so a
+//! revoked device loses access on connections that are already open.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::document::AnyDocument;
+use crate::model::Sensitivity;
+use crate::{DocId, DocKind};
 use serde::{Deserialize, Serialize};
-use trygg_core::document::AnyDocument;
-use trygg_core::model::Sensitivity;
-use trygg_core::{DocId, DocKind};
 
 /// What a device is for (PRODUCT §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,14 +104,8 @@ impl Access {
         self != Access::None
     }
 
-    /// The samod decision for this access. Announcing lets the server offer
-    /// documents a device may see; a device never learns of others.
-    pub fn share_config(self) -> samod::ShareConfig {
-        match self {
-            Access::None => samod::ShareConfig::none(),
-            Access::Read => samod::ShareConfig::read_only(),
-            Access::ReadWrite => samod::ShareConfig::read_write(),
-        }
+    pub fn can_write(self) -> bool {
+        self == Access::ReadWrite
     }
 }
 

@@ -1,0 +1,26 @@
+//! Trygg's server-side sync engine: the automerge-repo wire protocol on the
+//! `automerge` crate.
+//!
+//! Why not samod on the server (it stays on the devices): samod's hub walks
+//! every connection × every loaded document after every event, subscribes
+//! every connection to every document, and answers a change before storage
+//! has it. Here work follows subscriptions, and nothing is answered before it
+//! is on disk.
+//!
+//! * [`wire`]: the protocol's CBOR messages (decode borrowed, encode exact).
+//! * [`gate`]: per-connection rules (one `join`, first; the token's peer id).
+//! * [`doc`]: one document's sync with its subscribers — plain data, no IO:
+//!   stage what is new, apply it once stored, generate answers.
+//! * [`engine`]: the runtime: connections, a task per loaded document,
+//!   group commit through [`trygg_store::GroupCommit`], eviction.
+//! * [`store`]: reading documents for the engine.
+
+pub mod doc;
+pub mod engine;
+pub mod gate;
+pub mod store;
+pub mod wire;
+
+pub use engine::{AccessSource, Connection, Engine, EngineConfig, Out, Stats};
+pub use gate::Refusal;
+pub use store::Readers;
