@@ -42,9 +42,9 @@ if [ ! -x "$here/ui/node_modules/.bin/vite" ]; then
 fi
 (cd "$here/ui" && npm run -s build >/dev/null)
 
-# The interop test drives the official automerge-repo JS client (pinned in
-# tests/interop/package-lock.json).
-if [ ! -d "$here/tests/interop/node_modules/@automerge/automerge-repo" ]; then
+# The official automerge-repo JS (pinned in tests/interop/package-lock.json):
+# the interop test's client and the stock server the load bench compares with.
+if [ ! -d "$here/tests/interop/node_modules/@automerge/automerge-repo-storage-nodefs" ]; then
   echo "setup: installing the interop test's npm packages"
   # `npm install` follows the lock file; `npm ci` (npm 11) refuses this lock
   # because cbor-x's optional per-platform builds are not listed in it.

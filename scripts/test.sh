@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy, the UI's type check and unit
 # tests (Vitest), the whole workspace's tests (unit, property, integration,
-# cross-process, JS interop, the real app under Xvfb), and short benchmark runs
-# so the benches stay working.
+# cross-process, SIGKILL fault tests, JS interop, the real app under Xvfb),
+# and short benchmark runs so the benches stay working. Longer fault runs:
+# TRYGG_FAULT_KILLS=500 cargo test -p trygg-e2e --test faults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,4 +15,6 @@ cargo clippy --workspace --all-targets -q -- -D warnings
 cargo test --workspace
 TRYGG_BENCH_WALKS=100 TRYGG_BENCH_SAVES=40 cargo bench -q -p trygg-store --bench store
 TRYGG_BENCH_SYNC_EDITS=30 TRYGG_BENCH_SYNC_DOCS=10 cargo bench -q -p trygg-e2e --bench sync
+TRYGG_BENCH_LOADS=20x5x3x2 TRYGG_BENCH_LOAD_SECONDS=3 TRYGG_BENCH_DRAIN_SECONDS=15 \
+  TRYGG_BENCH_IDLE_DEVICES=50 TRYGG_BENCH_SCALE=10:200 cargo bench -q -p trygg-e2e --bench load
 TRYGG_BENCH_APP_WALKS=50 TRYGG_BENCH_APP_SAVES=20 cargo bench -q -p trygg-e2e --bench app

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod load;
 pub mod raw;
 pub mod server;
 pub mod world;
