@@ -16,5 +16,5 @@ cargo test --workspace
 TRYGG_BENCH_WALKS=100 TRYGG_BENCH_SAVES=40 cargo bench -q -p trygg-store --bench store
 TRYGG_BENCH_SYNC_EDITS=30 TRYGG_BENCH_SYNC_DOCS=10 cargo bench -q -p trygg-e2e --bench sync
 TRYGG_BENCH_LOADS=20x5x3x2 TRYGG_BENCH_LOAD_SECONDS=3 TRYGG_BENCH_DRAIN_SECONDS=15 \
-  TRYGG_BENCH_IDLE_DEVICES=50 TRYGG_BENCH_SCALE=10:200 cargo bench -q -p trygg-e2e --bench load
+  TRYGG_BENCH_IDLE_DEVICES=50 TRYGG_BENCH_SCALE=10:200 TRYGG_BENCH_PEER=0 cargo bench -q -p trygg-e2e --bench load
 TRYGG_BENCH_APP_WALKS=50 TRYGG_BENCH_APP_SAVES=20 cargo bench -q -p trygg-e2e --bench app

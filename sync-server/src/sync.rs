@@ -74,6 +74,11 @@ pub async fn serve_socket(state: Arc<AppState>, mut socket: WebSocket, device: D
                     conn.sent(n);
                 }
                 Some(Out::Close(reason)) => {
+                    // automerge-repo clients log an `error` message; the close
+                    // frame says the same to anything else.
+                    let _ = socket
+                        .send(Message::Binary(trygg_engine::wire::error(&reason).into()))
+                        .await;
                     let frame = CloseFrame {
                         code: close_code::POLICY,
                         reason: truncate(&reason).into(),

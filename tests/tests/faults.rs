@@ -62,37 +62,9 @@ async fn sigkill_during_writes_loses_nothing_acknowledged() -> Result<()> {
     let devices = target.devices(clients)?;
     let data = target.server.dir.clone();
 
-    let mut repos = Vec::new();
-    for d in &devices {
-        repos.push(load::repo(d).await);
-    }
-    let mut first = Vec::new();
-    let mut ids = Vec::new();
-    for _ in 0..docs {
-        let h = repos[0]
-            .create(Automerge::new())
-            .await
-            .map_err(|_| anyhow::anyhow!("stopped"))?;
-        ids.push(h.document_id().clone());
-        first.push(h);
-    }
-    let trygg_ids: Vec<DocId> = ids
-        .iter()
-        .map(|i| trygg_sync::trygg_id(i).unwrap())
-        .collect();
-    target.register(&devices[0], &trygg_ids)?;
-    let mut dialers = Vec::new();
-    for (r, d) in repos.iter().zip(&devices) {
-        dialers.push(load::dial(r, d)?);
-    }
-    let mut handles = vec![first];
-    for r in &repos[1..] {
-        let mut hs = Vec::new();
-        for id in &ids {
-            hs.push(load::find(r, id, Duration::from_secs(60)).await?);
-        }
-        handles.push(hs);
-    }
+    let sharing = load::share(&target, &devices, docs).await?;
+    let trygg_ids = sharing.ids.clone();
+    let handles = &sharing.handles;
 
     // Every device writes to the documents in turn, all the time.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -121,7 +93,7 @@ async fn sigkill_during_writes_loses_nothing_acknowledged() -> Result<()> {
     for _ in 0..kills {
         let run = rand::rng().random_range(50..400);
         tokio::time::sleep(Duration::from_millis(run)).await;
-        let acked = acknowledged(&handles, docs);
+        let acked = acknowledged(handles, docs);
         target.server.kill();
         for (i, id) in trygg_ids.iter().enumerate() {
             let doc = stored(&data, id)?;
@@ -150,7 +122,7 @@ async fn sigkill_during_writes_loses_nothing_acknowledged() -> Result<()> {
                 .iter()
                 .all(|hs| hs[i].with_document(|d| d.get_heads()) == h0)
         });
-        let acked = acknowledged(&handles, docs);
+        let acked = acknowledged(handles, docs);
         let server_has_all = (0..docs).all(|i| {
             let h0 = handles[0][i].with_document(|d| d.get_heads());
             h0.iter().all(|h| acked[i].contains(h))
@@ -181,11 +153,6 @@ async fn sigkill_during_writes_loses_nothing_acknowledged() -> Result<()> {
     println!(
         "{kills} SIGKILLs survived with {clients} devices writing: {written} changes, {checked} acknowledged heads checked in the server's file after each kill"
     );
-    for d in &dialers {
-        d.close();
-    }
-    for r in repos {
-        r.stop().await;
-    }
+    sharing.stop().await;
     Ok(())
 }

@@ -204,73 +204,86 @@ pub fn decode(frame: &[u8]) -> Result<Inbound<'_>, DecodeError> {
     })
 }
 
-fn encoder(capacity: usize) -> Encoder<Vec<u8>> {
-    Encoder::new(Vec::with_capacity(capacity))
-}
+/// A CBOR map being written: the protocol's messages are flat maps of
+/// strings, bytes and numbers.
+struct Map(Encoder<Vec<u8>>);
 
 // Writing into a Vec cannot fail; minicbor's signature allows for writers
 // that can, hence the `expect`s below.
 const INFALLIBLE: &str = "encoding into a Vec cannot fail";
 
+impl Map {
+    fn new(fields: u64, capacity: usize) -> Self {
+        let mut e = Encoder::new(Vec::with_capacity(capacity));
+        e.map(fields).expect(INFALLIBLE);
+        Map(e)
+    }
+
+    fn str(mut self, key: &str, value: &str) -> Self {
+        self.0
+            .str(key)
+            .and_then(|e| e.str(value))
+            .expect(INFALLIBLE);
+        self
+    }
+
+    fn bytes(mut self, key: &str, value: &[u8]) -> Self {
+        self.0
+            .str(key)
+            .and_then(|e| e.bytes(value))
+            .expect(INFALLIBLE);
+        self
+    }
+
+    fn u64(mut self, key: &str, value: u64) -> Self {
+        self.0
+            .str(key)
+            .and_then(|e| e.u64(value))
+            .expect(INFALLIBLE);
+        self
+    }
+
+    fn done(self) -> Vec<u8> {
+        self.0.into_writer()
+    }
+}
+
 /// The server's answer to `join`.
 pub fn peer(server: &str, target: &str) -> Vec<u8> {
-    let mut e = encoder(128);
-    e.map(5).expect(INFALLIBLE);
-    e.str("type").and_then(|e| e.str("peer")).expect(INFALLIBLE);
-    e.str("senderId")
-        .and_then(|e| e.str(server))
-        .expect(INFALLIBLE);
-    e.str("targetId")
-        .and_then(|e| e.str(target))
-        .expect(INFALLIBLE);
-    e.str("selectedProtocolVersion")
-        .and_then(|e| e.str(PROTOCOL_VERSION))
-        .expect(INFALLIBLE);
+    let mut m = Map::new(5, 128)
+        .str("type", "peer")
+        .str("senderId", server)
+        .str("targetId", target)
+        .str("selectedProtocolVersion", PROTOCOL_VERSION);
     // A server that keeps what it receives: not ephemeral.
-    e.str("peerMetadata")
+    m.0.str("peerMetadata")
         .and_then(|e| e.map(1))
         .and_then(|e| e.str("isEphemeral"))
         .and_then(|e| e.bool(false))
         .expect(INFALLIBLE);
-    e.into_writer()
+    m.done()
 }
 
 /// A `sync` message carrying an Automerge sync message.
 pub fn sync(server: &str, target: &str, doc: &str, data: &[u8]) -> Vec<u8> {
-    let mut e = encoder(96 + data.len());
-    e.map(5).expect(INFALLIBLE);
-    e.str("type").and_then(|e| e.str("sync")).expect(INFALLIBLE);
-    e.str("documentId")
-        .and_then(|e| e.str(doc))
-        .expect(INFALLIBLE);
-    e.str("senderId")
-        .and_then(|e| e.str(server))
-        .expect(INFALLIBLE);
-    e.str("targetId")
-        .and_then(|e| e.str(target))
-        .expect(INFALLIBLE);
-    e.str("data").and_then(|e| e.bytes(data)).expect(INFALLIBLE);
-    e.into_writer()
+    Map::new(5, 96 + data.len())
+        .str("type", "sync")
+        .str("documentId", doc)
+        .str("senderId", server)
+        .str("targetId", target)
+        .bytes("data", data)
+        .done()
 }
 
 /// `doc-unavailable`: the server has no copy the peer may see. Unknown and
 /// forbidden documents get the same answer.
 pub fn doc_unavailable(server: &str, target: &str, doc: &str) -> Vec<u8> {
-    let mut e = encoder(96);
-    e.map(4).expect(INFALLIBLE);
-    e.str("type")
-        .and_then(|e| e.str("doc-unavailable"))
-        .expect(INFALLIBLE);
-    e.str("senderId")
-        .and_then(|e| e.str(server))
-        .expect(INFALLIBLE);
-    e.str("targetId")
-        .and_then(|e| e.str(target))
-        .expect(INFALLIBLE);
-    e.str("documentId")
-        .and_then(|e| e.str(doc))
-        .expect(INFALLIBLE);
-    e.into_writer()
+    Map::new(4, 96)
+        .str("type", "doc-unavailable")
+        .str("senderId", server)
+        .str("targetId", target)
+        .str("documentId", doc)
+        .done()
 }
 
 /// An ephemeral message relayed to another peer of the document.
@@ -282,39 +295,23 @@ pub fn ephemeral(
     session: &str,
     data: &[u8],
 ) -> Vec<u8> {
-    let mut e = encoder(128 + data.len());
-    e.map(7).expect(INFALLIBLE);
-    e.str("type")
-        .and_then(|e| e.str("ephemeral"))
-        .expect(INFALLIBLE);
-    e.str("senderId")
-        .and_then(|e| e.str(sender))
-        .expect(INFALLIBLE);
-    e.str("targetId")
-        .and_then(|e| e.str(target))
-        .expect(INFALLIBLE);
-    e.str("documentId")
-        .and_then(|e| e.str(doc))
-        .expect(INFALLIBLE);
-    e.str("count").and_then(|e| e.u64(count)).expect(INFALLIBLE);
-    e.str("sessionId")
-        .and_then(|e| e.str(session))
-        .expect(INFALLIBLE);
-    e.str("data").and_then(|e| e.bytes(data)).expect(INFALLIBLE);
-    e.into_writer()
+    Map::new(7, 128 + data.len())
+        .str("type", "ephemeral")
+        .str("senderId", sender)
+        .str("targetId", target)
+        .str("documentId", doc)
+        .u64("count", count)
+        .str("sessionId", session)
+        .bytes("data", data)
+        .done()
 }
 
 /// An `error` message, sent just before the server closes a connection.
 pub fn error(message: &str) -> Vec<u8> {
-    let mut e = encoder(32 + message.len());
-    e.map(2).expect(INFALLIBLE);
-    e.str("type")
-        .and_then(|e| e.str("error"))
-        .expect(INFALLIBLE);
-    e.str("message")
-        .and_then(|e| e.str(message))
-        .expect(INFALLIBLE);
-    e.into_writer()
+    Map::new(2, 32 + message.len())
+        .str("type", "error")
+        .str("message", message)
+        .done()
 }
 
 #[cfg(test)]

@@ -330,43 +330,59 @@ fn count(doc: &Automerge, writer: usize) -> usize {
     }
 }
 
-/// Runs `load` against `target`: sets up devices and documents, writes for
-/// `load.seconds`, then waits up to `drain` for every change to arrive.
-pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result<Outcome> {
-    anyhow::ensure!(load.writers <= load.devices && load.devices >= 2);
-    let devices = target.devices(load.devices)?;
+/// Devices sharing documents through a server.
+pub struct Sharing {
+    pub repos: Vec<Repo>,
+    pub dialers: Vec<samod::DialerHandle<trygg_sync::client::TokenRefused>>,
+    pub ids: Vec<trygg_core::DocId>,
+    /// `handles[device][doc]`.
+    pub handles: Vec<Vec<DocHandle>>,
+}
+
+impl Sharing {
+    pub async fn stop(self) {
+        for d in &self.dialers {
+            d.close();
+        }
+        for r in self.repos {
+            r.stop().await;
+        }
+    }
+}
+
+/// Connects `devices`: the first creates `docs` documents before it
+/// connects (so the target can register them first), every other device
+/// finds each of them through the server.
+pub async fn share(target: &dyn Target, devices: &[Device], docs: usize) -> Result<Sharing> {
     let mut repos = Vec::with_capacity(devices.len());
-    for d in &devices {
+    for d in devices {
         repos.push(repo(d).await);
     }
-    // Device 0 creates the documents before it connects, so trygg-server
-    // can register them first.
-    let mut ids = Vec::new();
-    let mut handles0 = Vec::new();
-    for _ in 0..load.docs {
+    let mut samod_ids = Vec::new();
+    let mut first = Vec::new();
+    for _ in 0..docs {
         let h = repos[0]
             .create(Automerge::new())
             .await
             .map_err(|_| anyhow::anyhow!("stopped"))?;
-        ids.push(h.document_id().clone());
-        handles0.push(h);
+        samod_ids.push(h.document_id().clone());
+        first.push(h);
     }
-    let trygg_ids: Vec<trygg_core::DocId> = ids
+    let ids: Vec<trygg_core::DocId> = samod_ids
         .iter()
         .map(|i| trygg_sync::trygg_id(i).expect("16-byte ids"))
         .collect();
-    target.register(&devices[0], &trygg_ids)?;
+    target.register(&devices[0], &ids)?;
     let mut dialers = Vec::new();
-    for (r, d) in repos.iter().zip(&devices) {
+    for (r, d) in repos.iter().zip(devices) {
         dialers.push(dial(r, d)?);
     }
-    // Everyone else finds every document (through the server).
-    let mut handles: Vec<Vec<DocHandle>> = vec![handles0];
+    let mut handles = vec![first];
     let found = futures::future::join_all(repos[1..].iter().map(|r| {
-        let ids = ids.clone();
+        let samod_ids = &samod_ids;
         async move {
             let mut hs = Vec::new();
-            for id in &ids {
+            for id in samod_ids {
                 hs.push(find(r, id, Duration::from_secs(120)).await?);
             }
             anyhow::Ok(hs)
@@ -376,6 +392,21 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
     for f in found {
         handles.push(f?);
     }
+    Ok(Sharing {
+        repos,
+        dialers,
+        ids,
+        handles,
+    })
+}
+
+/// Runs `load` against `target`: sets up devices and documents, writes for
+/// `load.seconds`, then waits up to `drain` for every change to arrive.
+pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result<Outcome> {
+    anyhow::ensure!(load.writers <= load.devices && load.devices >= 2);
+    let devices = target.devices(load.devices)?;
+    let shared = share(target, &devices, load.docs).await?;
+    let handles = &shared.handles;
 
     let tracker = Arc::new(Tracker {
         sent: (0..load.writers)
@@ -471,12 +502,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
     for w in watchers {
         w.abort();
     }
-    for d in &dialers {
-        d.close();
-    }
-    for r in repos {
-        r.stop().await;
-    }
+    shared.stop().await;
     let latencies = std::mem::take(&mut *tracker.latencies.lock().unwrap());
     Ok(Outcome {
         changes,
