@@ -244,6 +244,8 @@ impl Engine {
             let mut shard = self.shared.shard(&id);
             match shard.get_mut(&id) {
                 Some(Slot::Live(tx)) => {
+                    // Fails only if the task died; the next message starts a
+                    // new one, which decides every subscriber's access afresh.
                     let _ = tx.send(Input::AccessChanged);
                 }
                 Some(Slot::Idle(subs)) => {
@@ -330,6 +332,7 @@ impl Shared {
         input: Input,
     ) {
         let (tx, rx) = mpsc::unbounded_channel();
+        // The receiver is alive: it was made on the line above.
         let _ = tx.send(input);
         shard.insert(id, Slot::Live(tx));
         self.stats.loaded_documents.fetch_add(1, Ordering::Relaxed);
@@ -341,6 +344,7 @@ impl Shared {
         let mut shard = self.shard(&id);
         match shard.get_mut(&id) {
             Some(Slot::Live(tx)) => {
+                // A dead task holds no subscription to leave.
                 let _ = tx.send(Input::Leave(conn));
             }
             Some(Slot::Idle(subs)) => {
