@@ -41,10 +41,21 @@ pub fn open_registry(store: &StoreArgs) -> Result<Arc<dyn Registry>> {
     }
     std::fs::create_dir_all(&store.data_dir)
         .with_context(|| format!("cannot create {}", store.data_dir.display()))?;
+    check_writable(&store.data_dir)?;
     let path = registry_path(&store.data_dir);
     Ok(Arc::new(SqliteRegistry::open(&path).with_context(
         || format!("cannot open the registry at {}", path.display()),
     )?))
+}
+
+/// SQLite only says "unable to open database file" on a read-only or full
+/// directory; a probe file names the real reason.
+fn check_writable(dir: &Path) -> Result<()> {
+    // One per process: several `admin` commands may run at once.
+    let probe = dir.join(format!(".trygg-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"trygg")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| format!("the data directory {} is not writable", dir.display()))
 }
 
 pub async fn run(args: ServeArgs) -> Result<()> {

@@ -95,6 +95,7 @@ fn main() -> Result<()> {
     let loads: Vec<Load> = std::env::var("TRYGG_BENCH_LOADS")
         .unwrap_or_else(|_| "50x20x5x2,200x50x10x0.5,200x50x10x2".into())
         .split(',')
+        .filter(|s| !s.trim().is_empty())
         .map(|s| parse_load(s, seconds))
         .collect::<Result<_>>()?;
     let idle_n = env("TRYGG_BENCH_IDLE_DEVICES", 500);

@@ -5,7 +5,14 @@
 //                                              then stays connected until killed
 //   node interop.mjs read BASE TOKEN ID        finds the document and prints its
 //                                              title as JSON
-import { Repo } from "@automerge/automerge-repo"
+//   node interop.mjs follow BASE TOKEN KEY ID…  finds the documents, prints
+//                                              "found", then writes KEY = n to
+//                                              them in turn every 50 ms; on the
+//                                              line "stop" on stdin it stops
+//                                              writing and prints "written N";
+//                                              on "heads" it prints each
+//                                              document's heads as one JSON line
+import { Repo, decodeHeads } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 
 const [mode, base, token, arg] = process.argv.slice(2)
@@ -42,6 +49,41 @@ if (mode === "create") {
   const handle = await repo.find(`automerge:${arg}`)
   const doc = handle.doc()
   console.log(JSON.stringify({ title: String(doc.title) }))
+  process.exit(0)
+} else if (mode === "follow") {
+  // In Node, automerge-repo's WebSocket client adapter rethrows every socket
+  // error but ECONNREFUSED (a reset or a hang-up during a cut), which would
+  // end the process; its close handler then reconnects, as in a browser.
+  process.on("uncaughtException", (e) => {
+    if (e.code === "ECONNRESET" || e.code === "EPIPE" || e.message === "socket hang up") {
+      console.error(`network error, reconnecting: ${e.message}`)
+    } else {
+      console.error(e)
+      process.exit(1)
+    }
+  })
+  const [key, ...ids] = process.argv.slice(5)
+  const repo = new Repo({ peerId: me.peer_id, network: [new WebSocketClientAdapter(syncUrl)] })
+  const handles = []
+  for (const id of ids) handles.push(await repo.find(`automerge:${id}`))
+  console.log("found")
+  let written = 0
+  const writer = setInterval(() => {
+    const h = handles[written % handles.length]
+    written += 1
+    h.change((d) => {
+      d[key] = written
+    })
+  }, 50)
+  const { createInterface } = await import("node:readline")
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === "stop") {
+      clearInterval(writer)
+      console.log(`written ${written}`)
+    } else if (line === "heads") {
+      console.log(JSON.stringify(Object.fromEntries(handles.map((h, i) => [ids[i], decodeHeads(h.heads())]))))
+    }
+  }
   process.exit(0)
 } else {
   console.error(`unknown mode ${mode}`)

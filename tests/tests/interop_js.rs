@@ -5,31 +5,16 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, Value};
+use support::js::node;
 use support::world::*;
 use trygg_core::{DocId, DocKind};
 use trygg_sync::api::RegisterDocument;
-
-fn interop_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop")
-}
-
-fn node(args: &[&str]) -> Command {
-    let dir = interop_dir();
-    assert!(
-        dir.join("node_modules/@automerge/automerge-repo").exists(),
-        "run `npm ci` in tests/interop (scripts/setup.sh does)"
-    );
-    let mut cmd = Command::new("node");
-    cmd.current_dir(&dir).arg("interop.mjs").args(args);
-    cmd
-}
 
 /// The `title` field, whether JS stored it as text or as a string.
 fn title(doc: &automerge::Automerge) -> Option<String> {

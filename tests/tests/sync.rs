@@ -359,6 +359,28 @@ async fn bad_input_is_refused_clearly_and_the_server_keeps_serving() -> Result<(
             "receive failed",
         ),
         (
+            "no join first",
+            &d.token,
+            vec![raw::request(&me, &walk_id.to_string())],
+            "the first message must be `join`",
+        ),
+        (
+            "no protocol version in common",
+            &d.token,
+            vec![raw::frame(&[
+                ("type", Val::S("join")),
+                ("senderId", Val::S(&me)),
+                ("supportedProtocolVersions", Val::A(&["99"])),
+            ])],
+            "no protocol version in common",
+        ),
+        (
+            "a document id that is none",
+            &d.token,
+            vec![raw::join(&me), raw::request(&me, "not-a-document")],
+            "which is not a document id",
+        ),
+        (
             "second join",
             &d.token,
             vec![raw::join(&me), raw::join(&me)],
@@ -392,6 +414,23 @@ async fn bad_input_is_refused_clearly_and_the_server_keeps_serving() -> Result<(
             "{what}: the healthy client stopped syncing"
         );
     }
+
+    // A text frame: the protocol is binary.
+    let mut peer = RawPeer::connect(&url, &d.token).await?;
+    peer.handshake(&me).await;
+    peer.send_text("{\"type\":\"join\"}").await;
+    assert!(
+        peer.is_closed_within(WAIT).await,
+        "text frame: connection stayed open"
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || w
+            .server
+            .log_text()
+            .contains("the text frame was refused"))
+        .await,
+        "text frame: not logged"
+    );
 
     // HTTP: each bad request gets its status and a JSON error.
     let http = reqwest::Client::new();

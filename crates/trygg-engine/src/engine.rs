@@ -801,3 +801,49 @@ fn fail_load(
 
 /// For `doc::load` callers outside the engine (tests, tools).
 pub use doc::load as load_chunks;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outlet(max_queued: usize) -> (Outlet, mpsc::UnboundedReceiver<Out>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let out = Outlet {
+            id: 1,
+            peer: Arc::from("peer"),
+            tx,
+            queued: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            max_queued,
+        };
+        (out, rx)
+    }
+
+    #[test]
+    fn a_connection_that_falls_too_far_behind_is_closed_once() {
+        let (out, mut rx) = outlet(100);
+        out.send(vec![0; 60]);
+        out.send(vec![0; 60]);
+        out.send(vec![0; 10]);
+        assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f.len() == 60));
+        match rx.try_recv() {
+            Ok(Out::Close(reason)) => assert!(reason.contains("fell more than"), "{reason}"),
+            other => panic!("expected a close, got {other:?}"),
+        }
+        assert!(rx.try_recv().is_err(), "nothing is queued after the close");
+        assert!(out.is_closed());
+    }
+
+    #[test]
+    fn frames_written_out_make_room_again() {
+        let (out, mut rx) = outlet(100);
+        for _ in 0..10 {
+            out.send(vec![0; 60]);
+            let Ok(Out::Frame(f)) = rx.try_recv() else {
+                panic!("a frame")
+            };
+            out.queued.fetch_sub(f.len(), Ordering::Relaxed);
+        }
+        assert!(!out.is_closed());
+    }
+}

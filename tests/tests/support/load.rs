@@ -24,7 +24,7 @@ use trygg_sync::api::RegisterDocument;
 use trygg_sync::client::{ApiClient, WsDialer};
 use url::Url;
 
-use super::server::{DeviceToken, Server, add_device, add_org, free_port};
+use super::server::{DeviceToken, Launch, Server, add_device, add_org, free_port};
 
 /// The shape of one load: `devices × docs × writers × rate`.
 #[derive(Clone, Copy, Debug)]
@@ -101,10 +101,16 @@ pub struct TryggTarget {
 impl TryggTarget {
     pub fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, |data| Launch::new(data, free_port(), extra))
+    }
+
+    /// Starts the server with its data in `dir/server` (which may already
+    /// exist, e.g. as a mount point), as `launch` says.
+    pub fn start_in(dir: tempfile::TempDir, launch: impl FnOnce(&Path) -> Launch) -> Self {
         let data = dir.path().join("server");
         std::fs::create_dir_all(&data).unwrap();
         add_org(&data, "district", "district");
-        let server = Server::start(&data, free_port(), extra);
+        let server = launch(&data).start();
         Self {
             server,
             dir,
@@ -360,9 +366,15 @@ pub async fn share(target: &dyn Target, devices: &[Device], docs: usize) -> Resu
     }
     let mut samod_ids = Vec::new();
     let mut first = Vec::new();
-    for _ in 0..docs {
+    for n in 0..docs {
+        // A server has nothing to offer for a document without changes, so
+        // each starts with one.
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        tx.put(automerge::ROOT, "load", n as u64)?;
+        tx.commit();
         let h = repos[0]
-            .create(Automerge::new())
+            .create(doc)
             .await
             .map_err(|_| anyhow::anyhow!("stopped"))?;
         samod_ids.push(h.document_id().clone());
@@ -373,8 +385,23 @@ pub async fn share(target: &dyn Target, devices: &[Device], docs: usize) -> Resu
         .map(|i| trygg_sync::trygg_id(i).expect("16-byte ids"))
         .collect();
     target.register(&devices[0], &ids)?;
-    let mut dialers = Vec::new();
-    for (r, d) in repos.iter().zip(devices) {
+    // The first device uploads every document before anyone asks for one:
+    // a server that has not yet seen a document may answer "unavailable".
+    let mut dialers = vec![dial(&repos[0], &devices[0])?];
+    tokio::time::timeout(Duration::from_secs(60), dialers[0].established())
+        .await
+        .context("the first device did not connect")?
+        .map_err(|_| anyhow::anyhow!("the first device was refused"))?;
+    let conn = dialers[0]
+        .connection_id()
+        .context("the first device has no connection")?;
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        futures::future::join_all(first.iter().map(|h| h.they_have_our_changes(conn))),
+    )
+    .await
+    .context("the server did not take the first device's documents")?;
+    for (r, d) in repos.iter().zip(devices).skip(1) {
         dialers.push(dial(r, d)?);
     }
     let mut handles = vec![first];

@@ -4,7 +4,10 @@
 
 pub mod app;
 pub mod bench;
+pub mod js;
 pub mod load;
+pub mod power_cut;
+pub mod proxy;
 pub mod raw;
 pub mod server;
 pub mod world;
@@ -34,9 +37,10 @@ pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         // The whole workspace with its tests, as `cargo test --workspace`
-        // builds it: one feature set, so nothing is compiled twice.
+        // builds it: one feature set, so nothing is compiled twice. `--lib`
+        // builds the power-cut shim (a cdylib) too.
         let _ = package;
-        cmd.args(["build", "-q", "--workspace", "--bins", "--tests"]);
+        cmd.args(["build", "-q", "--workspace", "--lib", "--bins", "--tests"]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             cmd.arg("--release");
         }

@@ -115,6 +115,10 @@ impl RawPeer {
         let _ = self.ws.send(Message::Binary(bytes.into())).await;
     }
 
+    pub async fn send_text(&mut self, text: &str) {
+        let _ = self.ws.send(Message::Text(text.into())).await;
+    }
+
     /// The next protocol message, or `None` when the connection closed (or
     /// nothing came within `wait`).
     pub async fn recv(&mut self, wait: Duration) -> Option<Msg> {

@@ -20,33 +20,45 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-#[derive(Debug)]
-pub struct Server {
-    child: Option<Child>,
+/// How to start a server: data directory, port, arguments, environment, log file.
+#[derive(Clone, Debug)]
+pub struct Launch {
     pub dir: PathBuf,
     pub port: u16,
+    pub extra: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Where its stderr goes (default `DIR/server.log`).
     pub log: PathBuf,
-    extra: Vec<String>,
 }
 
-impl Server {
-    /// Starts `serve` on `port` with data in `dir`; returns once it listens.
-    pub fn start(dir: &Path, port: u16, extra: &[&str]) -> Server {
-        let log = dir.join("server.log");
+impl Launch {
+    pub fn new(dir: &Path, port: u16, extra: &[&str]) -> Launch {
+        Launch {
+            dir: dir.to_path_buf(),
+            port,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
+            log: dir.join("server.log"),
+        }
+    }
+
+    /// Starts `serve`; returns once it listens.
+    pub fn start(self) -> Server {
         let stderr = OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&log)
+            .open(&self.log)
             .expect("server log file");
         let mut child = Command::new(server_bin())
             .args(["serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(extra)
+            .arg(&self.dir)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(&self.extra)
             .env(
                 "RUST_LOG",
                 std::env::var("TRYGG_TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
@@ -60,25 +72,40 @@ impl Server {
         });
         let line = rx
             .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("trygg-server did not start; log:\n{}", read(&log)));
+            .unwrap_or_else(|_| panic!("trygg-server did not start; log:\n{}", read(&self.log)));
         assert!(
             line.starts_with("listening on http://"),
             "unexpected first line: {line}"
         );
         Server {
             child: Some(child),
-            dir: dir.to_path_buf(),
-            port,
-            log,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
+            dir: self.dir.clone(),
+            port: self.port,
+            log: self.log.clone(),
+            launch: self,
         }
+    }
+}
+
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    pub dir: PathBuf,
+    pub port: u16,
+    pub log: PathBuf,
+    launch: Launch,
+}
+
+impl Server {
+    /// Starts `serve` on `port` with data in `dir`; returns once it listens.
+    pub fn start(dir: &Path, port: u16, extra: &[&str]) -> Server {
+        Launch::new(dir, port, extra).start()
     }
 
     /// Starts the server again (after `kill` or `stop`) on the same port and data.
     pub fn restart(&mut self) {
         self.kill();
-        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
-        *self = Server::start(&self.dir.clone(), self.port, &extra);
+        *self = self.launch.clone().start();
     }
 
     pub fn base(&self) -> Url {

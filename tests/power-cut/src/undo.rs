@@ -1,0 +1,130 @@
+//! The undo log of one file: what a power cut would take back.
+//!
+//! Written by the shim (`lib.rs`) before every write to a watched file,
+//! read by the fault test (which includes this file) to undo the writes
+//! that were never fsynced. Records, in order:
+//! * `S len` — the file was `len` bytes at its last fsync (the log starts
+//!   over at every fsync);
+//! * `W offset n bytes` — `n` bytes at `offset`, all below that length,
+//!   were about to be overwritten; `bytes` is what they held.
+//!
+//! Numbers are little-endian `u64`.
+
+use std::path::Path;
+
+/// Directory (inside the watched one) that holds the undo logs.
+pub const DIR: &str = "power-cut";
+
+pub fn synced(len: u64) -> Vec<u8> {
+    let mut r = vec![b'S'];
+    r.extend_from_slice(&len.to_le_bytes());
+    r
+}
+
+pub fn overwrite(offset: u64, old: &[u8]) -> Vec<u8> {
+    let mut r = Vec::with_capacity(17 + old.len());
+    r.push(b'W');
+    r.extend_from_slice(&offset.to_le_bytes());
+    r.extend_from_slice(&(old.len() as u64).to_le_bytes());
+    r.extend_from_slice(old);
+    r
+}
+
+/// What a log says: the file's length at its last fsync and the old bytes
+/// of every overwrite since, in the order they happened.
+#[derive(Debug, PartialEq)]
+pub struct Log {
+    pub synced_len: u64,
+    pub overwrites: Vec<(u64, Vec<u8>)>,
+}
+
+pub fn parse(mut b: &[u8]) -> Result<Log, String> {
+    fn u64_at(b: &[u8]) -> Result<u64, String> {
+        let a: [u8; 8] = b
+            .get(..8)
+            .and_then(|s| s.try_into().ok())
+            .ok_or("an undo log ends inside a number")?;
+        Ok(u64::from_le_bytes(a))
+    }
+    let mut log = Log {
+        synced_len: 0,
+        overwrites: Vec::new(),
+    };
+    let mut started = false;
+    while let Some((&tag, rest)) = b.split_first() {
+        match tag {
+            b'S' => {
+                log.synced_len = u64_at(rest)?;
+                log.overwrites.clear();
+                started = true;
+                b = &rest[8..];
+            }
+            b'W' if started => {
+                let offset = u64_at(rest)?;
+                let n = u64_at(&rest[8..])? as usize;
+                let old = rest
+                    .get(16..16 + n)
+                    .ok_or("an undo log ends inside a record")?;
+                log.overwrites.push((offset, old.to_vec()));
+                b = &rest[16 + n..];
+            }
+            _ => return Err(format!("an undo log holds an unknown record {tag}")),
+        }
+    }
+    if !started {
+        return Err("an undo log has no synced length".into());
+    }
+    Ok(log)
+}
+
+/// Puts `file` back as it was at its last fsync: undoes the overwrites,
+/// newest first, and cuts off what was appended.
+pub fn restore(file: &Path, log: &Log) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new().write(true).open(file)?;
+    for (offset, old) in log.overwrites.iter().rev() {
+        f.write_all_at(old, *offset)?;
+    }
+    f.set_len(log.synced_len)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restored_file_is_as_its_last_sync_left_it() {
+        let dir = std::env::temp_dir().join(format!("undo-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f");
+        std::fs::write(&file, b"synced!!").unwrap();
+        // Since the sync: bytes 2..4 overwritten, then the file grew.
+        let mut log = synced(8);
+        log.extend(overwrite(2, b"nc"));
+        log.extend(overwrite(3, b"c"));
+        std::fs::write(&file, b"syXXed!! and more").unwrap();
+        let parsed = parse(&log).unwrap();
+        assert_eq!(parsed.synced_len, 8);
+        restore(&file, &parsed).unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"synced!!");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_sync_starts_the_log_over_and_damage_is_an_error() {
+        let mut log = synced(8);
+        log.extend(overwrite(0, b"x"));
+        log.extend(synced(20));
+        assert_eq!(
+            parse(&log).unwrap(),
+            Log {
+                synced_len: 20,
+                overwrites: vec![]
+            }
+        );
+        assert!(parse(&log[..log.len() - 3]).is_err());
+        assert!(parse(&overwrite(0, b"x")).is_err());
+        assert!(parse(b"").is_err());
+    }
+}
