@@ -54,66 +54,93 @@ fn inactive_word(why: Inactive) -> &'static str {
 }
 
 /// Runs one authenticated socket until it closes or is closed.
-pub async fn serve_socket(state: Arc<AppState>, mut socket: WebSocket, device: Device) {
+///
+/// Not an `async fn`: the setup runs here, and the future that lives as
+/// long as the socket holds only what the loop needs, once (an `async fn`
+/// would keep its arguments beside the locals moved out of them). Every
+/// idle device keeps one such task.
+pub fn serve_socket(
+    state: Arc<AppState>,
+    mut socket: WebSocket,
+    device: Device,
+) -> impl Future<Output = ()> + Send {
     let peer = trygg_sync::api::peer_id_of(&device.id);
     let (mut conn, mut outbox) = state.engine.connect(&peer);
     tracing::info!(device = %device.id, org = %device.org, "device connected");
     // A device revoked between its upgrade and now.
-    if let Some(why) = state.snapshot.borrow().inactive(&device.id) {
-        tracing::info!(device = %device.id, ?why, "device lost access; closing its connection");
-        return;
-    }
-    let reason: String = loop {
-        tokio::select! {
-            out = outbox.recv() => match out {
-                Some(Out::Frame(bytes)) => {
-                    let n = bytes.len();
-                    if let Err(e) = socket.send(Message::Binary(bytes)).await {
-                        break format!("send failed: {e}");
+    let revoked = state.snapshot.borrow().inactive(&device.id);
+    let device_id: Box<str> = device.id.into();
+    drop(state);
+    async move {
+        if let Some(why) = revoked {
+            tracing::info!(device = %device_id, ?why, "device lost access; closing its connection");
+            return;
+        }
+        let reason: String = loop {
+            tokio::select! {
+                out = outbox.recv() => {
+                    // Boxed, like `receive` below: an idle task keeps no room
+                    // for the send futures.
+                    match Box::pin(send_out(&mut socket, out)).await {
+                        Ok(n) => conn.sent(n),
+                        Err(reason) => break reason,
                     }
-                    conn.sent(n);
                 }
-                Some(Out::Close(reason)) => {
-                    // automerge-repo clients log an `error` message; the close
-                    // frame says the same to anything else.
-                    let _ = socket
-                        .send(Message::Binary(trygg_engine::wire::error(&reason).into()))
-                        .await;
-                    let frame = CloseFrame {
-                        code: close_code::POLICY,
-                        reason: truncate(&reason).into(),
-                    };
-                    // The device may be gone already; the socket closes either way.
-                    let _ = socket.send(Message::Close(Some(frame))).await;
-                    break reason;
-                }
-                None => break "the sync engine stopped".into(),
-            },
-            msg = socket.recv() => match msg {
-                Some(Ok(Message::Binary(bytes))) => {
-                    if let Err(refusal) = conn.receive(&bytes).await {
-                        if refusal == trygg_engine::Refusal::Left {
-                            break "the device left".into();
+                msg = socket.recv() => match msg {
+                    Some(Ok(Message::Binary(bytes))) => {
+                        if let Err(refusal) = Box::pin(conn.receive(&bytes)).await {
+                            if refusal == trygg_engine::Refusal::Left {
+                                break "the device left".into();
+                            }
+                            tracing::warn!(device = %device_id, %refusal, "refused a frame; closing the connection");
+                            break refusal.to_string();
                         }
-                        tracing::warn!(device = %device.id, %refusal, "refused a frame; closing the connection");
+                    }
+                    Some(Ok(Message::Text(_))) => {
+                        let refusal = trygg_engine::Refusal::Text;
+                        tracing::warn!(device = %device_id, %refusal, "refused a frame; closing the connection");
                         break refusal.to_string();
                     }
-                }
-                Some(Ok(Message::Text(_))) => {
-                    let refusal = trygg_engine::Refusal::Text;
-                    tracing::warn!(device = %device.id, %refusal, "refused a frame; closing the connection");
-                    break refusal.to_string();
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break "closed by the device".into(),
-                Some(Err(e)) => {
-                    tracing::warn!(device = %device.id, error = %e, "receive failed (a message over the size limit ends here too); closing the connection");
-                    break format!("receive failed: {e}");
-                }
-            },
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break "closed by the device".into(),
+                    Some(Err(e)) => {
+                        tracing::warn!(device = %device_id, error = %e, "receive failed (a message over the size limit ends here too); closing the connection");
+                        break format!("receive failed: {e}");
+                    }
+                },
+            }
+        };
+        tracing::info!(device = %device_id, %reason, "device disconnected");
+    }
+}
+
+/// Sends one frame (returning its size), or closes the socket as the engine
+/// asked (returning why).
+async fn send_out(socket: &mut WebSocket, out: Out) -> Result<usize, String> {
+    match out {
+        Out::Frame(bytes) => {
+            let n = bytes.len();
+            socket
+                .send(Message::Binary(bytes))
+                .await
+                .map_err(|e| format!("send failed: {e}"))?;
+            Ok(n)
         }
-    };
-    tracing::info!(device = %device.id, %reason, "device disconnected");
+        Out::Close(reason) => {
+            // automerge-repo clients log an `error` message; the close frame
+            // says the same to anything else.
+            let _ = socket
+                .send(Message::Binary(trygg_engine::wire::error(&reason).into()))
+                .await;
+            let frame = CloseFrame {
+                code: close_code::POLICY,
+                reason: truncate(&reason).into(),
+            };
+            // The device may be gone already; the socket closes either way.
+            let _ = socket.send(Message::Close(Some(frame))).await;
+            Err(reason)
+        }
+    }
 }
 
 /// A WebSocket close reason holds at most 123 bytes.

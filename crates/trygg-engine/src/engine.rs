@@ -8,7 +8,7 @@
 //! document is evicted, its subscribers kept as a few bytes each (the heads
 //! each shares) and restored when it loads again.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -17,7 +17,7 @@ use std::time::Duration;
 use automerge::ChangeHash;
 use automerge::sync;
 use bytes::Bytes;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use trygg_core::DocId;
 use trygg_core::access::Access;
 use trygg_store::GroupCommit;
@@ -139,18 +139,28 @@ enum Input {
     AccessChanged,
 }
 
-/// The sending half of one connection, shared with the documents it is subscribed to.
+/// The sending half of one connection, shared with the documents it is
+/// subscribed to. Its queue allocates nothing until a frame waits in it (a
+/// channel would allocate a block of slots per connection up front): an
+/// idle device costs a few dozen bytes here.
 #[derive(Debug)]
 pub struct Outlet {
     id: ConnId,
     peer: Arc<str>,
-    tx: mpsc::UnboundedSender<Out>,
+    queue: Mutex<VecDeque<Out>>,
+    /// Wakes the socket task (one waiter; a wake-up before it waits is kept).
+    ready: Notify,
     queued: AtomicUsize,
     closed: AtomicBool,
     max_queued: usize,
 }
 
 impl Outlet {
+    fn push(&self, out: Out) {
+        lock(&self.queue).push_back(out);
+        self.ready.notify_one();
+    }
+
     fn send(&self, frame: Vec<u8>) {
         if self.is_closed() {
             return;
@@ -163,20 +173,41 @@ impl Outlet {
             ));
             return;
         }
-        if self.tx.send(Out::Frame(Bytes::from(frame))).is_err() {
-            self.closed.store(true, Ordering::Relaxed);
-        }
+        self.push(Out::Frame(Bytes::from(frame)));
     }
 
     fn close(&self, reason: String) {
         if !self.closed.swap(true, Ordering::Relaxed) {
-            // The socket task may be gone already; then it is closed anyway.
-            let _ = self.tx.send(Out::Close(reason));
+            self.push(Out::Close(reason));
         }
     }
 
     fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed) || self.tx.is_closed()
+        self.closed.load(Ordering::Relaxed)
+    }
+}
+
+/// What the socket task of one connection sends from.
+#[derive(Debug)]
+pub struct Outbox(Arc<Outlet>);
+
+impl Outbox {
+    /// The next frame to send, or the order to close.
+    pub async fn recv(&mut self) -> Out {
+        loop {
+            if let Some(out) = lock(&self.0.queue).pop_front() {
+                return out;
+            }
+            self.0.ready.notified().await;
+        }
+    }
+}
+
+impl Drop for Outbox {
+    /// The socket is gone: documents stop queueing for it.
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Relaxed);
+        lock(&self.0.queue).clear();
     }
 }
 
@@ -207,13 +238,13 @@ impl Engine {
 
     /// A new connection for `peer` (the peer id its token authenticated), and
     /// the receiver its socket task sends from.
-    pub fn connect(&self, peer: &str) -> (Connection, mpsc::UnboundedReceiver<Out>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub fn connect(&self, peer: &str) -> (Connection, Outbox) {
         let peer: Arc<str> = Arc::from(peer);
         let out = Arc::new(Outlet {
             id: self.shared.next_conn.fetch_add(1, Ordering::Relaxed),
             peer: peer.clone(),
-            tx,
+            queue: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
             queued: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             max_queued: self.shared.config.max_queued_bytes,
@@ -226,6 +257,7 @@ impl Engine {
             .stats
             .connections
             .fetch_add(1, Ordering::Relaxed);
+        let outbox = Outbox(out.clone());
         let conn = Connection {
             shared: self.shared.clone(),
             gate: Gate::new(peer.to_string()),
@@ -233,7 +265,7 @@ impl Engine {
             subscribed: HashSet::new(),
             permits: Arc::new(Semaphore::new(self.shared.config.max_in_flight)),
         };
-        (conn, rx)
+        (conn, outbox)
     }
 
     /// The access table changed for these documents: every subscriber's
@@ -806,44 +838,71 @@ pub use doc::load as load_chunks;
 mod tests {
     use super::*;
 
-    fn outlet(max_queued: usize) -> (Outlet, mpsc::UnboundedReceiver<Out>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let out = Outlet {
+    fn outlet(max_queued: usize) -> Arc<Outlet> {
+        Arc::new(Outlet {
             id: 1,
             peer: Arc::from("peer"),
-            tx,
+            queue: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
             queued: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             max_queued,
-        };
-        (out, rx)
+        })
+    }
+
+    fn next(out: &Outlet) -> Option<Out> {
+        lock(&out.queue).pop_front()
     }
 
     #[test]
     fn a_connection_that_falls_too_far_behind_is_closed_once() {
-        let (out, mut rx) = outlet(100);
+        let out = outlet(100);
         out.send(vec![0; 60]);
         out.send(vec![0; 60]);
         out.send(vec![0; 10]);
-        assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f.len() == 60));
-        match rx.try_recv() {
-            Ok(Out::Close(reason)) => assert!(reason.contains("fell more than"), "{reason}"),
+        assert!(matches!(next(&out), Some(Out::Frame(f)) if f.len() == 60));
+        match next(&out) {
+            Some(Out::Close(reason)) => assert!(reason.contains("fell more than"), "{reason}"),
             other => panic!("expected a close, got {other:?}"),
         }
-        assert!(rx.try_recv().is_err(), "nothing is queued after the close");
+        assert!(next(&out).is_none(), "nothing is queued after the close");
         assert!(out.is_closed());
     }
 
     #[test]
     fn frames_written_out_make_room_again() {
-        let (out, mut rx) = outlet(100);
+        let out = outlet(100);
         for _ in 0..10 {
             out.send(vec![0; 60]);
-            let Ok(Out::Frame(f)) = rx.try_recv() else {
+            let Some(Out::Frame(f)) = next(&out) else {
                 panic!("a frame")
             };
             out.queued.fetch_sub(f.len(), Ordering::Relaxed);
         }
         assert!(!out.is_closed());
+    }
+
+    #[tokio::test]
+    async fn the_socket_task_wakes_for_each_frame_and_a_dropped_outbox_closes() {
+        let out = outlet(1 << 20);
+        let mut outbox = Outbox(out.clone());
+        let sender = out.clone();
+        let task = tokio::spawn(async move {
+            for i in 0..100u8 {
+                sender.send(vec![i]);
+                tokio::task::yield_now().await;
+            }
+        });
+        for i in 0..100u8 {
+            match outbox.recv().await {
+                Out::Frame(f) => assert_eq!(&f[..], &[i]),
+                other => panic!("expected frame {i}, got {other:?}"),
+            }
+        }
+        task.await.unwrap();
+        drop(outbox);
+        assert!(out.is_closed());
+        out.send(vec![1]);
+        assert!(next(&out).is_none(), "nothing queues for a gone socket");
     }
 }

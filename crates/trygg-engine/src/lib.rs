@@ -21,6 +21,6 @@ pub mod gate;
 pub mod store;
 pub mod wire;
 
-pub use engine::{AccessSource, Connection, Engine, EngineConfig, Out, Stats};
+pub use engine::{AccessSource, Connection, Engine, EngineConfig, Out, Outbox, Stats};
 pub use gate::Refusal;
 pub use store::Readers;

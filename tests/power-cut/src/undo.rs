@@ -88,4 +88,3 @@ pub fn restore(file: &Path, log: &Log) -> std::io::Result<()> {
     f.set_len(log.synced_len)?;
     f.sync_all()
 }
-

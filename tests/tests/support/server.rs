@@ -49,7 +49,19 @@ impl Launch {
             .append(true)
             .open(&self.log)
             .expect("server log file");
-        let mut child = Command::new(server_bin())
+        // `TRYGG_TEST_SERVER_WRAPPER="heaptrack -o /tmp/ht"` (or `perf record
+        // -g -o …`) runs the server under a profiler.
+        let wrapper = std::env::var("TRYGG_TEST_SERVER_WRAPPER").unwrap_or_default();
+        let mut words = wrapper.split_whitespace();
+        let mut cmd = match words.next() {
+            Some(program) => {
+                let mut c = Command::new(program);
+                c.args(words).arg(server_bin());
+                c
+            }
+            None => Command::new(server_bin()),
+        };
+        let mut child = cmd
             .args(["serve", "--data-dir"])
             .arg(&self.dir)
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
@@ -70,13 +82,19 @@ impl Launch {
                 let _ = tx.send(line);
             }
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("trygg-server did not start; log:\n{}", read(&self.log)));
-        assert!(
-            line.starts_with("listening on http://"),
-            "unexpected first line: {line}"
-        );
+        let mut line = String::new();
+        while !line.starts_with("listening on http://") {
+            line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| {
+                    panic!("trygg-server did not start; log:\n{}", read(&self.log))
+                });
+            // Only a profiler wrapping the server prints before it.
+            assert!(
+                line.starts_with("listening on http://") || !wrapper.is_empty(),
+                "unexpected first line: {line}"
+            );
+        }
         Server {
             child: Some(child),
             dir: self.dir.clone(),
