@@ -56,13 +56,16 @@ fn latency(o: &Outcome) -> String {
 }
 
 fn report(name: &str, o: &Outcome) {
+    let secs = o.elapsed.as_secs_f64();
     println!(
-        "  {name:<15} {:>7.0} delivered/s  {}  undelivered {}/{}  server CPU {:.3} ms/delivery",
+        "  {name:<15} {:>7.0} delivered/s  {}  undelivered {}/{}  server CPU {:.3} ms/delivery ({:.0} % of a core; the load generator used {:.0} %)",
         o.delivered_per_s(),
         latency(o),
         o.undelivered(),
         o.expected,
-        o.cpu_per_delivery_ms()
+        o.cpu_per_delivery_ms(),
+        o.server_cpu.as_secs_f64() * 100.0 / secs,
+        o.client_cpu.as_secs_f64() * 100.0 / secs,
     );
 }
 

@@ -58,6 +58,8 @@ pub struct Outcome {
     /// From the first change to the last delivery (or the end of the drain).
     pub elapsed: Duration,
     pub server_cpu: Duration,
+    /// CPU time of the load generator itself (this process) in the same span.
+    pub client_cpu: Duration,
 }
 
 impl Outcome {
@@ -483,6 +485,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
     // Writers: device w writes to documents in turn.
     let pid = target.pid();
     let cpu0 = cpu_time(pid);
+    let client0 = cpu_time(std::process::id());
     let start = Instant::now();
     let period = Duration::from_secs_f64(1.0 / load.rate);
     let total = (load.seconds * load.rate).round() as usize;
@@ -521,6 +524,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let cpu = cpu_time(pid).saturating_sub(cpu0);
+    let client_cpu = cpu_time(std::process::id()).saturating_sub(client0);
     let end = tracker
         .last_delivery
         .lock()
@@ -538,6 +542,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
         latencies,
         elapsed: end.duration_since(start),
         server_cpu: cpu,
+        client_cpu,
     })
 }
 
