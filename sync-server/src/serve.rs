@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use axum::serve::ListenerExt;
 use trygg_core::Timestamp;
 use trygg_engine::{Engine, EngineConfig, Readers};
 use trygg_store::{GroupCommit, Store};
@@ -106,6 +107,14 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let app = crate::http::router(state);
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{addr}");
+    // Sync messages are small and answered at once: without TCP_NODELAY,
+    // Nagle's algorithm holds a message back until the device's delayed ACK
+    // (up to 40 ms on Linux) for the one before it.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
