@@ -243,30 +243,30 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: size_t) -> 
     unsafe { (real().write)(fd, buf, count) }
 }
 
-/// # Safety
-/// Same contract as libc's `pwrite`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pwrite(
+/// `pwrite` and `pwrite64` (one function on 64-bit glibc, two symbols).
+unsafe fn positioned_write(
+    real: PwriteFn,
     fd: c_int,
     buf: *const c_void,
     count: size_t,
     offset: off_t,
 ) -> ssize_t {
     before_write(fd, offset.max(0) as u64, count);
-    unsafe { (real().pwrite)(fd, buf, count, offset) }
+    unsafe { real(fd, buf, count, offset) }
+}
+
+/// # Safety
+/// Same contract as libc's `pwrite`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pwrite(fd: c_int, buf: *const c_void, n: size_t, at: off_t) -> ssize_t {
+    unsafe { positioned_write(real().pwrite, fd, buf, n, at) }
 }
 
 /// # Safety
 /// Same contract as libc's `pwrite64`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn pwrite64(
-    fd: c_int,
-    buf: *const c_void,
-    count: size_t,
-    offset: off_t,
-) -> ssize_t {
-    before_write(fd, offset.max(0) as u64, count);
-    unsafe { (real().pwrite64)(fd, buf, count, offset) }
+pub unsafe extern "C" fn pwrite64(fd: c_int, buf: *const c_void, n: size_t, at: off_t) -> ssize_t {
+    unsafe { positioned_write(real().pwrite64, fd, buf, n, at) }
 }
 
 /// # Safety
