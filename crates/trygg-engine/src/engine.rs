@@ -156,6 +156,18 @@ pub struct Outlet {
 }
 
 impl Outlet {
+    fn new(id: ConnId, peer: Arc<str>, max_queued: usize) -> Self {
+        Outlet {
+            id,
+            peer,
+            queue: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
+            queued: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            max_queued,
+        }
+    }
+
     fn push(&self, out: Out) {
         lock(&self.queue).push_back(out);
         self.ready.notify_one();
@@ -240,15 +252,11 @@ impl Engine {
     /// the receiver its socket task sends from.
     pub fn connect(&self, peer: &str) -> (Connection, Outbox) {
         let peer: Arc<str> = Arc::from(peer);
-        let out = Arc::new(Outlet {
-            id: self.shared.next_conn.fetch_add(1, Ordering::Relaxed),
-            peer: peer.clone(),
-            queue: Mutex::new(VecDeque::new()),
-            ready: Notify::new(),
-            queued: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
-            max_queued: self.shared.config.max_queued_bytes,
-        });
+        let out = Arc::new(Outlet::new(
+            self.shared.next_conn.fetch_add(1, Ordering::Relaxed),
+            peer.clone(),
+            self.shared.config.max_queued_bytes,
+        ));
         lock(&self.shared.by_peer)
             .entry(peer.clone())
             .or_default()
@@ -839,15 +847,7 @@ mod tests {
     use super::*;
 
     fn outlet(max_queued: usize) -> Arc<Outlet> {
-        Arc::new(Outlet {
-            id: 1,
-            peer: Arc::from("peer"),
-            queue: Mutex::new(VecDeque::new()),
-            ready: Notify::new(),
-            queued: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
-            max_queued,
-        })
+        Arc::new(Outlet::new(1, Arc::from("peer"), max_queued))
     }
 
     fn next(out: &Outlet) -> Option<Out> {
