@@ -80,10 +80,10 @@ async fn idle_memory(target: &mut dyn Target, n: usize) -> Result<f64> {
     let devices = target.devices(n)?;
     let pid = target.pid();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = load::rss_kib(pid);
+    let before = load::rss_kib(pid).context("the server's memory")?;
     let idle = load::idle_devices(&devices).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = load::rss_kib(pid);
+    let after = load::rss_kib(pid).context("the server's memory")?;
     for (repo, dialer) in idle {
         dialer.close();
         repo.stop().await;
@@ -161,7 +161,7 @@ fn main() -> Result<()> {
             let devices = trygg.devices(scale_load.devices + idle)?;
             let _idle = load::idle_devices(&devices[scale_load.devices..]).await?;
             let o = measure(&mut trygg, scale_load, drain).await?;
-            let rss = load::rss_kib(trygg.pid());
+            let rss = load::rss_kib(trygg.pid()).context("the server's memory")?;
             println!(
                 "  {idle:>5} idle devices, {stored:>6} stored walks: {:.3} ms CPU/delivery, {}, undelivered {}, server RSS {:.0} MiB",
                 o.cpu_per_delivery_ms(),

@@ -154,12 +154,7 @@ impl Server {
 
     /// Resident memory of the server process, in KiB (Linux).
     pub fn rss_kib(&self) -> Option<u64> {
-        let pid = self.child.as_ref()?.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        super::load::rss_kib(self.pid()?)
     }
 
     pub fn pid(&self) -> Option<u32> {
