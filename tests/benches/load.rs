@@ -67,6 +67,11 @@ fn report(name: &str, o: &Outcome) {
         o.server_cpu.as_secs_f64() * 100.0 / secs,
         o.client_cpu.as_secs_f64() * 100.0 / secs,
     );
+    let (p50, p99, max) = percentiles_ms(o.generator_lag.clone());
+    println!(
+        "  {:<15} the generator's own timers woke late by p50 {p50:.1} ms  p99 {p99:.1} ms  max {max:.0} ms",
+        "",
+    );
 }
 
 async fn measure(target: &mut dyn Target, load: Load, drain: Duration) -> Result<Outcome> {

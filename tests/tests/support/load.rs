@@ -60,6 +60,9 @@ pub struct Outcome {
     pub server_cpu: Duration,
     /// CPU time of the load generator itself (this process) in the same span.
     pub client_cpu: Duration,
+    /// How late the generator's own runtime woke a 5 ms timer while writing,
+    /// milliseconds: latency queued in the generator rather than the server.
+    pub generator_lag: Vec<f64>,
 }
 
 impl Outcome {
@@ -479,6 +482,19 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
         }
     }
 
+    // A probe of the generator's own scheduling delay.
+    let lag = Arc::new(Mutex::new(Vec::new()));
+    let probe = tokio::spawn({
+        let lag = lag.clone();
+        async move {
+            loop {
+                let t = Instant::now();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let late = t.elapsed().as_secs_f64() * 1e3 - 5.0;
+                lag.lock().unwrap().push(late.max(0.0));
+            }
+        }
+    });
     // Writers: device w writes to documents in turn.
     let pid = target.pid();
     let cpu0 = cpu_time(pid);
@@ -514,6 +530,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
     for w in writers {
         w.await?;
     }
+    probe.abort();
     let changes = (total * load.writers) as u64;
     let expected = changes * (load.devices as u64 - 1);
     let deadline = Instant::now() + drain;
@@ -540,6 +557,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
         elapsed: end.duration_since(start),
         server_cpu: cpu,
         client_cpu,
+        generator_lag: std::mem::take(&mut *lag.lock().unwrap()),
     })
 }
 
