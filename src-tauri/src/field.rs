@@ -835,8 +835,10 @@ impl Field {
 
     // ---- photos ----
 
-    /// Keeps a photo on this device (without EXIF location) and queues it for
-    /// upload. Too large or not an image: a clear error, nothing stored.
+    /// Keeps a photo on this device and queues it for upload. The photo is
+    /// decoded and encoded again (off the async threads), so no location or
+    /// device metadata survives; a WebP is kept as JPEG. Too large, not an
+    /// image, or HEIC: a clear error, nothing stored.
     pub async fn add_photo(&self, bytes: &[u8], media_type: &str) -> Result<PhotoView> {
         let size = bytes.len() as u64;
         if size > MAX_PHOTO_BYTES {
@@ -848,21 +850,16 @@ impl Field {
         if size == 0 {
             return Err(invalid("photos", "the file is empty"));
         }
-        if !trygg_sync::photo::MEDIA_TYPES.contains(&media_type) {
-            return Err(invalid(
-                "photos",
-                format!("{media_type:?} is not a supported image type"),
-            ));
-        }
-        let clean = trygg_sync::photo::strip_metadata(bytes, media_type)
+        let (bytes, media) = (bytes.to_vec(), media_type.to_string());
+        let clean = tokio::task::spawn_blocking(move || trygg_sync::photo::clean(&bytes, &media))
+            .await
+            .map_err(|e| AppError::Other(format!("the photo could not be read: {e}")))?
             .map_err(|e| invalid("photos", e.to_string()))?;
-        let sha256 = self
-            .with_client(async |c| Ok(c.add_photo(&clean, media_type)?))
-            .await?;
+        let sha256 = self.with_client(async |c| Ok(c.add_photo(&clean)?)).await?;
         Ok(PhotoView {
             sha256,
-            size: clean.len() as u64,
-            media_type: media_type.to_string(),
+            size: clean.bytes().len() as u64,
+            media_type: clean.media_type().to_string(),
             caption: String::new(),
         })
     }

@@ -160,11 +160,23 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
         ),
         ["photos"]
     );
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\0IEND\xaeB`\x82";
-    let photo = field.add_photo(png, "image/png").await.unwrap();
+    // HEIC is refused with a message that says how to get a JPEG.
+    let heic = fields(
+        field
+            .add_photo(b"\0\0\0\x18ftypheic", "image/heic")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(heic, ["photos"]);
+    // A phone's WebP, with its position in EXIF and XMP, is kept as a plain JPEG.
+    let webp = trygg_sync::photo::fixtures::webp_with_exif_and_xmp();
+    let photo = field.add_photo(&webp, "image/webp").await.unwrap();
+    assert_eq!(photo.media_type, "image/jpeg");
+    let kept = field.photo(&photo.sha256).await.unwrap();
+    assert_eq!(kept.len() as u64, photo.size);
     assert_eq!(
-        field.photo(&photo.sha256).await.unwrap().len() as u64,
-        photo.size
+        trygg_sync::photo::metadata_found(&kept, "image/jpeg"),
+        Ok(vec![])
     );
 
     let mut ok = observation("klotter", 3, place("rinkeby-kista/rinkeby-torg"));

@@ -19,7 +19,7 @@ use trygg_sync::access::{self, Access, DocAccess};
 use trygg_sync::api::{
     DocumentInfo, ErrorBody, Me, PhotoStored, RegisterDocument, SetSharing, peer_id_of,
 };
-use trygg_sync::photo::{MEDIA_TYPES, is_sha256_hex, sha256_hex};
+use trygg_sync::photo::{MEDIA_TYPES, PhotoError, is_sha256_hex, metadata_found, sha256_hex};
 
 use crate::registry::{Device, DocRecord, Inactive, RegistryError, token_hash};
 use crate::serve::AppState;
@@ -389,9 +389,14 @@ async fn put_photo(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !MEDIA_TYPES.contains(&media) {
+        let refused = if matches!(media, "image/heic" | "image/heif") {
+            PhotoError::Heic
+        } else {
+            PhotoError::UnsupportedType(media.to_string())
+        };
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("photos must be one of {}", MEDIA_TYPES.join(", ")),
+            refused.to_string(),
         ));
     }
     let bytes = body.map_err(|r| {
@@ -413,10 +418,23 @@ async fn put_photo(
     let photos = state.photos.clone();
     let name = sha256.clone();
     let size = bytes.len() as u64;
-    let created = tokio::task::spawn_blocking(move || photos.put(&name, &bytes))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let media = media.to_string();
+    let created = tokio::task::spawn_blocking(move || {
+        // The name is the hash, so the server cannot strip: it refuses.
+        match metadata_found(&bytes, &media) {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => return Ok(Err(PhotoError::Metadata(found))),
+            Err(e) => return Ok(Err(e)),
+        }
+        photos.put(&name, &bytes).map(Ok)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?
+    .map_err(|refused| {
+        tracing::info!(device = %device.id, %refused, "photo refused");
+        ApiError::bad_request(refused.to_string())
+    })?;
     let status = if created {
         StatusCode::CREATED
     } else {

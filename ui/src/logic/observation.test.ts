@@ -26,6 +26,8 @@ describe("observation form rules", () => {
     expect(photoProblem({ size: 1000, type: "image/jpeg" })).toBeNull();
     expect(photoProblem({ size: MAX_PHOTO_BYTES + 1, type: "image/jpeg" })?.key).toBe("error.photo_too_large");
     expect(photoProblem({ size: 10, type: "application/pdf" })?.key).toBe("error.photo_type");
+    expect(photoProblem({ size: 10, type: "image/heic" })?.key).toBe("error.photo_heic");
+    expect(photoProblem({ size: 10, type: "image/webp" })).toBeNull();
   });
 
   it("maps server paths to form fields", () => {

@@ -2,7 +2,9 @@
 // inline at its field. The app checks the same rules again when saving.
 
 export const MAX_PHOTO_BYTES = 20 * 1024 * 1024;
-export const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp", "image/heic"];
+export const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
+/** HEIC cannot be read on every device: the person is told how to get JPEG. */
+const HEIC_TYPES = ["image/heic", "image/heif"];
 
 export interface LocationInput {
   lat: number | null;
@@ -52,6 +54,7 @@ export function validateObservation(d: ObservationDraft, needsArea: boolean): Fo
 
 /** Why a chosen file cannot be a photo, or `null` if it can. */
 export function photoProblem(file: { size: number; type: string }): { key: string; params?: Record<string, string | number> } | null {
+  if (HEIC_TYPES.includes(file.type)) return { key: "error.photo_heic" };
   if (!PHOTO_TYPES.includes(file.type)) return { key: "error.photo_type" };
   if (file.size > MAX_PHOTO_BYTES) {
     const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;

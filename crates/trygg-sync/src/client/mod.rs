@@ -39,6 +39,7 @@ use url::Url;
 
 use crate::api::{RegisterDocument, peer_id_of};
 use crate::error::{Result, SyncError};
+use crate::photo::CleanPhoto;
 use crate::{samod_id, trygg_id};
 
 pub use api::{ApiClient, Registered};
@@ -328,13 +329,13 @@ impl SyncClient {
         Ok(rx)
     }
 
-    /// Stores a photo here, without its location and device metadata, and
-    /// queues it for upload; returns the SHA-256 of the stored bytes.
-    pub fn add_photo(&self, bytes: &[u8], media_type: &str) -> Result<String> {
-        let clean = crate::photo::strip_metadata(bytes, media_type)?;
-        let sha = self.inner.photos.put(&clean)?;
-        let size = clean.len() as u64;
-        photos::enqueue(&self.inner.db(), &sha, media_type, size, now_ms())?;
+    /// Stores a photo here and queues it for upload; returns the SHA-256 of
+    /// its bytes. Only [`crate::photo::clean`] makes a [`CleanPhoto`], so
+    /// nothing with location or device metadata gets here.
+    pub fn add_photo(&self, photo: &CleanPhoto) -> Result<String> {
+        let sha = self.inner.photos.put(photo.bytes())?;
+        let size = photo.bytes().len() as u64;
+        photos::enqueue(&self.inner.db(), &sha, photo.media_type(), size, now_ms())?;
         self.inner.upload.notify_one();
         Ok(sha)
     }
