@@ -452,10 +452,28 @@ async fn put_photo(
 
 async fn get_photo(
     State(state): State<Arc<AppState>>,
-    Authed(_device): Authed,
+    Authed(device): Authed,
     Path(sha256): Path<String>,
 ) -> AppResult<Response> {
     check_photo_name(&sha256)?;
+    // Only through a document the device may read; otherwise the same answer
+    // as for a photo that does not exist.
+    let snapshot = state.snapshot.clone();
+    let principal = device.principal();
+    let readable = state
+        .photo_refs
+        .any_readable(&sha256, |doc| {
+            snapshot
+                .borrow()
+                .documents
+                .get(doc)
+                .is_some_and(|record| access::decide(&principal, &record.access).can_read())
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+    if !readable {
+        return Err(ApiError::not_found());
+    }
     let photos = state.photos.clone();
     let name = sha256.clone();
     let bytes = tokio::task::spawn_blocking(move || photos.get(&name))

@@ -2,8 +2,11 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use trygg_core::DocId;
+use trygg_store::Store;
 
 #[derive(Clone, Debug)]
 pub struct PhotoDir {
@@ -46,5 +49,50 @@ impl PhotoDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Which documents reference which photo: the document index's `photo_refs`,
+/// kept current by `trygg_store::keep_index_current`. A device may download a
+/// photo only if it may read one of those documents.
+#[derive(Clone, Debug)]
+pub struct PhotoRefs {
+    index: Arc<Mutex<Store>>,
+}
+
+impl PhotoRefs {
+    pub fn new(index: Store) -> Self {
+        Self {
+            index: Arc::new(Mutex::new(index)),
+        }
+    }
+
+    /// Whether any document referencing `sha256` passes `may_read`. When none
+    /// does, documents written since the index last caught up are indexed
+    /// first and the answer is given again, so a photo is downloadable as soon
+    /// as the change that references it has been acknowledged.
+    pub async fn any_readable(
+        &self,
+        sha256: &str,
+        may_read: impl Fn(&DocId) -> bool,
+    ) -> Result<bool> {
+        for catch_up in [false, true] {
+            let index = self.index.clone();
+            let sha256 = sha256.to_string();
+            let docs = tokio::task::spawn_blocking(move || {
+                let mut index = index.lock().unwrap_or_else(|p| p.into_inner());
+                if catch_up {
+                    index.reindex_dirty()?;
+                }
+                index.documents_with_photo(&sha256)
+            })
+            .await
+            .context("the photo index task failed")?
+            .context("cannot read the photo index")?;
+            if docs.iter().any(&may_read) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

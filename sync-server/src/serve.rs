@@ -11,7 +11,7 @@ use trygg_engine::{Engine, EngineConfig, Readers};
 use trygg_store::{GroupCommit, Store};
 
 use crate::config::{ServeArgs, StoreArgs};
-use crate::photos::PhotoDir;
+use crate::photos::{PhotoDir, PhotoRefs};
 use crate::registry::{Registry, SqliteRegistry};
 use crate::snapshot::{self, Published};
 
@@ -23,6 +23,7 @@ pub struct AppState {
     pub snapshot: Published,
     pub engine: Engine,
     pub photos: PhotoDir,
+    pub photo_refs: PhotoRefs,
 }
 
 pub fn registry_path(dir: &Path) -> PathBuf {
@@ -77,6 +78,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     );
     snapshot.listen(Arc::new(crate::sync::AccessListener(engine.clone())));
     let photos = PhotoDir::open(args.store.data_dir.join("photos"))?;
+    let photo_refs = PhotoRefs::new(
+        Store::open(&docs_path)
+            .with_context(|| format!("cannot open the photo index {}", docs_path.display()))?,
+    );
     tokio::spawn(note_updates(registry.clone(), engine.clone()));
     // The index (for dashboards) follows the documents, off the sync path.
     let index = Store::open(&docs_path)
@@ -103,6 +108,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         snapshot,
         engine,
         photos,
+        photo_refs,
     });
     let app = crate::http::router(state);
     // Tests and scripts read this line to learn the port.

@@ -545,19 +545,37 @@ async fn bad_input_is_refused_clearly_and_the_server_keeps_serving() -> Result<(
     Ok(())
 }
 
+/// A photo travels through the device's queue and is downloadable by exactly
+/// those who may read a document that references it: to everyone else (another
+/// organisation, an admin, or a photo no document references) it does not exist.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn photos_upload_through_the_queue_and_download_elsewhere() -> Result<()> {
+async fn photos_upload_through_the_queue_and_only_readers_download_them() -> Result<()> {
+    use trygg_core::model::PhotoRef;
+    use trygg_sync::client::ApiClient;
+    use trygg_sync::photo::{clean, fixtures, metadata_found, sha256_hex};
     let mut w = World::new(&[]);
-    let (d, p) = (w.device(DISTRICT, "field"), w.device(POLICE, "viewer"));
+    let d = w.device(DISTRICT, "field");
     let client = w.client("district", &d).await;
     assert!(client.connected(WAIT).await);
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
+    let walk_id = reg.id;
+    client.create(&mut walk, reg).await?;
+    assert!(client.all_on_server(WAIT).await);
     w.server.kill();
     // Taken offline as a phone writes it (EXIF with GPS, XMP, a comment, a
-    // second picture): cleaned on the device, then waits in the queue.
-    let original = trygg_sync::photo::fixtures::multi_picture_jpeg();
-    let photo = trygg_sync::photo::clean(&original, "image/jpeg")?;
+    // second picture): cleaned on the device, then waits in the queue while
+    // the observation that shows it waits to sync.
+    let photo = clean(&fixtures::multi_picture_jpeg(), "image/jpeg")?;
     let sha = client.add_photo(&photo)?;
     assert_eq!(client.queued_photos()?.len(), 1);
+    let mut tunnel = observation(DISTRICT, &d.id, "Tunneln", Sensitivity::Shared);
+    tunnel.photos.push(PhotoRef {
+        sha256: sha.clone(),
+        size: photo.bytes().len() as u64,
+        media_type: photo.media_type().into(),
+        caption: String::new(),
+    });
+    client.edit(&walk_id, |tx| edit::put_observation(tx, &tunnel))?;
     w.restart();
     assert!(
         eventually(WAIT, || client
@@ -567,25 +585,55 @@ async fn photos_upload_through_the_queue_and_download_elsewhere() -> Result<()> 
         .await,
         "the queued photo was never uploaded"
     );
-    let viewer = trygg_sync::client::ApiClient::new(&w.server.base(), &p.token)?;
-    let stored = viewer.get_photo(&sha).await?;
-    assert_eq!(trygg_sync::photo::sha256_hex(&stored), sha);
+    assert!(client.all_on_server(WAIT).await);
+
+    // The police, a partner on the walk, may download it; the bytes are the
+    // cleaned ones, with nothing left to tell where or with what it was taken.
+    let police = ApiClient::new(&w.server.base(), &w.device(POLICE, "viewer").token)?;
+    let stored = police.get_photo(&sha).await?;
+    assert_eq!(sha256_hex(&stored), sha);
     assert_eq!(stored, photo.bytes());
-    assert_eq!(
-        trygg_sync::photo::metadata_found(&stored, "image/jpeg")?,
-        Vec::<String>::new(),
-        "metadata reached the server"
-    );
-    let photo = stored;
+    assert_eq!(metadata_found(&stored, "image/jpeg")?, Vec::<String>::new());
+
+    // Everyone else gets the answer for a photo that does not exist.
+    let unknown = match police.get_photo(&sha256_hex(b"no such photo")).await {
+        Err(SyncError::Api {
+            status: 404,
+            message,
+        }) => message,
+        other => panic!("an unknown photo: {other:?}"),
+    };
+    let housing = ApiClient::new(&w.server.base(), &w.device(HOUSING, "field").token)?;
+    let admin = ApiClient::new(&w.server.base(), &w.device(DISTRICT, "admin").token)?;
+    for (who, api) in [("another organisation", &housing), ("an admin", &admin)] {
+        match api.get_photo(&sha).await {
+            Err(SyncError::Api {
+                status: 404,
+                message,
+            }) => assert_eq!(message, unknown),
+            other => panic!("{who} downloading the photo: {other:?}"),
+        }
+    }
+    // A photo no document references is not downloadable, not even by its uploader.
+    let loose = clean(&fixtures::plain_jpeg(8, 8), "image/jpeg")?;
+    let uploader = client.api()?;
+    let loose_sha = sha256_hex(loose.bytes());
+    uploader
+        .put_photo(&loose_sha, "image/jpeg", loose.bytes().to_vec())
+        .await?;
+    assert!(matches!(
+        uploader.get_photo(&loose_sha).await,
+        Err(SyncError::Api { status: 404, .. })
+    ));
+
     // A repeated upload is accepted and changes nothing.
-    let again = client
-        .api()?
-        .put_photo(&sha, "image/jpeg", photo.clone())
+    let again = uploader
+        .put_photo(&sha, "image/jpeg", stored.clone())
         .await?;
     assert!(!again.created);
     // A viewer may not upload.
     assert!(matches!(
-        viewer.put_photo(&sha, "image/jpeg", photo).await,
+        police.put_photo(&sha, "image/jpeg", stored).await,
         Err(SyncError::Api { status: 403, .. })
     ));
     Ok(())

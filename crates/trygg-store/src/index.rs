@@ -9,7 +9,7 @@ use automerge::{Automerge, ReadDoc};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use trygg_core::document::{self, AnyDocument};
-use trygg_core::model::{Observation, Sensitivity};
+use trygg_core::model::{AnswerValue, Observation, PhotoRef, Sensitivity};
 use trygg_core::{DocId, DocKind};
 
 use crate::error::Result;
@@ -84,6 +84,9 @@ pub struct IndexRows {
     pub walk: Option<WalkRow>,
     pub observations: Vec<ObservationRow>,
     pub action: Option<ActionRow>,
+    /// The photos the document references (observations and photo answers),
+    /// by SHA-256, sorted and without repeats.
+    pub photos: Vec<String>,
 }
 
 fn observation_row(
@@ -154,6 +157,11 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
     });
     match parsed {
         Ok(AnyDocument::Walk(w)) => {
+            let answered = w.answers.values().filter_map(|a| match &a.value {
+                AnswerValue::Photos(p) => Some(p),
+                _ => None,
+            });
+            rows.photos = photo_hashes(w.observations.values().map(|o| &o.photos).chain(answered));
             rows.observations = w
                 .observations
                 .values()
@@ -177,6 +185,7 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
             });
         }
         Ok(AnyDocument::Report(r)) => {
+            rows.photos = photo_hashes(r.observations.values().map(|o| &o.photos));
             rows.observations = r
                 .observations
                 .values()
@@ -200,10 +209,17 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
     rows
 }
 
+fn photo_hashes<'a>(lists: impl Iterator<Item = &'a Vec<PhotoRef>>) -> Vec<String> {
+    let mut hashes: Vec<String> = lists.flatten().map(|p| p.sha256.clone()).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 /// Replaces a document's rows in every index table.
 pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()> {
     let doc_id = id.to_string();
-    for table in ["walks", "observations", "actions"] {
+    for table in ["walks", "observations", "actions", "photo_refs"] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE doc_id = ?1"))?
             .execute([&doc_id])?;
     }
@@ -271,6 +287,11 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
             o.photo_count
         ])?;
     }
+    let mut insert_photo =
+        conn.prepare_cached("INSERT INTO photo_refs (sha256, doc_id) VALUES (?1, ?2)")?;
+    for sha256 in &rows.photos {
+        insert_photo.execute(params![sha256, doc_id])?;
+    }
     if let Some(a) = &rows.action {
         conn.prepare_cached(
             "INSERT INTO actions (doc_id, responsible_org, proposed_by_org, area, status, is_open,
@@ -294,7 +315,8 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
 /// Empties every index table (before a rebuild).
 pub fn clear(conn: &Connection) -> Result<()> {
     conn.execute_batch(
-        "DELETE FROM documents; DELETE FROM walks; DELETE FROM observations; DELETE FROM actions;",
+        "DELETE FROM documents; DELETE FROM walks; DELETE FROM observations; DELETE FROM actions;
+         DELETE FROM photo_refs;",
     )?;
     Ok(())
 }

@@ -416,6 +416,27 @@ impl Store {
         Ok(n)
     }
 
+    /// The documents that reference the photo `sha256`, as the index has them.
+    pub fn documents_with_photo(&self, sha256: &str) -> Result<Vec<DocId>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT doc_id FROM photo_refs WHERE sha256 = ?1 ORDER BY doc_id")?;
+        let ids = stmt
+            .query_map([sha256], |r| {
+                let text: String = r.get(0)?;
+                text.parse::<DocId>().map_err(|_| {
+                    let why = format!("`{text}` in photo_refs is not a document id");
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        why.into(),
+                    )
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
     /// Walks, newest first.
     pub fn walks(&self, f: &WalkFilter) -> Result<Vec<WalkRow>> {
         let sql = format!(
@@ -532,6 +553,7 @@ impl Store {
             ("walks", "doc_id"),
             ("observations", "doc_id, obs_id"),
             ("actions", "doc_id"),
+            ("photo_refs", "sha256, doc_id"),
         ] {
             let mut stmt = self
                 .conn
@@ -586,7 +608,13 @@ pub(crate) fn reindex_one(conn: &Connection, id: &DocId) -> Result<()> {
     match chunks::load_doc(conn, id) {
         Ok(Some(mut doc)) => index::write_rows(conn, id, &index::rows_for(id, doc.document())),
         Ok(None) => {
-            for table in ["documents", "walks", "observations", "actions"] {
+            for table in [
+                "documents",
+                "walks",
+                "observations",
+                "actions",
+                "photo_refs",
+            ] {
                 conn.execute(
                     &format!("DELETE FROM {table} WHERE doc_id = ?1"),
                     [id.to_string()],

@@ -112,6 +112,21 @@ CREATE TABLE photo_queue (
 );
 "#,
     ),
+    M::up(
+        r#"
+-- Which documents reference which photo (derived index): the server lets a
+-- device download a photo only if it may read one of them.
+CREATE TABLE photo_refs (
+    sha256  TEXT NOT NULL,
+    doc_id  TEXT NOT NULL,
+    PRIMARY KEY (sha256, doc_id)
+);
+CREATE INDEX photo_refs_by_doc ON photo_refs (doc_id);
+-- Documents stored before this table existed are indexed again to fill it.
+INSERT OR IGNORE INTO index_dirty (doc_id)
+    SELECT DISTINCT doc_id FROM chunks WHERE doc_id IS NOT NULL;
+"#,
+    ),
 ];
 
 /// Applies connection settings. `synchronous=FULL` in WAL mode makes every

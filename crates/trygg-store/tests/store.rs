@@ -169,6 +169,81 @@ fn the_index_answers_filters() {
     assert_eq!(open[0].status, "proposed");
 }
 
+fn photo(n: u64) -> PhotoRef {
+    PhotoRef {
+        sha256: format!("{n:064x}"),
+        size: 1000,
+        media_type: "image/jpeg".into(),
+        caption: String::new(),
+    }
+}
+
+/// The server lets a device download a photo only through a document that
+/// references it, so the index must follow every reference in and out.
+#[test]
+fn the_index_knows_which_documents_reference_a_photo() {
+    let mut f = fixture();
+    let mut walk = new_walk(&mut f, 1);
+    let mut obs = new_observation(&mut f, "demo-sdf-norr", Sensitivity::Shared);
+    let (taken, answered, unknown) = (photo(1), photo(2), photo(3));
+    obs.photos.push(taken.clone());
+    edit::put_observation(walk.doc_mut(), &obs).unwrap();
+    let answer = Answer {
+        value: AnswerValue::Photos(vec![answered.clone(), taken.clone()]),
+        answered_by: "dev-1".into(),
+        answered_at: AT,
+    };
+    edit::set_answer(walk.doc_mut(), "photo-item", &answer).unwrap();
+    f.store.save(&mut walk).unwrap();
+    let value = new_report(&mut f, vec![taken.clone()]);
+    let mut report = f.store.create(&value).unwrap();
+    let (w, r) = (walk.id(), report.id());
+    let mut both = vec![w, r];
+    both.sort();
+    assert_eq!(f.store.documents_with_photo(&taken.sha256).unwrap(), both);
+    assert_eq!(f.store.documents_with_photo(&answered.sha256).unwrap(), [w]);
+    assert!(
+        f.store
+            .documents_with_photo(&unknown.sha256)
+            .unwrap()
+            .is_empty()
+    );
+
+    let obs_id = report_obs_id(&report);
+    edit::remove_observation(report.doc_mut(), &obs_id).unwrap();
+    f.store.save(&mut report).unwrap();
+    edit::clear_answer(walk.doc_mut(), "photo-item").unwrap();
+    f.store.save(&mut walk).unwrap();
+    assert_eq!(f.store.documents_with_photo(&taken.sha256).unwrap(), [w]);
+    assert!(
+        f.store
+            .documents_with_photo(&answered.sha256)
+            .unwrap()
+            .is_empty()
+    );
+    assert_rebuild_matches(&mut f.store);
+}
+
+fn new_report(f: &mut Fixture, photos: Vec<PhotoRef>) -> Report {
+    let mut report = demo::report(
+        &mut f.rng,
+        &seed::vocabulary(),
+        "demo-polis",
+        Sensitivity::Shared,
+        1,
+        AT,
+    );
+    for obs in report.observations.values_mut() {
+        obs.photos = photos.clone();
+    }
+    report
+}
+
+fn report_obs_id(h: &DocHandle) -> String {
+    let report: Report = h.read().unwrap();
+    report.observations.into_keys().next().unwrap()
+}
+
 /// The index after many incremental updates equals the one rebuilt from documents alone.
 fn assert_rebuild_matches(store: &mut Store) {
     let incremental = store.index_dump().unwrap();
@@ -226,7 +301,9 @@ proptest! {
                         document::AnyDocument::Walk(_) => ("demo-sdf-norr".to_string(), Sensitivity::Shared),
                         _ => continue,
                     };
-                    let o = new_observation(&mut f, &org, s);
+                    let mut o = new_observation(&mut f, &org, s);
+                    // Some photos, one of them shared by several observations.
+                    o.photos.push(photo((i % 3) as u64));
                     edit::put_observation(docs[i % n].doc_mut(), &o).unwrap();
                     f.store.save(&mut docs[i % n]).unwrap();
                 }
