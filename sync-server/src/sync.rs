@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use trygg_core::DocId;
-use trygg_core::access::{self, Access, ContentCheck};
+use trygg_core::access::Access;
 use trygg_engine::{AccessSource, Engine, Out};
 
 use crate::registry::{Device, Inactive};
@@ -25,14 +25,6 @@ pub struct SnapshotAccess(pub Published);
 impl AccessSource for SnapshotAccess {
     fn access(&self, doc: &DocId, peer: &str) -> Access {
         self.0.borrow().access(doc, peer)
-    }
-
-    fn check_content(&self, doc: &DocId, content: &automerge::Automerge) -> ContentCheck {
-        match self.0.borrow().documents.get(doc) {
-            Some(record) => access::check_content(&record.access, content),
-            // Not registered: nobody may read or write it anyway.
-            None => ContentCheck::Unreadable,
-        }
     }
 }
 

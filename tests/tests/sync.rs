@@ -639,58 +639,6 @@ async fn photos_upload_through_the_queue_and_only_readers_download_them() -> Res
     Ok(())
 }
 
-/// A device registers a document as one thing and sends another: a
-/// police-restricted report registered as a walk shared with the housing
-/// company. The server compares the content with the registration when it
-/// arrives, refuses it (and after a restart, again when it loads it), and the
-/// housing company never receives a byte of it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_document_whose_content_contradicts_its_registration_is_refused() -> Result<()> {
-    let mut w = World::new(&[]);
-    let (p, h) = (w.device(POLICE, "field"), w.device(HOUSING, "field"));
-    let police = w.client("police", &p).await;
-    let housing = w.client("housing", &h).await;
-    assert!(police.connected(WAIT).await && housing.connected(WAIT).await);
-    let (mut report, mut reg) = new_report(POLICE, true, "Hemlig spaning");
-    reg.kind = trygg_core::DocKind::Walk;
-    reg.restricted = false;
-    reg.shared_with = [HOUSING.to_string()].into();
-    let id = reg.id;
-    police.create(&mut report, reg).await?;
-    // The housing company sees the registration (it is a partner on paper)
-    // but the server never serves it the content.
-    let has_content = |c: &SyncClient| {
-        c.refresh_now();
-        matches!(c.read(&id, |doc| !doc.get_heads().is_empty()), Ok(true))
-    };
-    assert!(
-        !eventually(Duration::from_secs(5), || has_content(&housing)).await,
-        "the housing company received it"
-    );
-    let refused = |log: &str| log.matches("contradicts its registration").count();
-    let log = w.server.log_text();
-    assert_eq!(refused(&log), 1, "{log}");
-    assert!(
-        log.contains("kind is report in the document, walk in its registration"),
-        "{log}"
-    );
-
-    let before = refused(&w.server.log_text());
-    w.server.kill();
-    w.restart();
-    let housing = w.client("housing-again", &w.device(HOUSING, "field")).await;
-    assert!(housing.connected(WAIT).await);
-    assert!(
-        !eventually(Duration::from_secs(5), || has_content(&housing)).await,
-        "received after a restart"
-    );
-    assert!(
-        eventually(WAIT, || refused(&w.server.log_text()) > before).await,
-        "not refused again when loaded after the restart"
-    );
-    Ok(())
-}
-
 /// The server cannot strip a photo (its name is its hash), so it refuses any
 /// upload that still carries metadata, from whatever client sent it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -19,7 +19,7 @@ use automerge::sync;
 use bytes::Bytes;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use trygg_core::DocId;
-use trygg_core::access::{Access, ContentCheck};
+use trygg_core::access::Access;
 use trygg_store::GroupCommit;
 use trygg_store::group_commit::Write;
 
@@ -31,13 +31,6 @@ use crate::wire::{self, Inbound};
 /// The access decision the engine asks for every (document, peer).
 pub trait AccessSource: Send + Sync + 'static {
     fn access(&self, doc: &DocId, peer: &str) -> Access;
-
-    /// Whether the document's content agrees with what it was registered as.
-    /// Asked after it is loaded and after changes are applied, until it
-    /// matches once; a contradiction refuses the document.
-    fn check_content(&self, _doc: &DocId, _content: &automerge::Automerge) -> ContentCheck {
-        ContentCheck::Matches
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -83,9 +76,6 @@ pub struct Stats {
     pub chunks_stored: AtomicU64,
     pub evictions: AtomicU64,
     pub failed_commits: AtomicU64,
-    /// Times a document was refused because its content contradicts its
-    /// registration (when it arrived, and each time it is loaded again).
-    pub refused_documents: AtomicU64,
 }
 
 /// The engine. Cheap to clone.
@@ -575,7 +565,6 @@ async fn run_document(
             outs.insert(sub.out.id, sub.out);
         }
     }
-    check_content(&shared, &mut doc, &mut outs, None);
     loop {
         let first = match tokio::time::timeout(shared.config.evict_after, rx.recv()).await {
             Ok(Some(input)) => input,
@@ -612,24 +601,6 @@ async fn round(
     mut batch: Vec<Input>,
 ) {
     let id = doc.id();
-    if doc.refused().is_some() {
-        for input in batch {
-            match input {
-                Input::Sync { out, .. } => {
-                    out.send(wire::doc_unavailable(
-                        &shared.server,
-                        &out.peer,
-                        doc.id_text(),
-                    ));
-                }
-                Input::Leave(conn) => {
-                    outs.remove(&conn);
-                }
-                Input::Ephemeral { .. } | Input::AccessChanged => {}
-            }
-        }
-        return;
-    }
     // 1. What must be stored before anything is applied.
     let mut writes = Vec::new();
     let mut keys = HashSet::new();
@@ -710,23 +681,8 @@ async fn round(
                 if refused.contains(&out.id) || out.is_closed() {
                     continue;
                 }
-                if doc.refused().is_some() {
-                    out.send(wire::doc_unavailable(
-                        &shared.server,
-                        &out.peer,
-                        doc.id_text(),
-                    ));
-                    continue;
-                }
                 tracing::trace!(doc = %id, peer = %out.peer, request, heads = ?msg.heads, changes = msg.changes.len(), "received");
                 match doc.receive(out.id, &out.peer, access, request, msg) {
-                    Ok(Receipt::Applied) if check_content(shared, doc, outs, Some(&out)) => {
-                        out.send(wire::doc_unavailable(
-                            &shared.server,
-                            &out.peer,
-                            doc.id_text(),
-                        ));
-                    }
                     Ok(Receipt::Applied) => {
                         // Answer each message before the next one from the same
                         // peer is applied: automerge's sync state assumes it.
@@ -812,58 +768,6 @@ fn answer(shared: &Shared, doc: &mut DocSync, out: &Outlet) {
     tracing::trace!(doc = %doc.id(), peer = %out.peer, frames = frames.len(), "answered");
     for frame in frames {
         out.send(frame);
-    }
-}
-
-/// Checks the content against its registration while that is still needed
-/// (see [`DocSync::needs_check`]); `true` when the document is refused, in
-/// which case every subscriber has been told it is unavailable.
-fn check_content(
-    shared: &Shared,
-    doc: &mut DocSync,
-    outs: &mut HashMap<ConnId, Arc<Outlet>>,
-    from: Option<&Outlet>,
-) -> bool {
-    if !doc.needs_check() {
-        return doc.refused().is_some();
-    }
-    match shared.access.check_content(&doc.id(), doc.document()) {
-        ContentCheck::Matches => {
-            doc.mark_verified();
-            false
-        }
-        ContentCheck::Unreadable => false,
-        ContentCheck::Contradicts(facts) => {
-            let reason = facts.join("; ");
-            let sender = from.map_or("(as stored)", |o| &*o.peer);
-            tracing::error!(
-                doc = %doc.id(),
-                peer = sender,
-                %reason,
-                "the document's content contradicts its registration: refused; its chunks are kept"
-            );
-            shared
-                .stats
-                .refused_documents
-                .fetch_add(1, Ordering::Relaxed);
-            for conn in doc.refuse(reason) {
-                if let Some(out) = outs.remove(&conn) {
-                    out.send(wire::doc_unavailable(
-                        &shared.server,
-                        &out.peer,
-                        doc.id_text(),
-                    ));
-                }
-            }
-            for (_, out) in outs.drain() {
-                out.send(wire::doc_unavailable(
-                    &shared.server,
-                    &out.peer,
-                    doc.id_text(),
-                ));
-            }
-            true
-        }
     }
 }
 
