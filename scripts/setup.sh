@@ -9,8 +9,11 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # The field app (Tauri 2 on WebKitGTK) and its end-to-end test under Xvfb.
+# The app keeps its token in the Secret Service (libdbus); the test of that
+# runs a private gnome-keyring under dbus-run-session.
 for pkg in libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
-           librsvg2-dev libssl-dev xvfb xauth webkit2gtk-driver; do
+           librsvg2-dev libssl-dev xvfb xauth webkit2gtk-driver \
+           libdbus-1-dev dbus gnome-keyring; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -32,6 +35,12 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver 2.x"
   cargo install tauri-driver --locked --version '^2' --quiet
+fi
+
+# cargo-deny checks licences, banned crates and sources (deny.toml).
+if ! command -v cargo-deny >/dev/null 2>&1; then
+  echo "setup: installing cargo-deny"
+  cargo install cargo-deny --locked --version '=0.20.2' --quiet
 fi
 
 # The field app's front end (Vite, TypeScript, Vitest) and its built files,

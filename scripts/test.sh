@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy, the UI's type check and unit
-# tests (Vitest), the whole workspace's tests (unit, property, integration,
-# cross-process, fault tests (SIGKILL, power cut, network cuts, full and
-# read-only disk), JS interop, the real app under Xvfb), and short benchmark
-# runs so the benches stay working. Longer fault runs:
+# Runs every check and test: formatting, licences/bans/sources (cargo deny),
+# clippy, the UI's type check and unit tests (Vitest), the whole workspace's
+# tests (unit, property, integration, cross-process, fault tests (SIGKILL,
+# power cut, network cuts, full and read-only disk), JS interop, the real app
+# under Xvfb), the token in a real gnome-keyring, and short benchmark runs so
+# the benches stay working. Longer fault runs:
 # TRYGG_FAULT_KILLS=500 TRYGG_FAULT_POWER_CUTS=200 TRYGG_FAULT_NET_CUTS=200 \
 #   cargo test -p trygg-e2e --test faults
 set -euo pipefail
@@ -13,8 +14,14 @@ source scripts/env.sh
 
 (cd ui && npx tsc --noEmit && npx vitest run)
 cargo fmt --all -- --check
+# Licences, bans and sources (deny.toml); advisories need a database this
+# machine cannot download, so they are not checked here.
+cargo deny --log-level error check licenses bans sources
 cargo clippy --workspace --all-targets -q -- -D warnings
 cargo test --workspace
+# The device token in the OS keyring, against a real gnome-keyring.
+dbus-run-session -- bash scripts/with-keyring.sh \
+  cargo test -q --workspace --lib -- --ignored secret::tests
 TRYGG_BENCH_WALKS=100 TRYGG_BENCH_SAVES=40 cargo bench -q -p trygg-store --bench store
 TRYGG_BENCH_SYNC_EDITS=30 TRYGG_BENCH_SYNC_DOCS=10 cargo bench -q -p trygg-e2e --bench sync
 TRYGG_BENCH_LOADS=20x5x3x2 TRYGG_BENCH_LOAD_SECONDS=3 TRYGG_BENCH_DRAIN_SECONDS=15 \

@@ -21,16 +21,31 @@ use trygg_store::Store;
 use trygg_store::index::{ActionFilter, ObservationFilter, WalkFilter, WalkRow};
 use trygg_sync::api::RegisterDocument;
 use trygg_sync::client::{ApiClient, ClientConfig, PhotoFiles, SyncClient, SyncStatus};
+use trygg_sync::tls::Trust;
 use url::Url;
 
 use crate::dto::*;
 use crate::error::{AppError, FieldErrors, Result};
+use crate::secret::Tokens;
 use crate::settings::{self, Settings};
+
+/// The CAs an `https://` server may use: public and system ones, plus
+/// `TRYGG_CA_FILE` or the setting `ca_file` when given.
+fn trust(s: &Settings) -> Result<Trust> {
+    let file = std::env::var_os("TRYGG_CA_FILE")
+        .map(PathBuf::from)
+        .or_else(|| s.ca_file.as_ref().map(PathBuf::from));
+    Ok(match file {
+        Some(path) => Trust::with_ca_file(&path)?,
+        None => Trust::default(),
+    })
+}
 
 /// The device's state: see the module docs.
 pub struct Field {
     dir: PathBuf,
     settings: Mutex<Settings>,
+    tokens: Tokens,
     client: RwLock<Option<SyncClient>>,
     store: Mutex<Store>,
     photos: PhotoFiles,
@@ -87,13 +102,15 @@ impl Field {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)
             .map_err(|e| AppError::Storage(format!("{}: {e}", dir.display())))?;
-        let settings =
-            settings::load(&dir).map_err(|e| AppError::Storage(format!("settings: {e}")))?;
+        let tokens = Tokens::new(&dir);
+        let settings = settings::load(&dir, &tokens)
+            .map_err(|e| AppError::Storage(format!("settings: {e}")))?;
         let store = Store::open(Self::store_path(&dir))?;
         let photos = PhotoFiles::open(dir.join("photos"))?;
         let field = Field {
             dir,
             settings: Mutex::new(settings.clone()),
+            tokens,
             client: RwLock::new(None),
             store: Mutex::new(store),
             photos,
@@ -107,11 +124,17 @@ impl Field {
 
     async fn start_client(&self, s: &Settings) -> Result<()> {
         let config = match (&s.server, &s.token) {
-            (Some(server), Some(token)) => ClientConfig::new(
-                Url::parse(server).map_err(|e| AppError::BadServerAddress(e.to_string()))?,
-                token.clone(),
-                s.device_id.clone(),
-            ),
+            (Some(server), Some(token)) => {
+                let mut config = ClientConfig::new(
+                    Url::parse(server).map_err(|e| AppError::BadServerAddress(e.to_string()))?,
+                    token.clone(),
+                    s.device_id.clone(),
+                );
+                if let Some(remote) = &mut config.remote {
+                    remote.trust = trust(s)?;
+                }
+                config
+            }
             _ => ClientConfig::offline(s.device_id.clone()),
         };
         let client =
@@ -185,7 +208,11 @@ impl Field {
         };
         let url = Url::parse(&with_scheme)
             .map_err(|e| AppError::BadServerAddress(format!("{server}: {e}")))?;
-        let me = ApiClient::new(&url, token)?.me().await?;
+        let trust = trust(&self.settings())?;
+        let me = ApiClient::with_trust(&url, token, &trust)?.me().await?;
+        self.tokens
+            .save(token)
+            .map_err(|e| AppError::Storage(format!("keeping the token: {e}")))?;
         let next = self.update_settings(|s| {
             s.server = Some(url.to_string());
             s.token = Some(token.to_string());

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod dto;
 pub mod error;
 pub mod field;
+pub mod secret;
 pub mod settings;
 
 use std::path::PathBuf;

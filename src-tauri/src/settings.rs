@@ -1,12 +1,15 @@
 //! The device's settings file (`settings.json` in the app's data folder):
 //! pairing, organisation, language. Written atomically: a crash mid-write
-//! leaves the previous file.
+//! leaves the previous file. The token is not in it: it lives in the OS
+//! keyring or a private file ([`crate::secret`]).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::secret::Tokens;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -16,7 +19,13 @@ pub struct Settings {
     pub organisation: Option<String>,
     pub role: Option<String>,
     pub server: Option<String>,
+    /// Held in memory from [`Tokens`]; read from the file only to move a
+    /// token an earlier version kept there, and never written to it.
+    #[serde(skip_serializing)]
     pub token: Option<String>,
+    /// A PEM file of a CA to trust for an `https://` server beyond the public
+    /// and system ones (`TRYGG_CA_FILE` overrides it).
+    pub ca_file: Option<String>,
     /// `sv` (default) or `en`.
     pub language: String,
     /// This week's EST report per `area|week|sensitivity`, so reports of one
@@ -38,9 +47,11 @@ pub fn path(dir: &Path) -> PathBuf {
     dir.join("settings.json")
 }
 
-/// The settings in `dir`; defaults when there are none yet. A damaged file is
-/// kept aside (`settings.json.damaged`) and the device starts as new.
-pub fn load(dir: &Path) -> std::io::Result<Settings> {
+/// The settings in `dir`, with the token from `tokens`; defaults when there
+/// are none yet. A damaged file is kept aside (`settings.json.damaged`) and
+/// the device starts as new. A token found in the file (written by an earlier
+/// version) is moved to `tokens` and the file rewritten without it.
+pub fn load(dir: &Path, tokens: &Tokens) -> std::io::Result<Settings> {
     let file = path(dir);
     let mut settings = match std::fs::read(&file) {
         Ok(bytes) => match serde_json::from_slice::<Settings>(&bytes) {
@@ -57,6 +68,15 @@ pub fn load(dir: &Path) -> std::io::Result<Settings> {
     if settings.language.is_empty() {
         settings.language = "sv".into();
     }
+    match settings.token.take() {
+        Some(legacy) => {
+            let place = tokens.save(&legacy)?;
+            save(dir, &settings)?;
+            tracing::info!(?place, "moved the token out of settings.json");
+            settings.token = Some(legacy);
+        }
+        None => settings.token = tokens.load()?,
+    }
     Ok(settings)
 }
 
@@ -69,9 +89,7 @@ pub fn save(dir: &Path, settings: &Settings) -> std::io::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, &file)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 
@@ -82,6 +100,8 @@ mod tests {
     #[test]
     fn round_trips_and_survives_a_damaged_file() {
         let dir = tempfile::tempdir().unwrap();
+        let tokens = Tokens::file_only(dir.path());
+        let load = |dir: &Path| load(dir, &tokens);
         let fresh = load(dir.path()).unwrap();
         assert_eq!(fresh.language, "sv");
         assert!(!fresh.onboarded());
@@ -97,5 +117,34 @@ mod tests {
         let after = load(dir.path()).unwrap();
         assert!(!after.onboarded());
         assert!(dir.path().join("settings.json.damaged").exists());
+    }
+
+    #[test]
+    fn the_token_is_never_written_to_the_settings_file_and_an_old_one_is_moved_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = Tokens::file_only(dir.path());
+        let mut s = load(dir.path(), &tokens).unwrap();
+        s.server = Some("http://127.0.0.1:1/".into());
+        s.token = Some("trygg_secret".into());
+        save(dir.path(), &s).unwrap();
+        let text = std::fs::read_to_string(path(dir.path())).unwrap();
+        assert!(!text.contains("trygg_secret"), "{text}");
+
+        // An earlier version wrote it into settings.json.
+        std::fs::write(
+            path(dir.path()),
+            r#"{"device_id":"d1","organisation":"o","server":"http://x/","token":"trygg_old"}"#,
+        )
+        .unwrap();
+        let moved = load(dir.path(), &tokens).unwrap();
+        assert_eq!(moved.token.as_deref(), Some("trygg_old"));
+        assert!(moved.paired());
+        let text = std::fs::read_to_string(path(dir.path())).unwrap();
+        assert!(!text.contains("trygg_old"), "{text}");
+        assert_eq!(tokens.load().unwrap().as_deref(), Some("trygg_old"));
+        assert_eq!(
+            load(dir.path(), &tokens).unwrap().token.as_deref(),
+            Some("trygg_old")
+        );
     }
 }

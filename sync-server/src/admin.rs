@@ -101,6 +101,36 @@ pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
                 }
             }
         },
+        AdminCommand::Audit {
+            doc,
+            device,
+            since,
+            limit,
+        } => {
+            let filter = crate::audit::Filter {
+                doc,
+                actor: device,
+                since,
+                limit,
+            };
+            let path = crate::audit::audit_path(&store.data_dir);
+            let entries =
+                tokio::task::spawn_blocking(move || crate::audit::read(&path, &filter)).await??;
+            writeln!(out, "time\tdevice\torg\taction\tdocument\tfrom\tdetail")?;
+            for e in entries {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    e.at,
+                    e.actor,
+                    e.org,
+                    e.action.as_str(),
+                    e.doc.map(|d| d.to_string()).unwrap_or_default(),
+                    e.origin,
+                    e.detail.unwrap_or_default()
+                )?;
+            }
+        }
         AdminCommand::DemoData { walks } => {
             let n = demo_data(store, registry.as_ref(), walks).await?;
             writeln!(out, "demo data: {n} documents registered")?;

@@ -55,6 +55,20 @@ pub struct ServeArgs {
     /// (its subscribers are kept; it loads again on the next message).
     #[arg(long = "evict-after-secs", env = "TRYGG_EVICT_AFTER_SECS", default_value = "30", value_parser = parse_secs)]
     pub evict_after: std::time::Duration,
+    /// Serve HTTPS and WSS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, env = "TRYGG_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "TRYGG_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Tokens the server does not know, per client address and minute,
+    /// before it answers 429 (see `auth_limit`).
+    #[arg(long, env = "TRYGG_UNKNOWN_TOKENS_PER_MINUTE", default_value = "30")]
+    pub unknown_tokens_per_minute: std::num::NonZeroU32,
+    /// How many unknown tokens one address may try at once before the
+    /// per-minute rate applies.
+    #[arg(long, env = "TRYGG_UNKNOWN_TOKEN_BURST", default_value = "10")]
+    pub unknown_token_burst: std::num::NonZeroU32,
 }
 
 fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
@@ -76,6 +90,23 @@ pub enum AdminCommand {
     Device {
         #[command(subcommand)]
         command: DeviceCommand,
+    },
+    /// The audit trail: who read, changed, registered, shared or downloaded
+    /// which document, when and from where (oldest first, tab-separated).
+    Audit {
+        /// Only this document's entries.
+        #[arg(long, value_parser = parse_doc_id)]
+        doc: Option<trygg_core::DocId>,
+        /// Only this device's entries.
+        #[arg(long)]
+        device: Option<String>,
+        /// Only entries from this time on: RFC 3339 (`2026-12-01T08:00:00Z`)
+        /// or a span back from now (`24h`, `7d`, `1w 2d`).
+        #[arg(long, value_parser = parse_since)]
+        since: Option<trygg_core::Timestamp>,
+        /// Only the newest N matching entries.
+        #[arg(long)]
+        limit: Option<usize>,
     },
     /// Loads invented demo organisations, walks, reports and actions.
     DemoData {
@@ -129,6 +160,31 @@ fn parse_org_kind(s: &str) -> Result<OrgKind, String> {
             OrgKind::expected()
         )
     })
+}
+
+fn parse_doc_id(s: &str) -> Result<trygg_core::DocId, String> {
+    s.strip_prefix("automerge:")
+        .unwrap_or(s)
+        .parse()
+        .map_err(|_| format!("`{s}` is not a document id"))
+}
+
+/// RFC 3339, or a span (jiff's friendly format, days as 24 hours) back from now.
+fn parse_since(s: &str) -> Result<trygg_core::Timestamp, String> {
+    if let Ok(t) = trygg_core::Timestamp::parse_rfc3339(s) {
+        return Ok(t);
+    }
+    let span: jiff::Span = s.parse().map_err(|e| {
+        format!("`{s}` is neither an RFC 3339 time nor a span like `24h` or `7d`: {e}")
+    })?;
+    let back = span
+        .abs()
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| format!("`{s}`: {e}"))?;
+    let now = trygg_core::Timestamp::now();
+    Ok(trygg_core::Timestamp(
+        now.millis() - back.as_millis().min(i128::from(i64::MAX)) as i64,
+    ))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -3,17 +3,20 @@
 //! rules, and delegate.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use tower_http::set_header::SetResponseHeaderLayer;
 use trygg_core::{DocId, Timestamp};
 use trygg_sync::access::{self, Access, DocAccess};
 use trygg_sync::api::{
@@ -21,6 +24,7 @@ use trygg_sync::api::{
 };
 use trygg_sync::photo::{MEDIA_TYPES, PhotoError, is_sha256_hex, metadata_found, sha256_hex};
 
+use crate::audit::{Action, Entry};
 use crate::registry::{Device, DocRecord, Inactive, RegistryError, token_hash};
 use crate::serve::AppState;
 use crate::snapshot::{self, Snapshot};
@@ -32,6 +36,8 @@ type AppResult<T> = Result<T, ApiError>;
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// Seconds, for `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -39,6 +45,20 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+    fn too_many_unknown_tokens(wait: Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many unknown tokens from this address; try again in {secs} s \
+                     (check the device token with your coordinator)"
+                ),
+            )
         }
     }
     fn bad_request(m: impl Into<String>) -> Self {
@@ -64,13 +84,19 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(ErrorBody {
                 error: self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -94,7 +120,11 @@ impl From<BytesRejection> for ApiError {
 /// Largest JSON body the API reads.
 const MAX_JSON_BYTES: usize = 64 * 1024;
 
-pub fn router(state: Arc<AppState>) -> Router {
+/// HSTS over TLS: browsers keep to HTTPS for a year once they have seen it.
+const HSTS: &str = "max-age=31536000";
+
+/// The routes; `tls` adds `Strict-Transport-Security` to every answer.
+pub fn router(state: Arc<AppState>, tls: bool) -> Router {
     let photo_limit = usize::try_from(state.args.max_photo_bytes).unwrap_or(usize::MAX);
     let api = Router::new()
         .route("/me", get(me))
@@ -108,12 +138,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES));
-    Router::new()
+    let router = Router::new()
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/sync", get(sync))
         .nest("/api/v1", api)
-        .with_state(state)
+        .with_state(state);
+    if tls {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        ))
+    } else {
+        router
+    }
 }
 
 async fn home() -> Html<&'static str> {
@@ -121,6 +159,66 @@ async fn home() -> Html<&'static str> {
         "<!doctype html><meta charset=utf-8><title>Trygg</title>\
          <h1>Trygg</h1><p>Synkserver för trygghetsvandringar. Lägesbilden kommer här.</p>",
     )
+}
+
+/// A token the snapshot does not know: perhaps a device `admin` added
+/// moments ago in another process. Looked up in the registry (bringing the
+/// snapshot along when found), unless this address has presented too many
+/// unknown tokens lately (`auth_limit`).
+async fn lookup_unknown(state: &AppState, hash: &str, from: IpAddr) -> AppResult<Device> {
+    // Logged once when the address goes over, not for every request after:
+    // a flood of guesses must not flood the log.
+    state.unknown_tokens.check(from).map_err(|wait| {
+        tracing::debug!(%from, ?wait, "unknown token refused: the address is over its limit");
+        ApiError::too_many_unknown_tokens(wait)
+    })?;
+    let found = state
+        .registry
+        .device_by_token_hash(hash)
+        .await
+        .map_err(ApiError::internal)?;
+    match found {
+        Some(device) => {
+            snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
+            Ok(device)
+        }
+        None => {
+            state.unknown_tokens.unknown(from).map_err(|wait| {
+                tracing::warn!(%from, ?wait, "too many unknown tokens from this address: refused for a while");
+                ApiError::too_many_unknown_tokens(wait)
+            })?;
+            Err(ApiError::unauthorized("invalid token"))
+        }
+    }
+}
+
+/// The TCP peer's address (the server is served with connect info).
+fn peer_ip(parts: &Parts) -> IpAddr {
+    match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(addr)) => addr.ip(),
+        // Only a router driven without a listener (none in this binary).
+        None => IpAddr::from([0, 0, 0, 0]),
+    }
+}
+
+/// Appends to the audit trail what `device` did from `from`.
+fn audit(
+    state: &AppState,
+    device: &Device,
+    from: SocketAddr,
+    action: Action,
+    doc: Option<DocId>,
+    detail: Option<String>,
+) {
+    state.audit.record(Entry {
+        at: Timestamp::now(),
+        actor: device.id.clone(),
+        org: device.org.clone(),
+        action,
+        doc,
+        detail,
+        origin: from.ip().to_string(),
+    });
 }
 
 /// The device a request's bearer token belongs to, if it may act now.
@@ -136,7 +234,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Device> {
+async fn authenticate(state: &AppState, token: Option<&str>, from: IpAddr) -> AppResult<Device> {
     let token = token.ok_or_else(|| {
         ApiError::unauthorized("missing token: send `Authorization: Bearer <device token>`")
     })?;
@@ -144,20 +242,7 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Device
     let known = state.snapshot.borrow().device_by_token_hash(&hash).cloned();
     let device = match known {
         Some(d) => d,
-        // Added moments ago by `admin` in another process: look it up and
-        // bring the snapshot along.
-        None => match state
-            .registry
-            .device_by_token_hash(&hash)
-            .await
-            .map_err(ApiError::internal)?
-        {
-            Some(d) => {
-                snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
-                d
-            }
-            None => return Err(ApiError::unauthorized("invalid token")),
-        },
+        None => lookup_unknown(state, &hash, from).await?,
     };
     let inactive = state
         .snapshot
@@ -179,7 +264,7 @@ impl FromRequestParts<Arc<AppState>> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> AppResult<Self> {
-        authenticate(state, bearer(&parts.headers))
+        authenticate(state, bearer(&parts.headers), peer_ip(parts))
             .await
             .map(Authed)
     }
@@ -244,18 +329,25 @@ fn parse_doc_id(raw: &str) -> AppResult<DocId> {
 
 async fn get_document(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Authed(device): Authed,
     Path(raw): Path<String>,
 ) -> AppResult<Json<DocumentInfo>> {
     let id = parse_doc_id(&raw)?;
     let snap = state.snapshot.borrow();
-    let record = snap.documents.get(&id).ok_or_else(ApiError::not_found)?;
-    let access = access::decide(&device.principal(), &record.access);
-    if !access.can_read() {
-        // Same answer as an unknown id: existence is not revealed.
-        return Err(ApiError::not_found());
+    let readable = snap.documents.get(&id).and_then(|record| {
+        let access = access::decide(&device.principal(), &record.access);
+        access.can_read().then(|| info(record, access))
+    });
+    drop(snap);
+    match readable {
+        Some(info) => Ok(Json(info)),
+        None => {
+            audit(&state, &device, from, Action::Refused, Some(id), None);
+            // Same answer as an unknown id: existence is not revealed.
+            Err(ApiError::not_found())
+        }
     }
-    Ok(Json(info(record, access)))
 }
 
 /// A refusal of the access rules as an HTTP answer.
@@ -287,6 +379,7 @@ fn known_orgs<'a>(snap: &Snapshot, orgs: impl Iterator<Item = &'a String>) -> Ap
 
 async fn set_sharing(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Authed(device): Authed,
     Path(raw): Path<String>,
     body: Result<Json<SetSharing>, JsonRejection>,
@@ -294,16 +387,31 @@ async fn set_sharing(
     let id = parse_doc_id(&raw)?;
     let Json(SetSharing { shared_with }) = body?;
     let who = device.principal();
+    let refused = |e: ApiError| {
+        audit(
+            &state,
+            &device,
+            from,
+            Action::Refused,
+            Some(id),
+            Some("share".into()),
+        );
+        e
+    };
     let mut doc = {
         let snap = state.snapshot.borrow();
-        let record = snap.documents.get(&id).ok_or_else(ApiError::not_found)?;
-        if !access::decide(&who, &record.access).can_read() {
-            return Err(ApiError::not_found());
-        }
+        let record = snap
+            .documents
+            .get(&id)
+            .filter(|record| access::decide(&who, &record.access).can_read());
+        let Some(record) = record.cloned() else {
+            drop(snap);
+            return Err(refused(ApiError::not_found()));
+        };
         known_orgs(&snap, shared_with.iter())?;
-        record.clone()
+        record
     };
-    access::may_share(&who, &doc.access).map_err(refusal)?;
+    access::may_share(&who, &doc.access).map_err(|r| refused(refusal(r)))?;
     doc.access.shared_with = shared_with.into_iter().filter(|o| *o != who.org).collect();
     state
         .registry
@@ -312,12 +420,27 @@ async fn set_sharing(
         .map_err(ApiError::internal)?;
     snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
     tracing::info!(doc = %id, shared_with = ?doc.access.shared_with, device = %device.id, "sharing changed");
+    audit(
+        &state,
+        &device,
+        from,
+        Action::Share,
+        Some(id),
+        Some(shared_with_detail(&doc.access)),
+    );
     let access = access::decide(&who, &doc.access);
     Ok(Json(info(&doc, access)))
 }
 
+/// Who a document is shared with, for the audit trail (organisation ids).
+fn shared_with_detail(doc: &DocAccess) -> String {
+    let orgs: Vec<&str> = doc.shared_with.iter().map(String::as_str).collect();
+    format!("shared_with={}", orgs.join(","))
+}
+
 async fn register_document(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Authed(device): Authed,
     body: Result<Json<RegisterDocument>, JsonRejection>,
 ) -> AppResult<(StatusCode, Json<DocumentInfo>)> {
@@ -356,6 +479,20 @@ async fn register_document(
     }
     snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
     tracing::info!(doc = %record.access.id, kind = %record.access.kind, device = %device.id, "document registered");
+    let doc = &record.access;
+    audit(
+        &state,
+        &device,
+        from,
+        Action::Register,
+        Some(doc.id),
+        Some(format!(
+            "kind={} restricted={} {}",
+            doc.kind,
+            doc.restricted,
+            shared_with_detail(doc)
+        )),
+    );
     let access = access::decide(&device.principal(), &record.access);
     Ok((StatusCode::CREATED, Json(info(&record, access))))
 }
@@ -372,6 +509,7 @@ fn check_photo_name(sha256: &str) -> AppResult<()> {
 
 async fn put_photo(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Authed(device): Authed,
     Path(sha256): Path<String>,
     headers: HeaderMap,
@@ -435,6 +573,14 @@ async fn put_photo(
         tracing::info!(device = %device.id, %refused, "photo refused");
         ApiError::bad_request(refused.to_string())
     })?;
+    audit(
+        &state,
+        &device,
+        from,
+        Action::PhotoUpload,
+        None,
+        Some(format!("sha256={sha256}")),
+    );
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -452,6 +598,7 @@ async fn put_photo(
 
 async fn get_photo(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Authed(device): Authed,
     Path(sha256): Path<String>,
 ) -> AppResult<Response> {
@@ -471,9 +618,12 @@ async fn get_photo(
         })
         .await
         .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+    let detail = Some(format!("sha256={sha256}"));
     if !readable {
+        audit(&state, &device, from, Action::Refused, None, detail);
         return Err(ApiError::not_found());
     }
+    audit(&state, &device, from, Action::PhotoRead, None, detail);
     let photos = state.photos.clone();
     let name = sha256.clone();
     let bytes = tokio::task::spawn_blocking(move || photos.get(&name))
@@ -500,12 +650,14 @@ const READ_BUFFER_BYTES: usize = 4096;
 /// `GET /sync`: authenticates, then upgrades with explicit size limits.
 async fn sync(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
+    // Browsers cannot set headers on a WebSocket: they send `?token=`.
     let token = bearer(&headers).or(query.get("token").map(String::as_str));
-    let device = authenticate(&state, token).await?;
+    let device = authenticate(&state, token, from.ip()).await?;
     let max = state.args.max_message_bytes;
     Ok(ws
         .max_message_size(max)
@@ -513,5 +665,5 @@ async fn sync(
         // The read buffer grows for big messages; an idle device keeps a small one.
         .read_buffer_size(READ_BUFFER_BYTES)
         .on_failed_upgrade(|e| tracing::warn!(error = %e, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| crate::sync::serve_socket(state, socket, device)))
+        .on_upgrade(move |socket| crate::sync::serve_socket(state, socket, device, from.ip())))
 }

@@ -1,6 +1,8 @@
 //! `trygg-server`: the sync server a city runs (PRODUCT §3–§4).
 
 mod admin;
+mod audit;
+mod auth_limit;
 mod config;
 mod http;
 mod photos;
@@ -8,6 +10,7 @@ mod registry;
 mod serve;
 mod snapshot;
 mod sync;
+mod tls;
 
 use anyhow::Result;
 use clap::Parser;

@@ -10,6 +10,8 @@ use trygg_core::Timestamp;
 use trygg_engine::{Engine, EngineConfig, Readers};
 use trygg_store::{GroupCommit, Store};
 
+use crate::audit::{AuditLog, audit_path};
+use crate::auth_limit::UnknownTokenLimit;
 use crate::config::{ServeArgs, StoreArgs};
 use crate::photos::{PhotoDir, PhotoRefs};
 use crate::registry::{Registry, SqliteRegistry};
@@ -24,6 +26,8 @@ pub struct AppState {
     pub engine: Engine,
     pub photos: PhotoDir,
     pub photo_refs: PhotoRefs,
+    pub unknown_tokens: UnknownTokenLimit,
+    pub audit: AuditLog,
 }
 
 pub fn registry_path(dir: &Path) -> PathBuf {
@@ -61,18 +65,28 @@ fn check_writable(dir: &Path) -> Result<()> {
 }
 
 pub async fn run(args: ServeArgs) -> Result<()> {
+    // Bad certificate files stop the server before anything else starts.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
     let registry = open_registry(&args.store)?;
     let (snapshot, _follow) = snapshot::start(registry.clone()).await?;
     let docs_path = documents_path(&args.store.data_dir);
     let open_docs = || format!("cannot open the document store {}", docs_path.display());
     let writer = GroupCommit::open(&docs_path).with_context(open_docs)?;
     let readers = Readers::open(&docs_path).with_context(open_docs)?;
+    let audit = AuditLog::open(&audit_path(&args.store.data_dir))?;
     let engine = Engine::new(
         EngineConfig {
             evict_after: args.evict_after,
             ..EngineConfig::default()
         },
         Arc::new(crate::sync::SnapshotAccess(snapshot.clone())),
+        Arc::new(crate::sync::SyncAudit {
+            log: audit.clone(),
+            snapshot: snapshot.clone(),
+        }),
         writer,
         readers,
     );
@@ -102,6 +116,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         max_photo_bytes = args.max_photo_bytes,
         "trygg-server starting"
     );
+    let unknown_tokens =
+        UnknownTokenLimit::new(args.unknown_tokens_per_minute, args.unknown_token_burst);
     let state = Arc::new(AppState {
         args,
         registry,
@@ -109,21 +125,41 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         engine,
         photos,
         photo_refs,
+        unknown_tokens,
+        audit: audit.clone(),
     });
-    let app = crate::http::router(state);
+    let app = crate::http::router(state, tls.is_some());
     // Tests and scripts read this line to learn the port.
-    println!("listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{addr}");
     // Sync messages are small and answered at once: without TCP_NODELAY,
     // Nagle's algorithm holds a message back until the device's delayed ACK
     // (up to 40 ms on Linux) for the one before it.
-    let listener = listener.tap_io(|tcp| {
+    fn nodelay(tcp: &tokio::net::TcpStream) {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
         }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    }
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match tls {
+        None => {
+            axum::serve(listener.tap_io(|tcp| nodelay(tcp)), app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+        Some(config) => {
+            let listener = crate::tls::TlsListener::new(listener, config)?
+                .tap_io(|tls| nodelay(tls.get_ref().0));
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+    }
+    if !audit.flush(Duration::from_secs(5)) {
+        tracing::error!(
+            "the audit trail could not be written before stopping: its last entries are lost"
+        );
+    }
     // Every acknowledged change was committed before it was acknowledged;
     // what is still on its way was not acknowledged and devices send it again.
     tracing::info!("stopped");

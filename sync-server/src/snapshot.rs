@@ -70,6 +70,11 @@ impl Snapshot {
         active(device, Timestamp::now()).then_some(device)
     }
 
+    /// The device behind a peer id, active or not.
+    pub fn device_of_peer(&self, peer: &str) -> Option<&Device> {
+        self.peers.get(peer).and_then(|id| self.devices.get(id))
+    }
+
     /// Why a device may not act, if it may not.
     pub fn inactive(&self, device_id: &str) -> Option<Inactive> {
         match self.devices.get(device_id) {

@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use trygg_core::DocId;
-use trygg_core::access::Access;
-use trygg_engine::{AccessSource, Engine, Out};
+use trygg_core::access::{self, Access, ContentCheck};
+use trygg_engine::{AccessSource, Audit, Engine, Out, SyncEvent};
 
+use crate::audit::{Action, AuditLog, Entry};
 use crate::registry::{Device, Inactive};
 use crate::serve::AppState;
 use crate::snapshot::{Listener, Published};
@@ -25,6 +26,45 @@ pub struct SnapshotAccess(pub Published);
 impl AccessSource for SnapshotAccess {
     fn access(&self, doc: &DocId, peer: &str) -> Access {
         self.0.borrow().access(doc, peer)
+    }
+
+    fn check_content(&self, doc: &DocId, content: &automerge::Automerge) -> ContentCheck {
+        match self.0.borrow().documents.get(doc) {
+            Some(record) => access::check_content(&record.access, content),
+            // Not registered: nobody may read or write it anyway.
+            None => ContentCheck::Unreadable,
+        }
+    }
+}
+
+/// The engine's sync events, as audit entries of the device behind the peer.
+#[derive(Debug)]
+pub struct SyncAudit {
+    pub log: AuditLog,
+    pub snapshot: Published,
+}
+
+impl Audit for SyncAudit {
+    fn record(&self, doc: &DocId, peer: &str, origin: &str, event: SyncEvent) {
+        let (actor, org) = match self.snapshot.borrow().device_of_peer(peer) {
+            Some(d) => (d.id.clone(), d.org.clone()),
+            // Only authenticated devices connect; one deleted meanwhile is
+            // still recorded, by its peer id.
+            None => (peer.to_string(), String::new()),
+        };
+        self.log.record(Entry {
+            at: trygg_core::Timestamp::now(),
+            actor,
+            org,
+            action: match event {
+                SyncEvent::Read => Action::Read,
+                SyncEvent::Changed => Action::Change,
+                SyncEvent::Refused => Action::Refused,
+            },
+            doc: Some(*doc),
+            detail: None,
+            origin: origin.to_string(),
+        });
     }
 }
 
@@ -63,10 +103,11 @@ pub fn serve_socket(
     state: Arc<AppState>,
     mut socket: WebSocket,
     device: Device,
+    from: std::net::IpAddr,
 ) -> impl Future<Output = ()> + Send {
     let peer = trygg_sync::api::peer_id_of(&device.id);
-    let (mut conn, mut outbox) = state.engine.connect(&peer);
-    tracing::info!(device = %device.id, org = %device.org, "device connected");
+    let (mut conn, mut outbox) = state.engine.connect(&peer, &from.to_string());
+    tracing::info!(device = %device.id, org = %device.org, %from, "device connected");
     // A device revoked between its upgrade and now.
     let revoked = state.snapshot.borrow().inactive(&device.id);
     let device_id: Box<str> = device.id.into();

@@ -8,6 +8,7 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -116,6 +117,22 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     .context("demo walks synced to the app")?;
     wait_for(&c, "#sync-indicator[data-connection='all_on_server']", T).await?;
     shot(&c, "2-walks").await?;
+
+    // The token is not in settings.json; with no keyring here it is a file
+    // only the user may read.
+    let settings = std::fs::read_to_string(app_data.join("settings.json"))?;
+    ensure!(
+        !settings.contains(&tablet.token),
+        "settings.json holds the token"
+    );
+    let token_file = app_data.join("token");
+    let mode = std::fs::metadata(&token_file)
+        .context("the token file")?
+        .permissions()
+        .mode()
+        & 0o777;
+    ensure!(mode == 0o600, "the token file is {mode:o}, not 600");
+    ensure!(std::fs::read_to_string(&token_file)?.trim() == tablet.token);
 
     // Start a walk: template, area, route, dark, the police with us.
     click(&c, "#new-walk").await?;
@@ -300,7 +317,10 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     )
     .await?;
     checker_client.refresh().await?;
-    checker_client.open(&walk_doc).await?;
+    checker_client
+        .open(&walk_doc)
+        .await
+        .with_context(|| format!("server log:\n{}", server.log_text()))?;
     let arrived = eventually(T, || {
         checker_client
             .read(&walk_doc, document::read::<Walk, _>)

@@ -301,6 +301,45 @@ async fn unknown_and_foreign_documents_are_unavailable_alike() -> Result<()> {
     Ok(())
 }
 
+/// A device whose first connection failed (the server was down) and whose
+/// dialer waits to retry still opens a document from the server once it is
+/// back: "unavailable" must come from the server, not from having no
+/// connection at that moment. With no server at all, the error says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_document_waits_for_a_server_that_was_down() -> Result<()> {
+    let mut w = World::new(&[]);
+    let [d, p, _] = w.field_devices();
+    let district = w.client("district", &d).await;
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
+    let walk_id = reg.id;
+    district.create(&mut walk, reg).await?;
+    assert!(district.all_on_server(WAIT).await);
+    district.stop().await;
+
+    w.server.kill();
+    let police = w.client("police", &p).await;
+    // Dials fail and the dialer backs off (200 ms, 400 ms, 800 ms, …).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!police.is_connected());
+    let offline = police.open(&walk_id).await;
+    assert!(
+        matches!(&offline, Err(SyncError::Unreachable(why)) if why.contains("not reachable")),
+        "with the server down: {offline:?}"
+    );
+    w.restart();
+    police.open(&walk_id).await?;
+    assert!(
+        !heads(&police, &walk_id).is_empty(),
+        "the walk's changes arrived"
+    );
+    assert!(matches!(
+        police.open(&DocId::random()).await,
+        Err(SyncError::Unavailable(_))
+    ));
+    police.stop().await;
+    Ok(())
+}
+
 /// Connects, runs `bad`, and checks that the server closed the connection.
 async fn refused(url: &str, token: &str, bad: Vec<Vec<u8>>) -> Result<bool> {
     let mut peer = RawPeer::connect(url, token).await?;
@@ -636,6 +675,58 @@ async fn photos_upload_through_the_queue_and_only_readers_download_them() -> Res
         police.put_photo(&sha, "image/jpeg", stored).await,
         Err(SyncError::Api { status: 403, .. })
     ));
+    Ok(())
+}
+
+/// A device registers a document as one thing and sends another: a
+/// police-restricted report registered as a walk shared with the housing
+/// company. The server compares the content with the registration when it
+/// arrives, refuses it (and after a restart, again when it loads it), and the
+/// housing company never receives a byte of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_document_whose_content_contradicts_its_registration_is_refused() -> Result<()> {
+    let mut w = World::new(&[]);
+    let (p, h) = (w.device(POLICE, "field"), w.device(HOUSING, "field"));
+    let police = w.client("police", &p).await;
+    let housing = w.client("housing", &h).await;
+    assert!(police.connected(WAIT).await && housing.connected(WAIT).await);
+    let (mut report, mut reg) = new_report(POLICE, true, "Hemlig spaning");
+    reg.kind = trygg_core::DocKind::Walk;
+    reg.restricted = false;
+    reg.shared_with = [HOUSING.to_string()].into();
+    let id = reg.id;
+    police.create(&mut report, reg).await?;
+    // The housing company sees the registration (it is a partner on paper)
+    // but the server never serves it the content.
+    let has_content = |c: &SyncClient| {
+        c.refresh_now();
+        matches!(c.read(&id, |doc| !doc.get_heads().is_empty()), Ok(true))
+    };
+    assert!(
+        !eventually(Duration::from_secs(5), || has_content(&housing)).await,
+        "the housing company received it"
+    );
+    let refused = |log: &str| log.matches("contradicts its registration").count();
+    let log = w.server.log_text();
+    assert_eq!(refused(&log), 1, "{log}");
+    assert!(
+        log.contains("kind is report in the document, walk in its registration"),
+        "{log}"
+    );
+
+    let before = refused(&w.server.log_text());
+    w.server.kill();
+    w.restart();
+    let housing = w.client("housing-again", &w.device(HOUSING, "field")).await;
+    assert!(housing.connected(WAIT).await);
+    assert!(
+        !eventually(Duration::from_secs(5), || has_content(&housing)).await,
+        "received after a restart"
+    );
+    assert!(
+        eventually(WAIT, || refused(&w.server.log_text()) > before).await,
+        "not refused again when loaded after the restart"
+    );
     Ok(())
 }
 

@@ -90,6 +90,10 @@ enum Command {
         /// This device's token (from `trygg-server admin device add`).
         #[arg(long, env = "TRYGG_TOKEN", hide_env_values = true)]
         token: String,
+        /// Also trust the CA certificate(s) in this PEM file for an https://
+        /// server (public and system CAs are trusted anyway).
+        #[arg(long, env = "TRYGG_CA_FILE")]
+        ca: Option<std::path::PathBuf>,
         /// Give up waiting for "everything on the server" after this many seconds.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
@@ -270,14 +274,20 @@ fn run() -> Result<()> {
         Command::Sync {
             server,
             token,
+            ca,
             timeout,
             watch,
         } => {
+            let trust = match &ca {
+                Some(file) => trygg_sync::tls::Trust::with_ca_file(file)?,
+                None => trygg_sync::tls::Trust::default(),
+            };
             let done = sync::run(
                 sync::SyncArgs {
                     store: &store,
                     server: &server,
                     token: &token,
+                    trust,
                     timeout: std::time::Duration::from_secs(timeout),
                     watch,
                 },

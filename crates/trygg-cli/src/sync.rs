@@ -10,11 +10,13 @@ use trygg_store::Store;
 use trygg_sync::access::access_of;
 use trygg_sync::api::RegisterDocument;
 use trygg_sync::client::{ApiClient, ClientConfig, ConnectionState, SyncClient, SyncStatus};
+use trygg_sync::tls::Trust;
 
 pub struct SyncArgs<'a> {
     pub store: &'a Store,
     pub server: &'a url::Url,
     pub token: &'a str,
+    pub trust: Trust,
     pub timeout: Duration,
     pub watch: bool,
 }
@@ -42,7 +44,7 @@ pub fn run(args: SyncArgs<'_>, out: &mut impl Write) -> Result<bool> {
 }
 
 async fn sync(args: SyncArgs<'_>, out: &mut impl Write) -> Result<bool> {
-    let api = ApiClient::new(args.server, args.token)?;
+    let api = ApiClient::with_trust(args.server, args.token, &args.trust)?;
     let me = api
         .me()
         .await
@@ -53,12 +55,11 @@ async fn sync(args: SyncArgs<'_>, out: &mut impl Write) -> Result<bool> {
         me.device_id, me.organisation, me.role
     )?;
     let path = args.store.path();
-    let client = SyncClient::start(
-        path,
-        photo_dir(path),
-        ClientConfig::new(args.server.clone(), args.token, &me.device_id),
-    )
-    .await?;
+    let mut config = ClientConfig::new(args.server.clone(), args.token, &me.device_id);
+    if let Some(remote) = &mut config.remote {
+        remote.trust = args.trust.clone();
+    }
+    let client = SyncClient::start(path, photo_dir(path), config).await?;
 
     // Documents written here before (or without) the server: register ours.
     let (mut adopted, mut foreign) = (0, 0);

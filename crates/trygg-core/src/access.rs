@@ -206,6 +206,69 @@ pub fn access_of(id: DocId, doc: &AnyDocument, fallback_owner: &str) -> DocAcces
     access
 }
 
+/// What a document's content says about its registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContentCheck {
+    /// The content is a readable Trygg document whose facts match.
+    Matches,
+    /// Not (yet) a readable Trygg document: nothing to compare. A document
+    /// whose first changes carry only part of it is checked again later.
+    Unreadable,
+    /// The content contradicts the registration: each entry names one fact.
+    Contradicts(Vec<String>),
+}
+
+/// Compares a document's content with its registration: kind, owner, area,
+/// restriction and responsible organisation, as [`access_of`] derives them.
+/// Sharing is not compared: the owner changes it through the server.
+pub fn check_content<D>(registered: &DocAccess, content: &D) -> ContentCheck
+where
+    D: automerge::ReadDoc + autosurgeon::ReadDoc,
+{
+    let header = match crate::document::header(content) {
+        Ok(h) => h,
+        Err(_) => return ContentCheck::Unreadable,
+    };
+    if header.kind != registered.kind {
+        return ContentCheck::Contradicts(vec![format!(
+            "kind is {} in the document, {} in its registration",
+            header.kind, registered.kind
+        )]);
+    }
+    let Ok(doc) = crate::document::read_any(content) else {
+        return ContentCheck::Unreadable;
+    };
+    let found = access_of(registered.id, &doc, &registered.owner_org);
+    let mut differ = Vec::new();
+    let mut compare = |fact: &str, content: String, registration: String| {
+        if content != registration {
+            differ.push(format!(
+                "{fact} is {content} in the document, {registration} in its registration"
+            ));
+        }
+    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    compare("owner", found.owner_org, registered.owner_org.clone());
+    if found.area.is_some() {
+        compare("area", text(&found.area), text(&registered.area));
+    }
+    compare(
+        "restricted",
+        found.restricted.to_string(),
+        registered.restricted.to_string(),
+    );
+    compare(
+        "responsible organisation",
+        text(&found.responsible_org),
+        text(&registered.responsible_org),
+    );
+    if differ.is_empty() {
+        ContentCheck::Matches
+    } else {
+        ContentCheck::Contradicts(differ)
+    }
+}
+
 /// Why a device may not register a document.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterRefusal {
@@ -421,5 +484,72 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
         }
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn content_that_contradicts_its_registration_is_named() {
+        use crate::seed::{self, demo};
+        use crate::time::Timestamp;
+        let mut rng = demo::DemoRng::new(3);
+        let vocabulary = seed::vocabulary();
+        let report = demo::report(
+            &mut rng,
+            &vocabulary,
+            "police",
+            Sensitivity::Restricted,
+            1,
+            Timestamp(0),
+        );
+        let content = crate::document::create(&report).unwrap();
+        let id = DocId::random();
+        let registered = access_of(id, &AnyDocument::Report(report.clone()), "police");
+        assert_eq!(check_content(&registered, &content), ContentCheck::Matches);
+
+        // Registered as shared, elsewhere, by the district: every fact named.
+        let claimed = DocAccess {
+            owner_org: "district".into(),
+            area: Some("somewhere-else".into()),
+            restricted: false,
+            ..registered.clone()
+        };
+        let ContentCheck::Contradicts(facts) = check_content(&claimed, &content) else {
+            panic!("a contradiction was not found");
+        };
+        assert_eq!(facts.len(), 3, "{facts:?}");
+        for fact in ["owner is police", "area is", "restricted is true"] {
+            assert!(
+                facts.iter().any(|f| f.starts_with(fact)),
+                "{fact}: {facts:?}"
+            );
+        }
+        // Another kind.
+        let walk = DocAccess {
+            kind: DocKind::Walk,
+            ..registered.clone()
+        };
+        assert!(matches!(
+            check_content(&walk, &content),
+            ContentCheck::Contradicts(f) if f[0].starts_with("kind is report")
+        ));
+        // Not a Trygg document, or not yet all of one: nothing to compare.
+        let mut foreign = automerge::AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut foreign, automerge::ROOT, "title", "x")
+            .unwrap();
+        assert_eq!(
+            check_content(&registered, &foreign),
+            ContentCheck::Unreadable
+        );
+        let mut partial = automerge::AutoCommit::new();
+        automerge::transaction::Transactable::put(
+            &mut partial,
+            automerge::ROOT,
+            crate::document::KIND_KEY,
+            "report",
+        )
+        .unwrap();
+        assert_eq!(
+            check_content(&registered, &partial),
+            ContentCheck::Unreadable
+        );
     }
 }

@@ -120,6 +120,11 @@ pub struct DocSync {
     chunk_keys: Vec<String>,
     /// Keys that could not be read when loading: kept out of compaction.
     damaged: usize,
+    /// The content matched its registration once; it is not checked again.
+    verified: bool,
+    /// Why the content was refused (it contradicts its registration): the
+    /// document is then served to nobody until it is loaded again.
+    refused: Option<String>,
 }
 
 /// A document as loaded from storage.
@@ -160,7 +165,30 @@ impl DocSync {
             peers: HashMap::new(),
             chunk_keys: loaded.chunk_keys,
             damaged: loaded.damaged.len(),
+            verified: false,
+            refused: None,
         }
+    }
+
+    /// Whether the content still has to be checked against its registration:
+    /// until it has matched once (a first sync may carry only part of it).
+    pub fn needs_check(&self) -> bool {
+        !self.verified && self.refused.is_none() && !self.doc.get_heads().is_empty()
+    }
+
+    pub fn mark_verified(&mut self) {
+        self.verified = true;
+    }
+
+    /// Refuses the document: every subscriber is dropped; their connections
+    /// are returned so they can be told.
+    pub fn refuse(&mut self, reason: String) -> Vec<ConnId> {
+        self.refused = Some(reason);
+        self.peers.drain().map(|(conn, _)| conn).collect()
+    }
+
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
     }
 
     pub fn id(&self) -> DocId {

@@ -19,7 +19,7 @@ use automerge::sync;
 use bytes::Bytes;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use trygg_core::DocId;
-use trygg_core::access::Access;
+use trygg_core::access::{Access, ContentCheck};
 use trygg_store::GroupCommit;
 use trygg_store::group_commit::Write;
 
@@ -31,6 +31,33 @@ use crate::wire::{self, Inbound};
 /// The access decision the engine asks for every (document, peer).
 pub trait AccessSource: Send + Sync + 'static {
     fn access(&self, doc: &DocId, peer: &str) -> Access;
+
+    /// Whether the document's content agrees with what it was registered as.
+    /// Asked after it is loaded and after changes are applied, until it
+    /// matches once; a contradiction refuses the document.
+    fn check_content(&self, _doc: &DocId, _content: &automerge::Automerge) -> ContentCheck {
+        ContentCheck::Matches
+    }
+}
+
+/// What the engine tells the audit trail: a connection's peer (from
+/// `origin`) read, changed or was refused a document over sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncEvent {
+    /// The connection subscribed to the document (it may read it): the
+    /// document is sent to it from now on.
+    Read,
+    /// A message from the connection changed the document (once stored).
+    Changed,
+    /// The connection asked for a document it may not read (or that does not
+    /// exist: the answer is the same).
+    Refused,
+}
+
+/// Where the engine reports [`SyncEvent`]s. Called on the sync path: it must
+/// only queue, never wait.
+pub trait Audit: Send + Sync + 'static {
+    fn record(&self, doc: &DocId, peer: &str, origin: &str, event: SyncEvent);
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +103,9 @@ pub struct Stats {
     pub chunks_stored: AtomicU64,
     pub evictions: AtomicU64,
     pub failed_commits: AtomicU64,
+    /// Times a document was refused because its content contradicts its
+    /// registration (when it arrived, and each time it is loaded again).
+    pub refused_documents: AtomicU64,
 }
 
 /// The engine. Cheap to clone.
@@ -88,6 +118,7 @@ struct Shared {
     config: EngineConfig,
     server: Arc<str>,
     access: Arc<dyn AccessSource>,
+    audit: Arc<dyn Audit>,
     writer: GroupCommit,
     readers: Readers,
     shards: Box<[Mutex<HashMap<DocId, Slot>>]>,
@@ -147,6 +178,8 @@ enum Input {
 pub struct Outlet {
     id: ConnId,
     peer: Arc<str>,
+    /// Where the connection comes from (for the audit trail).
+    origin: Arc<str>,
     queue: Mutex<VecDeque<Out>>,
     /// Wakes the socket task (one waiter; a wake-up before it waits is kept).
     ready: Notify,
@@ -156,10 +189,11 @@ pub struct Outlet {
 }
 
 impl Outlet {
-    fn new(id: ConnId, peer: Arc<str>, max_queued: usize) -> Self {
+    fn new(id: ConnId, peer: Arc<str>, origin: Arc<str>, max_queued: usize) -> Self {
         Outlet {
             id,
             peer,
+            origin,
             queue: Mutex::new(VecDeque::new()),
             ready: Notify::new(),
             queued: AtomicUsize::new(0),
@@ -227,6 +261,7 @@ impl Engine {
     pub fn new(
         config: EngineConfig,
         access: Arc<dyn AccessSource>,
+        audit: Arc<dyn Audit>,
         writer: GroupCommit,
         readers: Readers,
     ) -> Self {
@@ -236,6 +271,7 @@ impl Engine {
                 server: Arc::from(config.server_peer.as_str()),
                 config,
                 access,
+                audit,
                 writer,
                 readers,
                 shards,
@@ -248,13 +284,15 @@ impl Engine {
         }
     }
 
-    /// A new connection for `peer` (the peer id its token authenticated), and
-    /// the receiver its socket task sends from.
-    pub fn connect(&self, peer: &str) -> (Connection, Outbox) {
+    /// A new connection for `peer` (the peer id its token authenticated) from
+    /// `origin` (its address, as the audit trail records it), and the receiver
+    /// its socket task sends from.
+    pub fn connect(&self, peer: &str, origin: &str) -> (Connection, Outbox) {
         let peer: Arc<str> = Arc::from(peer);
         let out = Arc::new(Outlet::new(
             self.shared.next_conn.fetch_add(1, Ordering::Relaxed),
             peer.clone(),
+            Arc::from(origin),
             self.shared.config.max_queued_bytes,
         ));
         lock(&self.shared.by_peer)
@@ -440,6 +478,7 @@ impl Connection {
                     if self.subscribed.remove(&id) {
                         shared.leave(id, self.out.id);
                     }
+                    self.audit(&id, SyncEvent::Refused);
                     self.out.send(wire::doc_unavailable(
                         &shared.server,
                         &self.out.peer,
@@ -448,7 +487,9 @@ impl Connection {
                     return Ok(());
                 }
                 let permit = self.permit().await;
-                self.subscribed.insert(id);
+                if self.subscribed.insert(id) {
+                    self.audit(&id, SyncEvent::Read);
+                }
                 shared.route(
                     id,
                     Input::Sync {
@@ -493,6 +534,12 @@ impl Connection {
             Inbound::Leave { .. } => return Err(Refusal::Left),
         }
         Ok(())
+    }
+
+    fn audit(&self, doc: &DocId, event: SyncEvent) {
+        self.shared
+            .audit
+            .record(doc, &self.out.peer, &self.out.origin, event);
     }
 
     async fn permit(&self) -> OwnedSemaphorePermit {
@@ -565,6 +612,7 @@ async fn run_document(
             outs.insert(sub.out.id, sub.out);
         }
     }
+    check_content(&shared, &mut doc, &mut outs, None);
     loop {
         let first = match tokio::time::timeout(shared.config.evict_after, rx.recv()).await {
             Ok(Some(input)) => input,
@@ -601,6 +649,24 @@ async fn round(
     mut batch: Vec<Input>,
 ) {
     let id = doc.id();
+    if doc.refused().is_some() {
+        for input in batch {
+            match input {
+                Input::Sync { out, .. } => {
+                    out.send(wire::doc_unavailable(
+                        &shared.server,
+                        &out.peer,
+                        doc.id_text(),
+                    ));
+                }
+                Input::Leave(conn) => {
+                    outs.remove(&conn);
+                }
+                Input::Ephemeral { .. } | Input::AccessChanged => {}
+            }
+        }
+        return;
+    }
     // 1. What must be stored before anything is applied.
     let mut writes = Vec::new();
     let mut keys = HashSet::new();
@@ -681,8 +747,32 @@ async fn round(
                 if refused.contains(&out.id) || out.is_closed() {
                     continue;
                 }
+                if doc.refused().is_some() {
+                    out.send(wire::doc_unavailable(
+                        &shared.server,
+                        &out.peer,
+                        doc.id_text(),
+                    ));
+                    continue;
+                }
                 tracing::trace!(doc = %id, peer = %out.peer, request, heads = ?msg.heads, changes = msg.changes.len(), "received");
-                match doc.receive(out.id, &out.peer, access, request, msg) {
+                let heads_if_changes = (!msg.changes.is_empty()).then(|| doc.heads());
+                let receipt = doc.receive(out.id, &out.peer, access, request, msg);
+                if matches!(receipt, Ok(Receipt::Applied))
+                    && heads_if_changes.is_some_and(|before| before != doc.heads())
+                {
+                    shared
+                        .audit
+                        .record(&id, &out.peer, &out.origin, SyncEvent::Changed);
+                }
+                match receipt {
+                    Ok(Receipt::Applied) if check_content(shared, doc, outs, Some(&out)) => {
+                        out.send(wire::doc_unavailable(
+                            &shared.server,
+                            &out.peer,
+                            doc.id_text(),
+                        ));
+                    }
                     Ok(Receipt::Applied) => {
                         // Answer each message before the next one from the same
                         // peer is applied: automerge's sync state assumes it.
@@ -771,6 +861,58 @@ fn answer(shared: &Shared, doc: &mut DocSync, out: &Outlet) {
     }
 }
 
+/// Checks the content against its registration while that is still needed
+/// (see [`DocSync::needs_check`]); `true` when the document is refused, in
+/// which case every subscriber has been told it is unavailable.
+fn check_content(
+    shared: &Shared,
+    doc: &mut DocSync,
+    outs: &mut HashMap<ConnId, Arc<Outlet>>,
+    from: Option<&Outlet>,
+) -> bool {
+    if !doc.needs_check() {
+        return doc.refused().is_some();
+    }
+    match shared.access.check_content(&doc.id(), doc.document()) {
+        ContentCheck::Matches => {
+            doc.mark_verified();
+            false
+        }
+        ContentCheck::Unreadable => false,
+        ContentCheck::Contradicts(facts) => {
+            let reason = facts.join("; ");
+            let sender = from.map_or("(as stored)", |o| &*o.peer);
+            tracing::error!(
+                doc = %doc.id(),
+                peer = sender,
+                %reason,
+                "the document's content contradicts its registration: refused; its chunks are kept"
+            );
+            shared
+                .stats
+                .refused_documents
+                .fetch_add(1, Ordering::Relaxed);
+            for conn in doc.refuse(reason) {
+                if let Some(out) = outs.remove(&conn) {
+                    out.send(wire::doc_unavailable(
+                        &shared.server,
+                        &out.peer,
+                        doc.id_text(),
+                    ));
+                }
+            }
+            for (_, out) in outs.drain() {
+                out.send(wire::doc_unavailable(
+                    &shared.server,
+                    &out.peer,
+                    doc.id_text(),
+                ));
+            }
+            true
+        }
+    }
+}
+
 fn write_key(w: &Write) -> &str {
     match w {
         Write::Put { key, .. } | Write::Compact { key, .. } => key,
@@ -847,7 +989,12 @@ mod tests {
     use super::*;
 
     fn outlet(max_queued: usize) -> Arc<Outlet> {
-        Arc::new(Outlet::new(1, Arc::from("peer"), max_queued))
+        Arc::new(Outlet::new(
+            1,
+            Arc::from("peer"),
+            Arc::from("127.0.0.1"),
+            max_queued,
+        ))
     }
 
     fn next(out: &Outlet) -> Option<Out> {

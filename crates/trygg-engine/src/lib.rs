@@ -21,6 +21,8 @@ pub mod gate;
 pub mod store;
 pub mod wire;
 
-pub use engine::{AccessSource, Connection, Engine, EngineConfig, Out, Outbox, Stats};
+pub use engine::{
+    AccessSource, Audit, Connection, Engine, EngineConfig, Out, Outbox, Stats, SyncEvent,
+};
 pub use gate::Refusal;
 pub use store::Readers;

@@ -416,12 +416,14 @@ impl Store {
         Ok(n)
     }
 
-    /// The documents that reference the photo `sha256`, as the index has them.
+    /// The documents that reference the photo `sha256`, as the index has
+    /// them, in `DocId` order (the stored text sorts differently: it is
+    /// base58, whose order is not the bytes' order).
     pub fn documents_with_photo(&self, sha256: &str) -> Result<Vec<DocId>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT doc_id FROM photo_refs WHERE sha256 = ?1 ORDER BY doc_id")?;
-        let ids = stmt
+            .prepare_cached("SELECT doc_id FROM photo_refs WHERE sha256 = ?1")?;
+        let mut ids: Vec<DocId> = stmt
             .query_map([sha256], |r| {
                 let text: String = r.get(0)?;
                 text.parse::<DocId>().map_err(|_| {
@@ -434,6 +436,7 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        ids.sort_unstable();
         Ok(ids)
     }
 

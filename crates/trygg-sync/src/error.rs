@@ -30,6 +30,9 @@ pub enum SyncError {
     Photo(#[from] crate::photo::PhotoError),
     #[error("bad server address: {0}")]
     BadAddress(String),
+    /// A CA file that cannot be used (unreadable, not PEM, no certificate).
+    #[error("TLS trust: {0}")]
+    Trust(String),
     #[error("this device is not paired with a server yet")]
     NotPaired,
     #[error("the sync client has stopped")]

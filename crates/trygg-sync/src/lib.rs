@@ -14,6 +14,7 @@ pub mod api;
 pub mod client;
 mod error;
 pub mod photo;
+pub mod tls;
 
 pub use error::{Result, SyncError};
 

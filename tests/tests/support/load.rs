@@ -275,6 +275,7 @@ pub fn dial(
             device.url.clone(),
             device.token.clone(),
             trygg_sync::DEFAULT_MAX_MESSAGE_BYTES,
+            trygg_sync::tls::Trust::default(),
         )),
     )
     .map_err(|_| anyhow::anyhow!("the repo stopped"))

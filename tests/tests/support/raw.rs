@@ -74,17 +74,25 @@ pub fn request(peer: &str, doc: &str) -> Vec<u8> {
 pub struct Msg {
     pub kind: String,
     pub document: Option<String>,
+    /// A sync message's payload.
+    pub data: Option<Vec<u8>>,
+    /// The whole frame as it came.
+    pub raw: Vec<u8>,
 }
 
 fn decode(bytes: &[u8]) -> Msg {
     let mut d = minicbor::Decoder::new(bytes);
-    let mut msg = Msg::default();
+    let mut msg = Msg {
+        raw: bytes.to_vec(),
+        ..Msg::default()
+    };
     let n = d.map().unwrap().unwrap_or(0);
     for _ in 0..n {
         let key = d.str().unwrap().to_string();
         match key.as_str() {
             "type" => msg.kind = d.str().unwrap().to_string(),
             "documentId" => msg.document = Some(d.str().unwrap().to_string()),
+            "data" => msg.data = Some(d.bytes().unwrap().to_vec()),
             _ => d.skip().unwrap(),
         }
     }

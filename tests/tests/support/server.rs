@@ -83,7 +83,10 @@ impl Launch {
             }
         });
         let mut line = String::new();
-        while !line.starts_with("listening on http://") {
+        let listening = |l: &str| {
+            l.starts_with("listening on http://") || l.starts_with("listening on https://")
+        };
+        while !listening(&line) {
             line = rx
                 .recv_timeout(Duration::from_secs(30))
                 .unwrap_or_else(|_| {
@@ -91,11 +94,12 @@ impl Launch {
                 });
             // Only a profiler wrapping the server prints before it.
             assert!(
-                line.starts_with("listening on http://") || !wrapper.is_empty(),
+                listening(&line) || !wrapper.is_empty(),
                 "unexpected first line: {line}"
             );
         }
         Server {
+            tls: line.starts_with("listening on https://"),
             child: Some(child),
             dir: self.dir.clone(),
             port: self.port,
@@ -107,6 +111,8 @@ impl Launch {
 
 #[derive(Debug)]
 pub struct Server {
+    /// Serving HTTPS and WSS (`--tls-cert`).
+    pub tls: bool,
     child: Option<Child>,
     pub dir: PathBuf,
     pub port: u16,
@@ -127,11 +133,13 @@ impl Server {
     }
 
     pub fn base(&self) -> Url {
-        Url::parse(&format!("http://127.0.0.1:{}/", self.port)).unwrap()
+        let scheme = if self.tls { "https" } else { "http" };
+        Url::parse(&format!("{scheme}://127.0.0.1:{}/", self.port)).unwrap()
     }
 
     pub fn ws(&self) -> String {
-        format!("ws://127.0.0.1:{}/sync", self.port)
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://127.0.0.1:{}/sync", self.port)
     }
 
     /// SIGKILL: no chance to finish anything.

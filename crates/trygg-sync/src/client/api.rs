@@ -6,6 +6,7 @@ use url::Url;
 
 use crate::api::{DocumentInfo, ErrorBody, Me, PhotoStored, RegisterDocument};
 use crate::error::{Result, SyncError};
+use crate::tls::Trust;
 
 /// What came of registering a document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,13 +23,35 @@ pub struct ApiClient {
     token: String,
 }
 
+/// An error with its causes ("error sending request: … invalid peer
+/// certificate: UnknownIssuer"): reqwest's own message names none.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
 impl ApiClient {
-    /// `server` is the server's base address, e.g. `http://127.0.0.1:8080/`.
+    /// `server` is the server's base address, e.g. `http://127.0.0.1:8080/`;
+    /// an `https://` server must present a certificate of a public or system CA.
     pub fn new(server: &Url, token: impl Into<String>) -> Result<Self> {
+        Self::with_trust(server, token, &Trust::default())
+    }
+
+    /// As [`ApiClient::new`], trusting what `trust` trusts.
+    pub fn with_trust(server: &Url, token: impl Into<String>, trust: &Trust) -> Result<Self> {
         let base = server
             .join("api/v1/")
             .map_err(|e| SyncError::BadAddress(e.to_string()))?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls((*trust.rustls()).clone())
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(std::time::Duration::from_secs(60))
             .build()
@@ -66,7 +89,7 @@ impl ApiClient {
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+            .map_err(|e| SyncError::Unreachable(with_causes(&e)))?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(SyncError::TokenRefused);
         }

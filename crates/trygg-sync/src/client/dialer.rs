@@ -10,11 +10,14 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use samod::{DialError, Dialer, Transport};
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use url::Url;
+
+use crate::tls::Trust;
 
 /// The server refused the token: revoked, expired or unknown.
 #[derive(Debug, thiserror::Error)]
@@ -33,15 +36,23 @@ pub struct WsDialer {
     url: Url,
     token: String,
     max_message_bytes: usize,
+    trust: Trust,
 }
 
 impl WsDialer {
-    /// `sync_url` is the server's `ws://…/sync` (or `wss://`) address.
-    pub fn new(sync_url: Url, token: impl Into<String>, max_message_bytes: usize) -> Self {
+    /// `sync_url` is the server's `ws://…/sync` (or `wss://`, whose
+    /// certificate `trust` must accept) address.
+    pub fn new(
+        sync_url: Url,
+        token: impl Into<String>,
+        max_message_bytes: usize,
+        trust: Trust,
+    ) -> Self {
         Self {
             url: sync_url,
             token: token.into(),
             max_message_bytes,
+            trust,
         }
     }
 }
@@ -61,6 +72,7 @@ impl Dialer for WsDialer {
         let url = self.url.clone();
         let token = self.token.clone();
         let max = self.max_message_bytes;
+        let tls = Connector::Rustls(self.trust.rustls());
         Box::pin(async move {
             let mut request = url
                 .as_str()
@@ -72,8 +84,12 @@ impl Dialer for WsDialer {
             let config = WebSocketConfig::default()
                 .max_message_size(Some(max))
                 .max_frame_size(Some(max));
-            let connecting =
-                tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+            let connecting = tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                Some(config),
+                true,
+                Some(tls),
+            );
             let (socket, _) = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
                 Err(_) => return Err(DialError::transient(Transient("connect timed out".into()))),
                 Ok(Err(tungstenite::Error::Http(response)))

@@ -40,6 +40,7 @@ use url::Url;
 use crate::api::{RegisterDocument, peer_id_of};
 use crate::error::{Result, SyncError};
 use crate::photo::CleanPhoto;
+use crate::tls::Trust;
 use crate::{samod_id, trygg_id};
 
 pub use api::{ApiClient, Registered};
@@ -64,9 +65,11 @@ pub struct ClientConfig {
 /// Where a paired device syncs to.
 #[derive(Clone, Debug)]
 pub struct Remote {
-    /// The server's base address, e.g. `http://127.0.0.1:8080/`.
+    /// The server's base address, e.g. `http://127.0.0.1:8080/` or `https://…`.
     pub server: Url,
     pub token: String,
+    /// Which certificates an `https://` server may present.
+    pub trust: Trust,
 }
 
 impl ClientConfig {
@@ -75,6 +78,7 @@ impl ClientConfig {
             remote: Some(Remote {
                 server,
                 token: token.into(),
+                trust: Trust::default(),
             }),
             ..Self::offline(device_id)
         }
@@ -174,7 +178,7 @@ impl SyncClient {
         let remote = match &config.remote {
             None => None,
             Some(r) => Some(Connected {
-                api: ApiClient::new(&r.server, r.token.clone())?,
+                api: ApiClient::with_trust(&r.server, r.token.clone(), &r.trust)?,
                 dialer: repo
                     .dial(
                         BackoffConfig {
@@ -186,6 +190,7 @@ impl SyncClient {
                             ApiClient::sync_url(&r.server)?,
                             r.token.clone(),
                             config.max_message_bytes,
+                            r.trust.clone(),
                         )),
                     )
                     .map_err(|_| SyncError::Stopped)?,
@@ -426,14 +431,47 @@ impl Inner {
         if let Ok(h) = self.handle(id) {
             return Ok(h);
         }
-        let handle = self
-            .repo
-            .find(samod_id(id))
-            .await
-            .map_err(|_| SyncError::Stopped)?
-            .ok_or(SyncError::Unavailable(*id))?;
+        let was_connected = self
+            .remote
+            .as_ref()
+            .is_some_and(|r| r.dialer.is_connected());
+        let mut found = self.find(id).await?;
+        // samod answers "unavailable" at once when no connection could ask
+        // the server, e.g. while the first dial failed and waits to retry. A
+        // document not on this device is then asked for again once the
+        // connection is up, if the server says this device may have it.
+        if found.is_none()
+            && !was_connected
+            && let Some(remote) = &self.remote
+        {
+            let deadline = tokio::time::Instant::now() + OPEN_WAITS_FOR_SERVER;
+            match tokio::time::timeout_at(deadline, remote.dialer.established()).await {
+                Ok(Ok(_)) if remote.api.document(id).await?.is_some() => {
+                    while found.is_none() && tokio::time::Instant::now() < deadline {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        found = self.find(id).await?;
+                    }
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => return Err(SyncError::TokenRefused),
+                Err(_) => {
+                    return Err(SyncError::Unreachable(format!(
+                        "document {id} is not on this device, and the server was not reachable within {} s to fetch it",
+                        OPEN_WAITS_FOR_SERVER.as_secs()
+                    )));
+                }
+            }
+        }
+        let handle = found.ok_or(SyncError::Unavailable(*id))?;
         self.handles().insert(*id, handle.clone());
         Ok(handle)
+    }
+
+    async fn find(&self, id: &DocId) -> Result<Option<samod::DocHandle>> {
+        self.repo
+            .find(samod_id(id))
+            .await
+            .map_err(|_| SyncError::Stopped)
     }
 
     /// Registers what the outbox holds; stops at the first network failure.
@@ -628,6 +666,10 @@ async fn status_loop(inner: Arc<Inner>) {
 /// How far back an incremental document list reaches before the newest entry
 /// already seen.
 const LIST_OVERLAP_MS: i64 = 5_000;
+
+/// How long opening a document that is not on this device waits for a
+/// connection to the server before it reports the server unreachable.
+const OPEN_WAITS_FOR_SERVER: Duration = Duration::from_secs(15);
 
 /// How long the index may lag behind an edit.
 const INDEX_EVERY: Duration = Duration::from_millis(250);
