@@ -20,12 +20,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use support::app::*;
-use support::bench::{env, percentiles_ms};
+use support::bench::{describe_ms, env};
 
 fn summary(name: &str, ms: Vec<f64>) {
-    let n = ms.len();
-    let (p50, p99, max) = percentiles_ms(ms);
-    println!("{name}: n={n} p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
+    println!("{name}: {}", describe_ms(ms, 2));
 }
 
 const SAVES_JS: &str = r#"

@@ -27,7 +27,7 @@ mod support;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use support::bench::{env, percentiles_ms};
+use support::bench::{describe_ms, env};
 use support::load::{self, Load, Outcome, PeerTarget, Target, TryggTarget};
 use support::server::admin;
 
@@ -47,12 +47,7 @@ fn parse_load(s: &str, seconds: f64) -> Result<Load> {
 }
 
 fn latency(o: &Outcome) -> String {
-    let (p50, p99, max) = percentiles_ms(o.latencies.clone());
-    if o.latencies.len() < 100 {
-        format!("max {max:.0} ms (n={})", o.latencies.len())
-    } else {
-        format!("p50 {p50:.0} ms  p99 {p99:.0} ms  max {max:.0} ms")
-    }
+    describe_ms(o.latencies.clone(), 0)
 }
 
 fn report(name: &str, o: &Outcome) {
@@ -67,10 +62,10 @@ fn report(name: &str, o: &Outcome) {
         o.server_cpu.as_secs_f64() * 100.0 / secs,
         o.client_cpu.as_secs_f64() * 100.0 / secs,
     );
-    let (p50, p99, max) = percentiles_ms(o.generator_lag.clone());
     println!(
-        "  {:<15} the generator's own timers woke late by p50 {p50:.1} ms  p99 {p99:.1} ms  max {max:.0} ms",
+        "  {:<15} the generator's own timers woke late by {}",
         "",
+        describe_ms(o.generator_lag.clone(), 1)
     );
 }
 

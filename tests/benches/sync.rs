@@ -13,13 +13,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::bench::{env, percentiles_ms};
+use support::bench::{describe_ms, env};
 use support::world::*;
 use trygg_core::edit;
 use trygg_core::model::Sensitivity;
 
-fn percentiles(v: Vec<Duration>) -> (f64, f64, f64) {
-    percentiles_ms(v.iter().map(|d| d.as_secs_f64() * 1e3).collect())
+fn describe(v: Vec<Duration>) -> String {
+    describe_ms(v.iter().map(|d| d.as_secs_f64() * 1e3).collect(), 2)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,7 +34,10 @@ fn main() -> anyhow::Result<()> {
         let (a_dev, b_dev) = (w.device(DISTRICT, "field"), w.device(POLICE, "field"));
         let a = w.client("a", &a_dev).await;
         let b = w.client("b", &b_dev).await;
-        assert!(a.connected(Duration::from_secs(30)).await && b.connected(Duration::from_secs(30)).await);
+        assert!(
+            a.connected(Duration::from_secs(30)).await
+                && b.connected(Duration::from_secs(30)).await
+        );
         let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
         let id = reg.id;
         a.create(&mut walk, reg).await?;
@@ -47,7 +50,12 @@ fn main() -> anyhow::Result<()> {
         let mut durable = Vec::with_capacity(edits);
         let mut propagation = Vec::with_capacity(edits);
         for i in 0..edits {
-            let obs = observation(DISTRICT, &a_dev.id, &format!("mätning {i}"), Sensitivity::Shared);
+            let obs = observation(
+                DISTRICT,
+                &a_dev.id,
+                &format!("mätning {i}"),
+                Sensitivity::Shared,
+            );
             let t = Instant::now();
             a.edit(&id, |tx| edit::put_observation(tx, &obs))?;
             durable.push(t.elapsed());
@@ -55,7 +63,11 @@ fn main() -> anyhow::Result<()> {
                 tokio::time::timeout(Duration::from_secs(30), seen.recv()).await?;
                 if b.read(&id, |doc| {
                     use automerge::ReadDoc;
-                    let obs_map = doc.get(automerge::ROOT, "observations").ok().flatten().map(|(_, o)| o);
+                    let obs_map = doc
+                        .get(automerge::ROOT, "observations")
+                        .ok()
+                        .flatten()
+                        .map(|(_, o)| o);
                     obs_map.is_some_and(|m| doc.get(&m, obs.id.as_str()).ok().flatten().is_some())
                 })? {
                     break;
@@ -63,10 +75,14 @@ fn main() -> anyhow::Result<()> {
             }
             propagation.push(t.elapsed());
         }
-        let (p50, p99, max) = percentiles(durable);
-        println!("durable local edit (walk growing to {edits} observations): p50 {p50:.2} ms  p99 {p99:.2} ms  max {max:.2} ms");
-        let (p50, p99, max) = percentiles(propagation);
-        println!("edit on device A visible on device B via the server:      p50 {p50:.2} ms  p99 {p99:.2} ms  max {max:.2} ms");
+        println!(
+            "durable local edit (walk growing to {edits} observations): {}",
+            describe(durable)
+        );
+        println!(
+            "edit on device A visible on device B via the server:      {}",
+            describe(propagation)
+        );
 
         // A fresh device pulls `docs` walks of 10 observations each.
         for _ in 0..docs {
@@ -74,7 +90,12 @@ fn main() -> anyhow::Result<()> {
             let wid = reg.id;
             a.create(&mut walk, reg).await?;
             for j in 0..10 {
-                let obs = observation(DISTRICT, &a_dev.id, &format!("obs {j}"), Sensitivity::Shared);
+                let obs = observation(
+                    DISTRICT,
+                    &a_dev.id,
+                    &format!("obs {j}"),
+                    Sensitivity::Shared,
+                );
                 a.edit(&wid, |tx| edit::put_observation(tx, &obs))?;
             }
         }
@@ -86,7 +107,10 @@ fn main() -> anyhow::Result<()> {
         while c.open_documents().len() < want {
             c.refresh_now();
             tokio::time::sleep(Duration::from_millis(20)).await;
-            anyhow::ensure!(t.elapsed() < Duration::from_secs(600), "initial sync stalled");
+            anyhow::ensure!(
+                t.elapsed() < Duration::from_secs(600),
+                "initial sync stalled"
+            );
         }
         let took = t.elapsed();
         println!(
@@ -95,7 +119,10 @@ fn main() -> anyhow::Result<()> {
             want as f64 / took.as_secs_f64()
         );
         if let Some(kib) = w.server.rss_kib() {
-            println!("server resident memory after the run: {:.1} MiB", kib as f64 / 1024.0);
+            println!(
+                "server resident memory after the run: {:.1} MiB",
+                kib as f64 / 1024.0
+            );
         }
         for client in [a, b, c] {
             client.stop().await;
