@@ -94,8 +94,8 @@ pub enum AdminCommand {
     /// The audit trail: who read, changed, registered, shared or downloaded
     /// which document, when and from where (oldest first, tab-separated).
     Audit {
-        /// Only this document's entries.
-        #[arg(long, value_parser = parse_doc_id)]
+        /// Only this document's entries (its id, or its `automerge:` URL).
+        #[arg(long)]
         doc: Option<trygg_core::DocId>,
         /// Only this device's entries.
         #[arg(long)]
@@ -160,13 +160,6 @@ fn parse_org_kind(s: &str) -> Result<OrgKind, String> {
             OrgKind::expected()
         )
     })
-}
-
-fn parse_doc_id(s: &str) -> Result<trygg_core::DocId, String> {
-    s.strip_prefix("automerge:")
-        .unwrap_or(s)
-        .parse()
-        .map_err(|_| format!("`{s}` is not a document id"))
 }
 
 /// RFC 3339, or a span (jiff's friendly format, days as 24 hours) back from now.

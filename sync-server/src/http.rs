@@ -320,10 +320,9 @@ async fn list_documents(
     Ok(Json(visible(&state.snapshot.borrow(), &device, since)))
 }
 
+/// A document id, bare or as an `automerge:` URL (`DocId`'s parser takes both).
 fn parse_doc_id(raw: &str) -> AppResult<DocId> {
-    raw.strip_prefix("automerge:")
-        .unwrap_or(raw)
-        .parse()
+    raw.parse()
         .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a document id")))
 }
 
