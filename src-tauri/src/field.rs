@@ -35,10 +35,7 @@ fn trust(s: &Settings) -> Result<Trust> {
     let file = std::env::var_os("TRYGG_CA_FILE")
         .map(PathBuf::from)
         .or_else(|| s.ca_file.as_ref().map(PathBuf::from));
-    Ok(match file {
-        Some(path) => Trust::with_ca_file(&path)?,
-        None => Trust::default(),
-    })
+    Ok(Trust::with_optional_ca_file(file.as_deref())?)
 }
 
 /// The device's state: see the module docs.
@@ -124,17 +121,12 @@ impl Field {
 
     async fn start_client(&self, s: &Settings) -> Result<()> {
         let config = match (&s.server, &s.token) {
-            (Some(server), Some(token)) => {
-                let mut config = ClientConfig::new(
-                    Url::parse(server).map_err(|e| AppError::BadServerAddress(e.to_string()))?,
-                    token.clone(),
-                    s.device_id.clone(),
-                );
-                if let Some(remote) = &mut config.remote {
-                    remote.trust = trust(s)?;
-                }
-                config
-            }
+            (Some(server), Some(token)) => ClientConfig::new(
+                Url::parse(server).map_err(|e| AppError::BadServerAddress(e.to_string()))?,
+                token.clone(),
+                s.device_id.clone(),
+            )
+            .with_trust(trust(s)?),
             _ => ClientConfig::offline(s.device_id.clone()),
         };
         let client =

@@ -56,11 +56,9 @@ fn path(p: &Path) -> &str {
 
 async fn client(w: &World, name: &str, org: &str, trust: &Trust) -> Result<SyncClient> {
     let device = w.device(org, "field");
-    let mut config = ClientConfig::new(w.server.base(), &device.token, &device.id);
+    let mut config =
+        ClientConfig::new(w.server.base(), &device.token, &device.id).with_trust(trust.clone());
     config.refresh_every = Duration::from_millis(500);
-    if let Some(remote) = &mut config.remote {
-        remote.trust = trust.clone();
-    }
     Ok(SyncClient::start(
         w.store_path(name),
         w.dir.path().join(format!("{name}-photos")),

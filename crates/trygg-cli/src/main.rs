@@ -278,10 +278,7 @@ fn run() -> Result<()> {
             timeout,
             watch,
         } => {
-            let trust = match &ca {
-                Some(file) => trygg_sync::tls::Trust::with_ca_file(file)?,
-                None => trygg_sync::tls::Trust::default(),
-            };
+            let trust = trygg_sync::tls::Trust::with_optional_ca_file(ca.as_deref())?;
             let done = sync::run(
                 sync::SyncArgs {
                     store: &store,

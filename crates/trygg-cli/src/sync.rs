@@ -55,10 +55,8 @@ async fn sync(args: SyncArgs<'_>, out: &mut impl Write) -> Result<bool> {
         me.device_id, me.organisation, me.role
     )?;
     let path = args.store.path();
-    let mut config = ClientConfig::new(args.server.clone(), args.token, &me.device_id);
-    if let Some(remote) = &mut config.remote {
-        remote.trust = args.trust.clone();
-    }
+    let config = ClientConfig::new(args.server.clone(), args.token, &me.device_id)
+        .with_trust(args.trust.clone());
     let client = SyncClient::start(path, photo_dir(path), config).await?;
 
     // Documents written here before (or without) the server: register ours.

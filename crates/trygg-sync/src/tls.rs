@@ -59,6 +59,14 @@ impl Trust {
         Self::with_extra(certs)
     }
 
+    /// [`Trust::with_ca_file`] when a file is given, else the default.
+    pub fn with_optional_ca_file(path: Option<&Path>) -> Result<Self> {
+        match path {
+            Some(path) => Self::with_ca_file(path),
+            None => Ok(Self::default()),
+        }
+    }
+
     /// Public and system roots plus `extra` (already parsed certificates).
     pub fn with_extra(extra: Vec<CertificateDer<'static>>) -> Result<Self> {
         let mut roots = RootCertStore::empty();

@@ -84,6 +84,14 @@ impl ClientConfig {
         }
     }
 
+    /// Trust what `trust` trusts for an `https://` server (no effect offline).
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        if let Some(remote) = &mut self.remote {
+            remote.trust = trust;
+        }
+        self
+    }
+
     /// A device not paired with any server (yet).
     pub fn offline(device_id: impl Into<String>) -> Self {
         Self {
