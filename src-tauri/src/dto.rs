@@ -19,6 +19,9 @@ pub struct AppInfo {
     pub device_id: String,
     pub organisation: Option<String>,
     pub role: Option<String>,
+    /// Whether this device may start walks, report and propose actions (a
+    /// viewer may not): the access rule's `Role::records`.
+    pub may_record: bool,
     pub language: String,
 }
 
@@ -275,8 +278,11 @@ pub struct WalkView {
     pub observations: Vec<ObservationView>,
     /// The document's heads: two devices showing equal heads show the same walk.
     pub heads: Vec<String>,
-    /// Whether this device may edit it (false for a completed walk's answers).
+    /// Whether this device may edit it now: it may write (the access rule)
+    /// and the walk is planned or in progress.
     pub editable: bool,
+    /// The access rule lets this device only read the walk (a viewer, say).
+    pub read_only: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

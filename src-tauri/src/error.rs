@@ -48,6 +48,9 @@ pub enum AppError {
     PhotoTooLarge { size: u64, limit: u64 },
     #[error("{0}")]
     Forbidden(String),
+    /// The document may only be read by this device (the server's access rule).
+    #[error("document {0} can only be read on this device")]
+    ReadOnly(String),
     #[error("could not save on this device: {0}")]
     Storage(String),
     #[error("{0}")]
@@ -65,6 +68,7 @@ impl AppError {
             AppError::TokenRefused(_) => "token_refused",
             AppError::PhotoTooLarge { .. } => "photo_too_large",
             AppError::Forbidden(_) => "forbidden",
+            AppError::ReadOnly(_) => "read_only",
             AppError::Storage(_) => "storage",
             AppError::Other(_) => "other",
         }

@@ -19,6 +19,7 @@ use trygg_core::model::*;
 use trygg_core::{DocId, DocKind, DocumentSchema, Timestamp, edit, new_entity_id};
 use trygg_store::Store;
 use trygg_store::index::{ActionFilter, ObservationFilter, WalkFilter, WalkRow};
+use trygg_sync::access::{self, Access, Principal, Role};
 use trygg_sync::api::RegisterDocument;
 use trygg_sync::client::{ApiClient, ClientConfig, PhotoFiles, SyncClient, SyncStatus};
 use trygg_sync::tls::Trust;
@@ -167,6 +168,12 @@ impl Field {
             device_id: s.device_id.clone(),
             organisation: s.organisation.clone(),
             role: s.role.clone(),
+            // The role's rule, as the server applies it; a role this version
+            // does not know records nothing.
+            may_record: match &s.role {
+                Some(r) => r.parse::<Role>().is_ok_and(Role::records),
+                None => true,
+            },
             language: s.language.clone(),
         }
     }
@@ -253,6 +260,67 @@ impl Field {
             .collect()
     }
 
+    /// Who this device is for the access rules: its organisation and the
+    /// role the server gave its token (an unpaired device records: `field`).
+    fn principal(&self) -> Result<Principal> {
+        let (org, device_id) = self.me()?;
+        let role = match self.settings().role {
+            Some(r) => r.parse::<Role>().map_err(AppError::Other)?,
+            None => Role::Field,
+        };
+        Ok(Principal {
+            device_id,
+            org,
+            role,
+        })
+    }
+
+    /// This device's access to an open document, from the one access rule
+    /// the server applies (`trygg_core::access::decide`): the server's own
+    /// answer once it has listed the document, else the rule applied to the
+    /// facts the document's content implies (offline, or not yet listed).
+    fn access_to(&self, c: &SyncClient, id: &DocId) -> Result<Access> {
+        if let Some(listed) = c.server_access(id) {
+            return Ok(listed);
+        }
+        let who = self.principal()?;
+        let doc = c.read(id, document::read_any)??;
+        Ok(access::decide(
+            &who,
+            &access::access_of(*id, &doc, &who.org),
+        ))
+    }
+
+    /// Refuses, before anything is written, an edit the server would ignore.
+    fn require_write(&self, c: &SyncClient, id: &DocId) -> Result<()> {
+        if self.access_to(c, id)?.can_write() {
+            Ok(())
+        } else {
+            Err(AppError::ReadOnly(id.to_string()))
+        }
+    }
+
+    /// Refuses a viewer (or admin) anything that creates a document, before
+    /// any input is checked: the rule `may_register` starts with.
+    fn require_records(&self) -> Result<()> {
+        let who = self.principal()?;
+        if who.role.records() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                access::RegisterRefusal::RoleCannotCreate { role: who.role }.to_string(),
+            ))
+        }
+    }
+
+    /// Refuses, before anything is created, a document the server would not
+    /// register for this device.
+    fn require_register(&self, registration: &RegisterDocument) -> Result<()> {
+        let who = self.principal()?;
+        access::may_register(&who, &registration.facts(&who.org))
+            .map_err(|e| AppError::Forbidden(e.to_string()))
+    }
+
     async fn with_client<R>(&self, f: impl AsyncFnOnce(&SyncClient) -> Result<R>) -> Result<R> {
         let guard = self.client.read().await;
         let client = guard.as_ref().ok_or(AppError::NotOnboarded)?;
@@ -268,6 +336,7 @@ impl Field {
     ) -> Result<R> {
         self.with_client(async |c| {
             c.open(&id).await?;
+            self.require_write(c, &id)?;
             Ok(c.edit(&id, f)?)
         })
         .await
@@ -433,6 +502,7 @@ impl Field {
 
     pub async fn start_walk(&self, input: StartWalk) -> Result<String> {
         let (org, device) = self.me()?;
+        self.require_records()?;
         let mut errors = FieldErrors::default();
         if input.route_name.trim().is_empty() {
             errors.push("route_name", "required");
@@ -497,19 +567,17 @@ impl Field {
             .filter(|o| **o != org)
             .cloned()
             .collect();
+        let registration = RegisterDocument {
+            id,
+            kind: DocKind::Walk,
+            area: Some(walk.area.clone()),
+            shared_with,
+            restricted: false,
+            responsible_org: None,
+        };
+        self.require_register(&registration)?;
         self.with_client(async |c| {
-            c.create(
-                &mut doc,
-                RegisterDocument {
-                    id,
-                    kind: DocKind::Walk,
-                    area: Some(walk.area.clone()),
-                    shared_with,
-                    restricted: false,
-                    responsible_org: None,
-                },
-            )
-            .await?;
+            c.create(&mut doc, registration).await?;
             Ok(())
         })
         .await?;
@@ -531,6 +599,9 @@ impl Field {
     pub async fn walk(&self, id: &str) -> Result<WalkView> {
         let doc_id = parse_id(id)?;
         let (walk, heads) = self.read_walk(doc_id).await?;
+        let access = self
+            .with_client(async |c| self.access_to(c, &doc_id))
+            .await?;
         let template = self.template_of(&walk);
         let version = template
             .as_ref()
@@ -568,7 +639,9 @@ impl Field {
                 .collect(),
             observations,
             heads,
-            editable: matches!(walk.status, WalkStatus::Planned | WalkStatus::InProgress),
+            editable: access.can_write()
+                && matches!(walk.status, WalkStatus::Planned | WalkStatus::InProgress),
+            read_only: !access.can_write(),
         })
     }
 
@@ -648,6 +721,7 @@ impl Field {
         }
         errors.into_result()?;
         self.with_client(async |c| {
+            self.require_write(c, &id)?;
             c.edit(&id, |tx| {
                 edit::set_walk_status(tx, WalkStatus::Completed, Timestamp::now())
             })?;
@@ -735,18 +809,16 @@ impl Field {
         };
         let mut doc = document::create(&report)?;
         let id = DocId::random();
-        c.create(
-            &mut doc,
-            RegisterDocument {
-                id,
-                kind: DocKind::Report,
-                area: Some(area.to_string()),
-                shared_with: BTreeSet::new(),
-                restricted,
-                responsible_org: None,
-            },
-        )
-        .await?;
+        let registration = RegisterDocument {
+            id,
+            kind: DocKind::Report,
+            area: Some(area.to_string()),
+            shared_with: BTreeSet::new(),
+            restricted,
+            responsible_org: None,
+        };
+        self.require_register(&registration)?;
+        c.create(&mut doc, registration).await?;
         self.update_settings(|s| {
             s.est_reports.insert(key, id.to_string());
         })?;
@@ -759,6 +831,9 @@ impl Field {
         target: ObservationTarget,
         input: ObservationInput,
     ) -> Result<Saved> {
+        if matches!(target, ObservationTarget::Report { .. }) {
+            self.require_records()?;
+        }
         let started = Instant::now();
         let (org, device) = self.me()?;
         if let ObservationTarget::Report { area, .. } = &target
@@ -806,6 +881,7 @@ impl Field {
                     }
                 };
                 c.open(&id).await?;
+                self.require_write(c, &id)?;
                 c.edit(&id, |tx| edit::put_observation(tx, &observation))?;
                 Ok(id)
             })
@@ -902,6 +978,7 @@ impl Field {
 
     pub async fn propose_action(&self, input: ProposeAction) -> Result<String> {
         let (org, _) = self.me()?;
+        self.require_records()?;
         let mut errors = FieldErrors::default();
         if input.description.trim().is_empty() {
             errors.push("description", "required");
@@ -957,19 +1034,17 @@ impl Field {
             .into_iter()
             .filter(|o| *o != org && *o != input.responsible_org)
             .collect();
+        let registration = RegisterDocument {
+            id,
+            kind: DocKind::Action,
+            area: Some(area),
+            shared_with,
+            restricted: false,
+            responsible_org: Some(input.responsible_org.clone()),
+        };
+        self.require_register(&registration)?;
         self.with_client(async |c| {
-            c.create(
-                &mut doc,
-                RegisterDocument {
-                    id,
-                    kind: DocKind::Action,
-                    area: Some(area),
-                    shared_with,
-                    restricted: false,
-                    responsible_org: Some(input.responsible_org.clone()),
-                },
-            )
-            .await?;
+            c.create(&mut doc, registration).await?;
             Ok(())
         })
         .await?;
@@ -978,8 +1053,8 @@ impl Field {
 
     /// Actions this organisation must carry out, and those it proposed.
     pub fn actions(&self) -> Result<Vec<ActionView>> {
-        let (org, _) = self.me()?;
-        let role = self.settings().role.unwrap_or_default();
+        let who = self.principal()?;
+        let org = who.org.clone();
         let store = lock(&self.store);
         let mut rows = store.actions(&ActionFilter {
             responsible_org: Some(org.clone()),
@@ -996,14 +1071,14 @@ impl Field {
             let Ok(id) = row.doc_id.parse::<DocId>() else {
                 continue;
             };
-            let description = match store.load(id).and_then(|h| h.read::<Action>()) {
-                Ok(a) => a.description.as_str().to_string(),
+            let action = match store.load(id).and_then(|h| h.read::<Action>()) {
+                Ok(a) => a,
                 Err(_) => continue,
             };
-            let records = matches!(role.as_str(), "field" | "coordinator");
+            let description = action.description.as_str().to_string();
+            let facts = access::access_of(id, &AnyDocument::Action(action), &org);
             out.push(ActionView {
-                may_update: (row.responsible_org == org && records)
-                    || (row.proposed_by_org == org && role == "coordinator"),
+                may_update: access::decide(&who, &facts).can_write(),
                 id: row.doc_id,
                 description,
                 responsible_org: row.responsible_org,

@@ -193,6 +193,8 @@ async fn demo_data(store: &StoreArgs, registry: &dyn Registry, walks: usize) -> 
             registered_by: "demo-data".into(),
             registered_at: now,
             updated_at: now,
+            replaces: None,
+            replaced_by: None,
         };
         match registry.register_document(&record).await {
             Ok(()) => registered += 1,

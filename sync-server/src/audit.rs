@@ -74,10 +74,13 @@ pub enum Action {
     PhotoRead,
     /// Uploaded a photo (detail: its hash).
     PhotoUpload,
+    /// The server itself replaced the document by a copy without what the
+    /// retention period purged (detail: the replacement's id and counts).
+    Purge,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Read,
         Action::Change,
         Action::Refused,
@@ -85,6 +88,7 @@ impl Action {
         Action::Share,
         Action::PhotoRead,
         Action::PhotoUpload,
+        Action::Purge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +100,16 @@ impl Action {
             Action::Share => "share",
             Action::PhotoRead => "photo-read",
             Action::PhotoUpload => "photo-upload",
+            Action::Purge => "purge",
+        }
+    }
+
+    /// Who does it: a device, or (purges) the server itself, whose entries
+    /// name `trygg-server` as the actor.
+    fn actor_kind(self) -> &'static str {
+        match self {
+            Action::Purge => "server",
+            _ => "device",
         }
     }
 
@@ -275,7 +289,7 @@ fn insert(conn: &mut Connection, batch: &[Entry]) -> rusqlite::Result<()> {
     {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO audit (at, actor_kind, actor, org, action, doc, detail, origin)
-             VALUES (?1, 'device', ?2, ?3, ?4, ?5, ?6, ?7)",
+             VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for e in batch {
             stmt.execute(rusqlite::params![
@@ -286,6 +300,7 @@ fn insert(conn: &mut Connection, batch: &[Entry]) -> rusqlite::Result<()> {
                 e.doc.map(|d| d.to_string()),
                 e.detail,
                 e.origin,
+                e.action.actor_kind(),
             ])?;
         }
     }

@@ -69,6 +69,14 @@ pub struct ServeArgs {
     /// per-minute rate applies.
     #[arg(long, env = "TRYGG_UNKNOWN_TOKEN_BURST", default_value = "10")]
     pub unknown_token_burst: std::num::NonZeroU32,
+    /// Purge observations' notes, text and photo answers, walk notes and
+    /// photos older than this many days, on the server and, at their next
+    /// sync, on every device (see `retention`). Without it nothing is purged.
+    #[arg(long, env = "TRYGG_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retention_days: Option<u32>,
+    /// How often the retention purge runs (it also runs at start).
+    #[arg(long = "purge-every-secs", env = "TRYGG_PURGE_EVERY_SECS", default_value = "3600", value_parser = parse_secs)]
+    pub purge_every: std::time::Duration,
 }
 
 fn parse_secs(s: &str) -> Result<std::time::Duration, String> {

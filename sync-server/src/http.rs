@@ -285,6 +285,7 @@ fn info(record: &DocRecord, access: Access) -> DocumentInfo {
         doc: record.access.clone(),
         access,
         updated_at: record.updated_at.to_rfc3339(),
+        replaces: record.replaces,
     }
 }
 
@@ -295,6 +296,7 @@ fn visible(snap: &Snapshot, device: &Device, since: Option<Timestamp>) -> Vec<Do
     let mut docs: Vec<(i64, DocumentInfo)> = snap
         .documents
         .values()
+        .filter(|r| r.replaced_by.is_none())
         .filter(|r| since.is_none_or(|t| r.updated_at >= t))
         .filter_map(|r| {
             let access = access::decide(&who, &r.access);
@@ -334,7 +336,7 @@ async fn get_document(
 ) -> AppResult<Json<DocumentInfo>> {
     let id = parse_doc_id(&raw)?;
     let snap = state.snapshot.borrow();
-    let readable = snap.documents.get(&id).and_then(|record| {
+    let readable = snap.current(&id).and_then(|record| {
         let access = access::decide(&device.principal(), &record.access);
         access.can_read().then(|| info(record, access))
     });
@@ -400,8 +402,7 @@ async fn set_sharing(
     let mut doc = {
         let snap = state.snapshot.borrow();
         let record = snap
-            .documents
-            .get(&id)
+            .current(&id)
             .filter(|record| access::decide(&who, &record.access).can_read());
         let Some(record) = record.cloned() else {
             drop(snap);
@@ -444,19 +445,7 @@ async fn register_document(
     body: Result<Json<RegisterDocument>, JsonRejection>,
 ) -> AppResult<(StatusCode, Json<DocumentInfo>)> {
     let Json(reg) = body?;
-    let doc = DocAccess {
-        id: reg.id,
-        kind: reg.kind,
-        owner_org: device.org.clone(),
-        area: reg.area,
-        shared_with: reg
-            .shared_with
-            .into_iter()
-            .filter(|o| *o != device.org)
-            .collect(),
-        restricted: reg.restricted,
-        responsible_org: reg.responsible_org,
-    };
+    let doc = reg.facts(&device.org);
     access::may_register(&device.principal(), &doc).map_err(refusal)?;
     known_orgs(
         &state.snapshot.borrow(),
@@ -468,6 +457,8 @@ async fn register_document(
         registered_by: device.id.clone(),
         registered_at: now,
         updated_at: now,
+        replaces: None,
+        replaced_by: None,
     };
     match state.registry.register_document(&record).await {
         Ok(()) => {}
@@ -609,11 +600,7 @@ async fn get_photo(
     let readable = state
         .photo_refs
         .any_readable(&sha256, |doc| {
-            snapshot
-                .borrow()
-                .documents
-                .get(doc)
-                .is_some_and(|record| access::decide(&principal, &record.access).can_read())
+            snapshot.borrow().decide(&principal, doc).can_read()
         })
         .await
         .map_err(|e| ApiError::internal(format!("{e:#}")))?;

@@ -7,6 +7,7 @@ mod config;
 mod http;
 mod photos;
 mod registry;
+mod retention;
 mod serve;
 mod snapshot;
 mod sync;

@@ -43,6 +43,12 @@ impl PhotoDir {
         Ok(true)
     }
 
+    /// Removes a photo for good (`trygg_sync::photo::wipe_file`); `false`
+    /// when there was none.
+    pub fn remove(&self, sha256: &str) -> std::io::Result<bool> {
+        trygg_sync::photo::wipe_file(&self.path(sha256))
+    }
+
     pub fn get(&self, sha256: &str) -> std::io::Result<Option<Vec<u8>>> {
         match std::fs::read(self.path(sha256)) {
             Ok(b) => Ok(Some(b)),

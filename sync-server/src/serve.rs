@@ -15,6 +15,7 @@ use crate::auth_limit::UnknownTokenLimit;
 use crate::config::{ServeArgs, StoreArgs};
 use crate::photos::{PhotoDir, PhotoRefs};
 use crate::registry::{Registry, SqliteRegistry};
+use crate::retention::Retention;
 use crate::snapshot::{self, Published};
 
 /// What every handler can reach.
@@ -87,7 +88,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             log: audit.clone(),
             snapshot: snapshot.clone(),
         }),
-        writer,
+        writer.clone(),
         readers,
     );
     snapshot.listen(Arc::new(crate::sync::AccessListener(engine.clone())));
@@ -105,6 +106,22 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         Duration::from_secs(2),
     ));
 
+    if let Some(days) = args.retention_days {
+        let store = Store::open(&docs_path)
+            .with_context(|| format!("cannot open the document store {}", docs_path.display()))?;
+        let retention = Retention {
+            days,
+            registry: registry.clone(),
+            snapshot: snapshot.clone(),
+            engine: engine.clone(),
+            writer,
+            store: Arc::new(std::sync::Mutex::new(store)),
+            photos: photos.clone(),
+            audit: audit.clone(),
+        };
+        tokio::spawn(retention.run(args.purge_every));
+    }
+
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -114,6 +131,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         backend = "sqlite",
         max_message_bytes = args.max_message_bytes,
         max_photo_bytes = args.max_photo_bytes,
+        retention_days = args.retention_days,
         "trygg-server starting"
     );
     let unknown_tokens =

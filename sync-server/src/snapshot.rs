@@ -17,7 +17,7 @@ use imbl::HashMap;
 
 use tokio::sync::watch;
 use trygg_core::{DocId, Timestamp};
-use trygg_sync::access::{self, Access};
+use trygg_sync::access::{self, Access, Principal};
 
 use crate::registry::{Changes, Device, DocRecord, Inactive, Org, Registry};
 
@@ -83,12 +83,25 @@ impl Snapshot {
         }
     }
 
-    /// A peer's access to a document. Unknown peers and documents get none.
+    /// A peer's access to a document. Unknown peers and documents, and
+    /// documents a purged copy replaced, get none.
     pub fn access(&self, doc: &DocId, peer: &str) -> Access {
-        match (self.active_device_of_peer(peer), self.documents.get(doc)) {
-            (Some(device), Some(record)) => access::decide(&device.principal(), &record.access),
-            _ => Access::None,
+        match self.active_device_of_peer(peer) {
+            Some(device) => self.decide(&device.principal(), doc),
+            None => Access::None,
         }
+    }
+
+    /// `who`'s access to a document: the access rule on its registered
+    /// facts; none for unknown documents and documents a purged copy replaced.
+    pub fn decide(&self, who: &Principal, doc: &DocId) -> Access {
+        self.current(doc)
+            .map_or(Access::None, |record| access::decide(who, &record.access))
+    }
+
+    /// A registered document that has not been replaced.
+    pub fn current(&self, doc: &DocId) -> Option<&DocRecord> {
+        self.documents.get(doc).filter(|r| r.replaced_by.is_none())
     }
 
     /// The earliest expiry still ahead, so the refresher can republish then.
@@ -160,7 +173,11 @@ impl Publisher {
                 .documents
                 .iter()
                 .filter(|r| {
-                    before.documents.get(&r.access.id).map(|o| &o.access) != Some(&r.access)
+                    before
+                        .documents
+                        .get(&r.access.id)
+                        .map(|o| (&o.access, o.replaced_by))
+                        != Some((&r.access, r.replaced_by))
                 })
                 .map(|r| r.access.id)
                 .collect();
@@ -280,6 +297,8 @@ mod tests {
             registered_by: "d".into(),
             registered_at: Timestamp(0),
             updated_at: Timestamp(0),
+            replaces: None,
+            replaced_by: None,
         };
         snap.apply(
             Changes {

@@ -29,7 +29,7 @@ impl AccessSource for SnapshotAccess {
     }
 
     fn check_content(&self, doc: &DocId, content: &automerge::Automerge) -> ContentCheck {
-        match self.0.borrow().documents.get(doc) {
+        match self.0.borrow().current(doc) {
             Some(record) => access::check_content(&record.access, content),
             // Not registered: nobody may read or write it anyway.
             None => ContentCheck::Unreadable,

@@ -354,3 +354,327 @@ async fn the_audit_trail_names_who_did_what_from_where_and_holds_no_content() ->
     }
     Ok(())
 }
+
+/// The field app (`Field`, no window) on a viewer's token: the walk is shown
+/// read-only and every edit is refused before anything is written, by the
+/// same access rule the server applies. A device that edits anyway (here the
+/// sync client underneath, as an older app would) sees its indicator say the
+/// server refuses those changes, not "syncing" forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_viewer_sees_walks_read_only_and_its_indicator_tells_refused_from_waiting() -> Result<()>
+{
+    use trygg_app::dto::{AnswerInput, LocationInput, ObservationInput, ObservationTarget};
+    use trygg_app::error::AppError;
+    use trygg_app::field::Field;
+    use trygg_sync::client::ConnectionState as Connection;
+
+    let w = World::new(&[]);
+    let (d, v) = (w.device(DISTRICT, "field"), w.device(DISTRICT, "viewer"));
+    let district = w.client("district", &d).await;
+    let (mut walk, reg) = new_walk(DISTRICT, &[]);
+    let id = reg.id;
+    let noted = observation(DISTRICT, &d.id, "Lampan vid bron", Sensitivity::Shared);
+    edit::put_observation(&mut walk, &noted)?;
+    district.create(&mut walk, reg).await?;
+    ensure!(district.all_on_server(Duration::from_secs(20)).await);
+
+    // The app on the viewer's token.
+    let app_dir = w.dir.path().join("viewer-app");
+    let app = Field::open(&app_dir).await?;
+    app.pair(w.server.base().as_str(), &v.token).await?;
+    ensure!(!app.info().may_record, "a viewer records nothing");
+    let shown = app.walk(&id.to_string()).await?;
+    ensure!(shown.read_only && !shown.editable, "{shown:?}");
+    let heads = shown.heads.clone();
+    let read_only = |e: AppError| matches!(e, AppError::ReadOnly(_));
+    let answer = app
+        .answer(
+            &id.to_string(),
+            "any-item",
+            Some(AnswerInput::YesNo("yes".into())),
+        )
+        .await;
+    ensure!(answer.is_err_and(read_only), "answering a read-only walk");
+    let obs = app
+        .add_observation(
+            ObservationTarget::Walk {
+                walk: id.to_string(),
+            },
+            ObservationInput {
+                category: "belysning".into(),
+                severity: 2,
+                note: String::new(),
+                location: Some(LocationInput {
+                    lat: Some(59.4),
+                    lon: Some(17.9),
+                    accuracy_m: Some(5.0),
+                    ..Default::default()
+                }),
+                photos: vec![],
+                item_id: None,
+            },
+        )
+        .await;
+    ensure!(
+        obs.is_err_and(read_only),
+        "an observation in a read-only walk"
+    );
+    let status = app.set_walk_status(&id.to_string(), "completed").await;
+    ensure!(status.is_err_and(read_only), "completing a read-only walk");
+    let report = app
+        .add_observation(
+            ObservationTarget::Report {
+                area: "rinkeby-kista".into(),
+                restricted: false,
+            },
+            ObservationInput {
+                category: "belysning".into(),
+                severity: 2,
+                note: String::new(),
+                location: Some(LocationInput {
+                    lat: Some(59.4),
+                    lon: Some(17.9),
+                    accuracy_m: Some(5.0),
+                    ..Default::default()
+                }),
+                photos: vec![],
+                item_id: None,
+            },
+        )
+        .await;
+    ensure!(
+        matches!(report, Err(AppError::Forbidden(_))),
+        "a viewer's EST report: {report:?}"
+    );
+    ensure!(
+        app.walk(&id.to_string()).await?.heads == heads,
+        "nothing was written"
+    );
+    let app_status = app.status().await?;
+    ensure!(
+        app_status.refused_documents == 0 && app_status.unsynced_documents == 0,
+        "{app_status:?}"
+    );
+    app.shutdown().await;
+
+    // The sync client underneath, editing anyway.
+    let viewer = w.client("viewer", &v).await;
+    viewer.refresh().await?;
+    viewer.open(&id).await?;
+    ensure!(viewer.all_on_server(Duration::from_secs(20)).await);
+    viewer.edit(&id, |tx| {
+        edit::splice_note(tx, &noted.id, 0, 0, "en läsare skrev: ")
+    })?;
+    let mut refused = false;
+    for _ in 0..100 {
+        let s = viewer.status_now().await;
+        ensure!(s.connection != Connection::AllOnServer, "{s:?}");
+        if s.connection == Connection::Refused {
+            ensure!(
+                s.refused_documents == 1 && s.unsynced_documents == 0,
+                "{s:?}"
+            );
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(
+        refused,
+        "the indicator never said the server refuses the change"
+    );
+    // And the server indeed kept the walk as it was.
+    let district_heads = district.read(&id, |d| d.get_heads())?;
+    ensure!(
+        viewer.read(&id, |d| d.get_heads())? != district_heads,
+        "the viewer's change is only on the viewer's device"
+    );
+    Ok(())
+}
+
+/// Every file under `dir`, recursively, read whole.
+fn all_files(dir: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            out.extend(all_files(&path)?);
+        } else {
+            out.push((path.display().to_string(), std::fs::read(&path)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Retention: with `--retention-days`, an observation's note and photo older
+/// than the period leave the server and both devices, including from the
+/// CRDT history (the document is replaced by a fresh copy that devices
+/// adopt) and from every SQLite file, write-ahead logs included; what the
+/// picture counts (the observation, its category and place) and newer text
+/// stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "unfinished (issue 10 item 10): the byte search cannot yet see the words in the stored changes before the purge, so it cannot prove they are gone after it"]
+async fn retention_purges_old_text_and_photos_from_every_file_history_included() -> Result<()> {
+    use trygg_core::Timestamp;
+    use trygg_core::model::PhotoRef;
+    use trygg_sync::photo::{clean, fixtures};
+
+    const WAIT: Duration = Duration::from_secs(30);
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    // Short: a change of a few hundred bytes is stored deflated as a whole.
+    let old_words = "Blåklocka";
+    let kept_words = "Porten vid Sju Lindar";
+    let mut w = World::new(&[]);
+    let (d, p) = (w.device(DISTRICT, "field"), w.device(POLICE, "field"));
+    let district = w.client("district", &d).await;
+    let police = w.client("police", &p).await;
+
+    let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
+    let id = reg.id;
+    let photo = clean(&fixtures::plain_jpeg(24, 16), "image/jpeg")?;
+    let sha = district.add_photo(&photo)?;
+    // The words go in as a change of their own: a big change's columns are
+    // compressed, where no byte search could see them before or after.
+    let mut old = observation(DISTRICT, &d.id, "", Sensitivity::Shared);
+    old.observed_at = Timestamp(Timestamp::now().millis() - 400 * DAY_MS);
+    old.photos = vec![PhotoRef {
+        sha256: sha.clone(),
+        size: photo.bytes().len() as u64,
+        media_type: photo.media_type().into(),
+        caption: String::new(),
+    }];
+    let fresh = observation(DISTRICT, &d.id, kept_words, Sensitivity::Shared);
+    edit::put_observation(&mut walk, &old)?;
+    edit::put_observation(&mut walk, &fresh)?;
+    district.create(&mut walk, reg).await?;
+    ensure!(district.all_on_server(WAIT).await);
+    // The note written later, each edit synced on its own (a first sync may
+    // carry the whole document compressed): the words live on in the
+    // history whatever the latest text says.
+    district.edit(&id, |tx| edit::splice_note(tx, &old.id, 0, 0, old_words))?;
+    ensure!(district.all_on_server(WAIT).await);
+    district.edit(&id, |tx| edit::splice_note(tx, &old.id, 0, 0, "Vid "))?;
+    ensure!(district.all_on_server(WAIT).await);
+    ensure!(
+        eventually(WAIT, || district
+            .queued_photos()
+            .is_ok_and(|q| q.is_empty()))
+        .await,
+        "the photo was never uploaded"
+    );
+    police.refresh().await?;
+    police.open(&id).await?;
+    ensure!(police.all_on_server(WAIT).await);
+
+    // The search can see the words: before the purge they are in the
+    // server's documents and in both devices' stores.
+    let server_dir = w.data_dir().to_path_buf();
+    let devices_dir = w.dir.path().to_path_buf();
+    let device_files = |name: &str| files_starting(&devices_dir, &format!("{name}.db"));
+    let found = |files: &[(String, Vec<u8>)]| files.iter().any(|(_, b)| holds(b, old_words));
+    ensure!(
+        found(&all_files(&server_dir)?),
+        "the server's files before the purge"
+    );
+    ensure!(
+        found(&device_files("district")?),
+        "the district's store before"
+    );
+    // The police's copy arrived in one first sync, whose columns are
+    // compressed: the words are there, but no byte search sees them.
+    let police_note: trygg_core::model::Walk = police.read(&id, trygg_core::document::read)??;
+    ensure!(
+        police_note.observations[&old.id]
+            .note
+            .as_str()
+            .contains(old_words)
+    );
+    let server_photo = server_dir.join("photos").join(&sha[..2]).join(&sha);
+    ensure!(server_photo.exists());
+
+    // A year's retention, purging every second.
+    w.restart_with(&["--retention-days", "365", "--purge-every-secs", "1"]);
+    let mut new_id = None;
+    for _ in 0..100 {
+        let listed = district.api()?.documents().await?;
+        new_id = listed
+            .iter()
+            .find(|e| e.replaces == Some(id))
+            .map(|e| e.doc.id);
+        if new_id.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let new_id = new_id.context("the server never listed a purged copy of the walk")?;
+    ensure!(
+        !district
+            .api()?
+            .documents()
+            .await?
+            .iter()
+            .any(|e| e.doc.id == id),
+        "the purged walk is still listed"
+    );
+    // Both devices adopt the copy at their next refresh and drop the walk.
+    for device in [&district, &police] {
+        device.refresh().await?;
+        ensure!(
+            matches!(device.open(&id).await, Err(SyncError::Unavailable(_))),
+            "a device still opens the purged walk"
+        );
+        let walk: trygg_core::model::Walk = device.read(&new_id, trygg_core::document::read)??;
+        let purged = &walk.observations[&old.id];
+        ensure!(purged.note.as_str().is_empty() && purged.photos.is_empty());
+        ensure!(purged.category == old.category && purged.location == old.location);
+        ensure!(walk.observations[&fresh.id].note.as_str() == kept_words);
+    }
+    ensure!(district.read(&new_id, |d| d.get_heads())? == police.read(&new_id, |d| d.get_heads())?);
+    // The photo: gone from the server (as unknown) and from the device.
+    match district.api()?.get_photo(&sha).await {
+        Err(SyncError::Api { status: 404, .. }) => {}
+        other => anyhow::bail!("the purged photo is still served: {other:?}"),
+    }
+    ensure!(
+        !server_photo.exists(),
+        "the server still has the photo file"
+    );
+    ensure!(
+        !w.dir.path().join("district-photos").join(&sha).exists(),
+        "the district's device still has the photo file"
+    );
+
+    // Not a byte of the old words in any file of the server's or the
+    // devices' (databases, write-ahead logs, shared memory, photos).
+    let mut searched = 0;
+    let mut bytes = 0;
+    for (name, content) in all_files(&server_dir)?
+        .into_iter()
+        .chain(device_files("district")?)
+        .chain(device_files("police")?)
+        .chain(all_files(&w.dir.path().join("district-photos"))?)
+    {
+        ensure!(
+            !holds(&content, old_words),
+            "`{old_words}` is still in {name}"
+        );
+        ensure!(
+            !holds(&content, "Blåklockan"),
+            "`Blåklockan` is still in {name}"
+        );
+        searched += 1;
+        bytes += content.len();
+    }
+    println!(
+        "retention: searched {searched} files ({bytes} bytes) for the purged words: none found"
+    );
+    // The audit trail says what the server did, by ids only.
+    let rows = audit_rows(&server_dir, &["--doc", &id.to_string()]);
+    ensure!(
+        rows.iter()
+            .any(|r| r.action == "purge" && r.detail.contains(&new_id.to_string())),
+        "{rows:?}"
+    );
+    Ok(())
+}

@@ -24,6 +24,8 @@ export interface AppInfo {
   device_id: string;
   organisation: string | null;
   role: string | null;
+  /** May start walks, report and propose actions (a viewer may not). */
+  may_record: boolean;
   language: "sv" | "en";
 }
 
@@ -74,7 +76,10 @@ export interface WalkView {
   answers: Record<string, AnswerInput>;
   observations: ObservationView[];
   heads: string[];
+  /** Planned or in progress, and this device may write it. */
   editable: boolean;
+  /** The access rule lets this device only read the walk. */
+  read_only: boolean;
 }
 
 export interface TemplateChoice {

@@ -64,6 +64,7 @@ export function errorText(e: unknown): string {
       case "unreachable":
       case "token_refused":
       case "bad_server_address":
+      case "read_only":
         return t(`error.${e.code}`);
       case "photo_too_large":
         return t("error.photo_too_large", { size: "?", limit: 20 });

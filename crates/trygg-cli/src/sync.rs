@@ -26,13 +26,16 @@ fn describe(s: &SyncStatus) -> String {
         ConnectionState::Offline => "offline",
         ConnectionState::Syncing => "syncing",
         ConnectionState::AllOnServer => "everything on the server",
+        ConnectionState::Refused => {
+            "the server refuses changes to documents this device may only read"
+        }
         ConnectionState::TokenRefused => {
             "token refused: ask your coordinator for a new device token"
         }
     };
     format!(
-        "{what} ({} documents and {} photos not yet on the server, {} kept on this device only)",
-        s.unsynced_documents, s.photos_queued, s.local_only_documents
+        "{what} ({} documents and {} photos not yet on the server, {} kept on this device only, {} with changes the server refuses)",
+        s.unsynced_documents, s.photos_queued, s.local_only_documents, s.refused_documents
     )
 }
 

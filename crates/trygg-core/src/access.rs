@@ -42,7 +42,8 @@ impl Role {
         }
     }
 
-    fn records(self) -> bool {
+    /// Whether this role records: starts walks, reports, proposes actions.
+    pub fn records(self) -> bool {
         matches!(self, Role::Field | Role::Coordinator)
     }
 }
@@ -148,12 +149,13 @@ pub fn decide(who: &Principal, doc: &DocAccess) -> Access {
             }
         }
         DocKind::Action => {
+            // The proposer's coordinators and the responsible organisation's
+            // recording devices carry it forward (an organisation may be
+            // both); the rest of both, and partners, follow it.
             let responsible = doc.responsible_org.as_deref() == Some(who.org.as_str());
-            if own {
-                write_if(who.role == Role::Coordinator)
-            } else if responsible {
-                write_if(who.role.records())
-            } else if shared {
+            if (own && who.role == Role::Coordinator) || (responsible && who.role.records()) {
+                Access::ReadWrite
+            } else if own || responsible || shared {
                 Access::Read
             } else {
                 Access::None
@@ -429,6 +431,17 @@ mod tests {
         assert_eq!(
             decide(&who("rescue", Role::Coordinator), &action),
             Access::None
+        );
+        assert_eq!(decide(&who("housing", Role::Viewer), &action), Access::Read);
+        // An action the district gives itself: its field staff carry it out.
+        action.responsible_org = Some("district".into());
+        assert_eq!(
+            decide(&who("district", Role::Field), &action),
+            Access::ReadWrite
+        );
+        assert_eq!(
+            decide(&who("district", Role::Viewer), &action),
+            Access::Read
         );
     }
 

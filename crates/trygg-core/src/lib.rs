@@ -16,6 +16,7 @@ pub mod edit;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod retention;
 pub mod seed;
 pub mod time;
 

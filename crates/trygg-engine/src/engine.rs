@@ -17,13 +17,12 @@ use std::time::Duration;
 use automerge::ChangeHash;
 use automerge::sync;
 use bytes::Bytes;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use trygg_core::DocId;
 use trygg_core::access::{Access, ContentCheck};
 use trygg_store::GroupCommit;
-use trygg_store::group_commit::Write;
 
-use crate::doc::{self, ConnId, DocSync, Receipt};
+use crate::doc::{self, ConnId};
 use crate::gate::{Gate, Refusal};
 use crate::store::Readers;
 use crate::wire::{self, Inbound};
@@ -114,21 +113,21 @@ pub struct Engine {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    config: EngineConfig,
-    server: Arc<str>,
-    access: Arc<dyn AccessSource>,
-    audit: Arc<dyn Audit>,
-    writer: GroupCommit,
-    readers: Readers,
-    shards: Box<[Mutex<HashMap<DocId, Slot>>]>,
-    hasher: std::collections::hash_map::RandomState,
+pub(crate) struct Shared {
+    pub(crate) config: EngineConfig,
+    pub(crate) server: Arc<str>,
+    pub(crate) access: Arc<dyn AccessSource>,
+    pub(crate) audit: Arc<dyn Audit>,
+    pub(crate) writer: GroupCommit,
+    pub(crate) readers: Readers,
+    pub(crate) shards: Box<[Mutex<HashMap<DocId, Slot>>]>,
+    pub(crate) hasher: std::collections::hash_map::RandomState,
     /// Open connections by peer id, to close a revoked device's.
-    by_peer: Mutex<HashMap<Arc<str>, Vec<Weak<Outlet>>>>,
-    next_conn: AtomicU64,
+    pub(crate) by_peer: Mutex<HashMap<Arc<str>, Vec<Weak<Outlet>>>>,
+    pub(crate) next_conn: AtomicU64,
     /// Documents that received changes since the last `take_touched`.
-    touched: Mutex<BTreeSet<DocId>>,
-    stats: Stats,
+    pub(crate) touched: Mutex<BTreeSet<DocId>>,
+    pub(crate) stats: Stats,
 }
 
 impl std::fmt::Debug for Shared {
@@ -141,17 +140,17 @@ impl std::fmt::Debug for Shared {
 
 /// A document's place in the engine: loaded (its task's inbox) or evicted
 /// (only who is subscribed, and what each shares).
-enum Slot {
+pub(crate) enum Slot {
     Live(mpsc::UnboundedSender<Input>),
     Idle(Vec<IdleSub>),
 }
 
-struct IdleSub {
-    out: Arc<Outlet>,
-    shared_heads: Vec<ChangeHash>,
+pub(crate) struct IdleSub {
+    pub(crate) out: Arc<Outlet>,
+    pub(crate) shared_heads: Vec<ChangeHash>,
 }
 
-enum Input {
+pub(crate) enum Input {
     Sync {
         out: Arc<Outlet>,
         access: Access,
@@ -168,6 +167,8 @@ enum Input {
     },
     Leave(ConnId),
     AccessChanged,
+    /// The document is gone for good (see [`Engine::retire`]).
+    Retire(oneshot::Sender<()>),
 }
 
 /// The sending half of one connection, shared with the documents it is
@@ -176,16 +177,16 @@ enum Input {
 /// idle device costs a few dozen bytes here.
 #[derive(Debug)]
 pub struct Outlet {
-    id: ConnId,
-    peer: Arc<str>,
+    pub(crate) id: ConnId,
+    pub(crate) peer: Arc<str>,
     /// Where the connection comes from (for the audit trail).
-    origin: Arc<str>,
-    queue: Mutex<VecDeque<Out>>,
+    pub(crate) origin: Arc<str>,
+    pub(crate) queue: Mutex<VecDeque<Out>>,
     /// Wakes the socket task (one waiter; a wake-up before it waits is kept).
-    ready: Notify,
-    queued: AtomicUsize,
-    closed: AtomicBool,
-    max_queued: usize,
+    pub(crate) ready: Notify,
+    pub(crate) queued: AtomicUsize,
+    pub(crate) closed: AtomicBool,
+    pub(crate) max_queued: usize,
 }
 
 impl Outlet {
@@ -202,12 +203,12 @@ impl Outlet {
         }
     }
 
-    fn push(&self, out: Out) {
+    pub(crate) fn push(&self, out: Out) {
         lock(&self.queue).push_back(out);
         self.ready.notify_one();
     }
 
-    fn send(&self, frame: Vec<u8>) {
+    pub(crate) fn send(&self, frame: Vec<u8>) {
         if self.is_closed() {
             return;
         }
@@ -222,13 +223,13 @@ impl Outlet {
         self.push(Out::Frame(Bytes::from(frame)));
     }
 
-    fn close(&self, reason: String) {
+    pub(crate) fn close(&self, reason: String) {
         if !self.closed.swap(true, Ordering::Relaxed) {
             self.push(Out::Close(reason));
         }
     }
 
-    fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)
     }
 }
@@ -337,6 +338,47 @@ impl Engine {
         }
     }
 
+    /// Retires a document for good (it was replaced by a purged copy): its
+    /// subscribers are told it is unavailable and its task ends without
+    /// writing anything back (no compaction on the way out). Returns once
+    /// nothing in the engine will write the document again. The caller
+    /// removes every device's access first: a message already on its way is
+    /// then refused, because a round decides access afresh before it stores.
+    pub async fn retire(&self, id: DocId) {
+        let done = {
+            let mut shard = self.shared.shard(&id);
+            match shard.remove(&id) {
+                Some(Slot::Live(tx)) => {
+                    let (done_tx, done_rx) = oneshot::channel();
+                    match tx.send(Input::Retire(done_tx)) {
+                        Ok(()) => {
+                            shard.insert(id, Slot::Live(tx));
+                            Some(done_rx)
+                        }
+                        // The task is gone already (it panicked).
+                        Err(_) => None,
+                    }
+                }
+                Some(Slot::Idle(subs)) => {
+                    let text = id.to_string();
+                    for sub in subs {
+                        sub.out.send(wire::doc_unavailable(
+                            &self.shared.server,
+                            &sub.out.peer,
+                            &text,
+                        ));
+                    }
+                    None
+                }
+                None => None,
+            }
+        };
+        if let Some(done) = done {
+            // An error means the task ended another way: it writes nothing either.
+            let _ = done.await;
+        }
+    }
+
     /// Closes every connection of `peer` (a revoked or expired device).
     pub fn disconnect_peer(&self, peer: &str, reason: &str) {
         let outs = lock(&self.shared.by_peer).remove(peer).unwrap_or_default();
@@ -370,13 +412,13 @@ impl Engine {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere while holding the lock leaves plain maps consistent.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shared {
-    fn shard(&self, id: &DocId) -> MutexGuard<'_, HashMap<DocId, Slot>> {
+    pub(crate) fn shard(&self, id: &DocId) -> MutexGuard<'_, HashMap<DocId, Slot>> {
         let i = (self.hasher.hash_one(id) as usize) % self.shards.len();
         lock(&self.shards[i])
     }
@@ -414,7 +456,7 @@ impl Shared {
         let _ = tx.send(input);
         shard.insert(id, Slot::Live(tx));
         self.stats.loaded_documents.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(run_document(self.clone(), id, rx, restore));
+        tokio::spawn(crate::task::run_document(self.clone(), id, rx, restore));
     }
 
     /// Leaves a document (a closed connection, or one that lost access).
@@ -575,410 +617,6 @@ impl Drop for Connection {
             .connections
             .fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-/// At most this many inputs are handled in one round (one commit).
-const BATCH: usize = 256;
-
-/// One loaded document: loads, then handles rounds of inputs until it has
-/// been idle for `evict_after`.
-async fn run_document(
-    shared: Arc<Shared>,
-    id: DocId,
-    mut rx: mpsc::UnboundedReceiver<Input>,
-    restore: Vec<IdleSub>,
-) {
-    let loaded = {
-        let readers = shared.readers.clone();
-        tokio::task::spawn_blocking(move || readers.load(&id)).await
-    };
-    let loaded = match loaded {
-        Ok(Ok(loaded)) => loaded,
-        Ok(Err(e)) => return fail_load(&shared, id, rx, restore, &e.to_string()),
-        Err(e) => return fail_load(&shared, id, rx, restore, &e.to_string()),
-    };
-    for (key, reason) in &loaded.damaged {
-        tracing::error!(doc = %id, key, reason, "a stored chunk cannot be read; it is kept and left out");
-    }
-    let mut doc = DocSync::new(id, shared.server.clone(), loaded);
-    let mut outs: HashMap<ConnId, Arc<Outlet>> = HashMap::new();
-    for sub in restore {
-        if sub.out.is_closed() {
-            continue;
-        }
-        let access = shared.access.access(&id, &sub.out.peer);
-        doc.restore(sub.out.id, sub.out.peer.clone(), access, sub.shared_heads);
-        if doc.is_subscribed(sub.out.id) {
-            outs.insert(sub.out.id, sub.out);
-        }
-    }
-    check_content(&shared, &mut doc, &mut outs, None);
-    loop {
-        let first = match tokio::time::timeout(shared.config.evict_after, rx.recv()).await {
-            Ok(Some(input)) => input,
-            // Every sender is gone: only when the engine itself is dropped.
-            Ok(None) => return,
-            Err(_) => {
-                if evict(&shared, &doc, &outs, &rx) {
-                    if let Some(write) = doc.compaction()
-                        && let Err(e) = shared.writer.commit(vec![write]).await
-                    {
-                        tracing::warn!(doc = %id, %e, "compaction failed; the chunks stay as they are");
-                    }
-                    return;
-                }
-                continue;
-            }
-        };
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(input) => batch.push(input),
-                Err(_) => break,
-            }
-        }
-        round(&shared, &mut doc, &mut outs, batch).await;
-    }
-}
-
-/// Handles one round: store what is new, apply, answer.
-async fn round(
-    shared: &Shared,
-    doc: &mut DocSync,
-    outs: &mut HashMap<ConnId, Arc<Outlet>>,
-    mut batch: Vec<Input>,
-) {
-    let id = doc.id();
-    if doc.refused().is_some() {
-        for input in batch {
-            match input {
-                Input::Sync { out, .. } => {
-                    out.send(wire::doc_unavailable(
-                        &shared.server,
-                        &out.peer,
-                        doc.id_text(),
-                    ));
-                }
-                Input::Leave(conn) => {
-                    outs.remove(&conn);
-                }
-                Input::Ephemeral { .. } | Input::AccessChanged => {}
-            }
-        }
-        return;
-    }
-    // 1. What must be stored before anything is applied.
-    let mut writes = Vec::new();
-    let mut keys = HashSet::new();
-    let mut writers: HashSet<ConnId> = HashSet::new();
-    let mut refused: HashSet<ConnId> = HashSet::new();
-    for input in &batch {
-        if let Input::Sync {
-            out,
-            access,
-            request,
-            msg,
-            ..
-        } = input
-        {
-            if refused.contains(&out.id) {
-                continue;
-            }
-            match doc.stage(msg, *access) {
-                Ok(staged) => {
-                    if !staged.is_empty() {
-                        writers.insert(out.id);
-                    }
-                    for w in staged {
-                        if keys.insert(write_key(&w).to_string()) {
-                            writes.push(w);
-                        }
-                    }
-                }
-                Err(reason) => {
-                    let refusal = Refusal::BadChanges {
-                        kind: if *request { "request" } else { "sync" }.into(),
-                        doc: doc.id_text().to_string(),
-                        reason,
-                    };
-                    tracing::warn!(peer = %out.peer, %refusal, "refused a message; closing the connection");
-                    out.close(refusal.to_string());
-                    refused.insert(out.id);
-                }
-            }
-        }
-    }
-    if !writes.is_empty() {
-        let n = writes.len() as u64;
-        match shared.writer.commit(writes).await {
-            Ok(()) => {
-                shared.stats.commits.fetch_add(1, Ordering::Relaxed);
-                shared.stats.chunks_stored.fetch_add(n, Ordering::Relaxed);
-                doc.stored(keys);
-                lock(&shared.touched).insert(id);
-            }
-            Err(e) => {
-                shared.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(doc = %id, %e, "cannot store changes; they are not acknowledged and the devices will send them again");
-                for input in &batch {
-                    if let Input::Sync { out, .. } = input
-                        && writers.contains(&out.id)
-                    {
-                        out.close(format!(
-                            "the server could not store the changes ({e}); they will be sent again"
-                        ));
-                        refused.insert(out.id);
-                    }
-                }
-            }
-        }
-    }
-    // 2. Apply, in arrival order.
-    let heads_before = doc.heads();
-    for input in batch.drain(..) {
-        match input {
-            Input::Sync {
-                out,
-                access,
-                request,
-                msg,
-                ..
-            } => {
-                if refused.contains(&out.id) || out.is_closed() {
-                    continue;
-                }
-                if doc.refused().is_some() {
-                    out.send(wire::doc_unavailable(
-                        &shared.server,
-                        &out.peer,
-                        doc.id_text(),
-                    ));
-                    continue;
-                }
-                tracing::trace!(doc = %id, peer = %out.peer, request, heads = ?msg.heads, changes = msg.changes.len(), "received");
-                let heads_if_changes = (!msg.changes.is_empty()).then(|| doc.heads());
-                let receipt = doc.receive(out.id, &out.peer, access, request, msg);
-                if matches!(receipt, Ok(Receipt::Applied))
-                    && heads_if_changes.is_some_and(|before| before != doc.heads())
-                {
-                    shared
-                        .audit
-                        .record(&id, &out.peer, &out.origin, SyncEvent::Changed);
-                }
-                match receipt {
-                    Ok(Receipt::Applied) if check_content(shared, doc, outs, Some(&out)) => {
-                        out.send(wire::doc_unavailable(
-                            &shared.server,
-                            &out.peer,
-                            doc.id_text(),
-                        ));
-                    }
-                    Ok(Receipt::Applied) => {
-                        // Answer each message before the next one from the same
-                        // peer is applied: automerge's sync state assumes it.
-                        // Its changes are stored, so the answer may say so.
-                        answer(shared, doc, &out);
-                        outs.insert(out.id, out);
-                    }
-                    Ok(Receipt::Unavailable) => {
-                        out.send(wire::doc_unavailable(
-                            &shared.server,
-                            &out.peer,
-                            doc.id_text(),
-                        ));
-                        outs.insert(out.id, out);
-                    }
-                    Err(e) => {
-                        let refusal = Refusal::BadChanges {
-                            kind: if request { "request" } else { "sync" }.into(),
-                            doc: doc.id_text().to_string(),
-                            reason: e.to_string(),
-                        };
-                        tracing::warn!(peer = %out.peer, %refusal, "refused a message; closing the connection");
-                        out.close(refusal.to_string());
-                        doc.remove(out.id);
-                        outs.remove(&out.id);
-                        refused.insert(out.id);
-                    }
-                }
-            }
-            Input::Ephemeral {
-                out,
-                count,
-                session,
-                data,
-                ..
-            } => {
-                for (conn, frame) in doc.relay(out.id, count, &session, &data) {
-                    if let Some(o) = outs.get(&conn) {
-                        o.send(frame);
-                    }
-                }
-            }
-            Input::Leave(conn) => {
-                doc.remove(conn);
-                outs.remove(&conn);
-            }
-            Input::AccessChanged => {
-                let peers: Vec<(ConnId, Arc<str>)> =
-                    doc.peers().map(|(c, p)| (c, p.clone())).collect();
-                for (conn, peer) in peers {
-                    if !doc.set_access(conn, shared.access.access(&id, &peer)) {
-                        outs.remove(&conn);
-                    } else if let Some(out) = outs.get(&conn) {
-                        answer(shared, doc, out);
-                    }
-                }
-            }
-        }
-    }
-    // 3. When the document changed, everyone else subscribed hears of it.
-    if doc.heads() != heads_before {
-        let conns: Vec<ConnId> = outs.keys().copied().collect();
-        for conn in conns {
-            if let Some(out) = outs.get(&conn).cloned() {
-                if out.is_closed() {
-                    doc.remove(conn);
-                    outs.remove(&conn);
-                } else {
-                    answer(shared, doc, &out);
-                }
-            }
-        }
-    }
-}
-
-/// Sends `out` what its sync state says it lacks, if it may still read.
-fn answer(shared: &Shared, doc: &mut DocSync, out: &Outlet) {
-    if !shared.access.access(&doc.id(), &out.peer).can_read() {
-        // Access went away a moment ago; the AccessChanged input follows.
-        return;
-    }
-    let frames = doc.generate(out.id);
-    tracing::trace!(doc = %doc.id(), peer = %out.peer, frames = frames.len(), "answered");
-    for frame in frames {
-        out.send(frame);
-    }
-}
-
-/// Checks the content against its registration while that is still needed
-/// (see [`DocSync::needs_check`]); `true` when the document is refused, in
-/// which case every subscriber has been told it is unavailable.
-fn check_content(
-    shared: &Shared,
-    doc: &mut DocSync,
-    outs: &mut HashMap<ConnId, Arc<Outlet>>,
-    from: Option<&Outlet>,
-) -> bool {
-    if !doc.needs_check() {
-        return doc.refused().is_some();
-    }
-    match shared.access.check_content(&doc.id(), doc.document()) {
-        ContentCheck::Matches => {
-            doc.mark_verified();
-            false
-        }
-        ContentCheck::Unreadable => false,
-        ContentCheck::Contradicts(facts) => {
-            let reason = facts.join("; ");
-            let sender = from.map_or("(as stored)", |o| &*o.peer);
-            tracing::error!(
-                doc = %doc.id(),
-                peer = sender,
-                %reason,
-                "the document's content contradicts its registration: refused; its chunks are kept"
-            );
-            shared
-                .stats
-                .refused_documents
-                .fetch_add(1, Ordering::Relaxed);
-            for conn in doc.refuse(reason) {
-                if let Some(out) = outs.remove(&conn) {
-                    out.send(wire::doc_unavailable(
-                        &shared.server,
-                        &out.peer,
-                        doc.id_text(),
-                    ));
-                }
-            }
-            for (_, out) in outs.drain() {
-                out.send(wire::doc_unavailable(
-                    &shared.server,
-                    &out.peer,
-                    doc.id_text(),
-                ));
-            }
-            true
-        }
-    }
-}
-
-fn write_key(w: &Write) -> &str {
-    match w {
-        Write::Put { key, .. } | Write::Compact { key, .. } => key,
-    }
-}
-
-/// Evicts the document if nothing waits for it; its subscribers stay as
-/// idle records. Under the shard lock, so no message can slip in between.
-fn evict(
-    shared: &Shared,
-    doc: &DocSync,
-    outs: &HashMap<ConnId, Arc<Outlet>>,
-    rx: &mpsc::UnboundedReceiver<Input>,
-) -> bool {
-    let id = doc.id();
-    let mut shard = shared.shard(&id);
-    if !rx.is_empty() {
-        return false;
-    }
-    let subs: Vec<IdleSub> = doc
-        .subscribers()
-        .filter_map(|(conn, heads)| {
-            let out = outs.get(&conn)?;
-            (!out.is_closed()).then(|| IdleSub {
-                out: out.clone(),
-                shared_heads: heads.to_vec(),
-            })
-        })
-        .collect();
-    if subs.is_empty() {
-        shard.remove(&id);
-    } else {
-        shard.insert(id, Slot::Idle(subs));
-    }
-    shared.stats.evictions.fetch_add(1, Ordering::Relaxed);
-    shared
-        .stats
-        .loaded_documents
-        .fetch_sub(1, Ordering::Relaxed);
-    true
-}
-
-/// The document could not be read from storage: the peers waiting for it
-/// are told it is unavailable (they ask again later), and its slot goes.
-fn fail_load(
-    shared: &Shared,
-    id: DocId,
-    mut rx: mpsc::UnboundedReceiver<Input>,
-    restore: Vec<IdleSub>,
-    reason: &str,
-) {
-    tracing::error!(doc = %id, reason, "cannot load a document; answering that it is unavailable");
-    let mut shard = shared.shard(&id);
-    shard.remove(&id);
-    drop(shard);
-    shared
-        .stats
-        .loaded_documents
-        .fetch_sub(1, Ordering::Relaxed);
-    let text = id.to_string();
-    while let Ok(input) = rx.try_recv() {
-        if let Input::Sync { out, .. } = input {
-            out.send(wire::doc_unavailable(&shared.server, &out.peer, &text));
-        }
-    }
-    drop(restore);
 }
 
 /// For `doc::load` callers outside the engine (tests, tools).

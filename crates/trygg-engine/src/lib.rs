@@ -11,14 +11,16 @@
 //! * [`gate`]: per-connection rules (one `join`, first; the token's peer id).
 //! * [`doc`]: one document's sync with its subscribers — plain data, no IO:
 //!   stage what is new, apply it once stored, generate answers.
-//! * [`engine`]: the runtime: connections, a task per loaded document,
-//!   group commit through [`trygg_store::GroupCommit`], eviction.
+//! * [`engine`]: the runtime: connections, routing to documents' tasks.
+//! * `task`: one loaded document's task: rounds of group commit through
+//!   [`trygg_store::GroupCommit`], answers and fan-out; eviction, retirement.
 //! * [`store`]: reading documents for the engine.
 
 pub mod doc;
 pub mod engine;
 pub mod gate;
 pub mod store;
+mod task;
 pub mod wire;
 
 pub use engine::{

@@ -32,6 +32,8 @@ pub enum StoreError {
     Doc(Box<DocError>),
     #[error("could not write to the store: {0}")]
     Write(String),
+    #[error("could not empty the write-ahead log: {0}")]
+    Checkpoint(String),
 }
 
 impl From<DocError> for StoreError {

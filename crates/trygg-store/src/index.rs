@@ -422,3 +422,16 @@ pub(crate) fn document_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Docum
 }
 
 pub(crate) const DOCUMENT_COLUMNS: &str = "doc_id, kind, schema_version, updated_at, heads, error";
+
+/// Photos that the document `id` references and no other indexed document
+/// does (what a purge of it may remove, once its replacement is checked).
+pub fn photos_only_in(conn: &Connection, id: &DocId) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT sha256 FROM photo_refs WHERE doc_id = ?1
+           AND sha256 NOT IN (SELECT sha256 FROM photo_refs WHERE doc_id != ?1)",
+    )?;
+    let shas = stmt
+        .query_map([id.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(shas)
+}

@@ -395,6 +395,30 @@ impl Store {
         Ok(stats)
     }
 
+    /// Removes documents from this file for good: see [`forget`].
+    pub fn forget(&mut self, ids: &[DocId]) -> Result<()> {
+        forget(&mut self.conn, ids)
+    }
+
+    /// Walks and reports that hold something from before `cutoff` (an
+    /// observation, or the walk itself), as the index has them: the
+    /// documents a retention purge looks into.
+    pub fn documents_with_content_before(
+        &self,
+        cutoff: trygg_core::Timestamp,
+    ) -> Result<Vec<DocId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT doc_id FROM observations WHERE observed_at < ?1
+             UNION
+             SELECT doc_id FROM walks WHERE COALESCE(ended_at, started_at, created_at) < ?1",
+        )?;
+        let ids = stmt
+            .query_map([cutoff.millis()], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // A row whose id does not parse names no document to purge.
+        Ok(ids.iter().filter_map(|t| t.parse().ok()).collect())
+    }
+
     /// Indexes documents that samod wrote but that were not indexed yet.
     pub fn reindex_dirty(&mut self) -> Result<u64> {
         let dirty: Vec<String> = {
@@ -642,4 +666,47 @@ pub(crate) fn reindex_one(conn: &Connection, id: &DocId) -> Result<()> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Removes documents from the store file at `conn` for good: their chunks
+/// and index rows, in one transaction. Deleted content is overwritten
+/// (`secure_delete`, set on every store connection), and a `TRUNCATE`
+/// checkpoint then empties the write-ahead log, which held copies of the
+/// pages as they were written. Fails, saying so, if another connection keeps
+/// the log from being emptied (the next purge empties it).
+pub fn forget(conn: &mut Connection, ids: &[DocId]) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for id in ids {
+        let doc_id = id.to_string();
+        for table in [
+            "chunks",
+            "index_dirty",
+            "documents",
+            "walks",
+            "observations",
+            "actions",
+            "photo_refs",
+        ] {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE doc_id = ?1"))?
+                .execute([&doc_id])?;
+        }
+    }
+    tx.commit()?;
+    checkpoint_truncate(conn)
+}
+
+/// Copies the write-ahead log into the file and truncates it to zero bytes;
+/// an error when a reader or writer on another connection kept it from
+/// finishing within the busy timeout.
+pub fn checkpoint_truncate(conn: &Connection) -> Result<()> {
+    let (busy, log, done): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if busy != 0 {
+        return Err(StoreError::Checkpoint(format!(
+            "another connection kept the write-ahead log busy ({done} of {log} pages copied)"
+        )));
+    }
+    Ok(())
 }

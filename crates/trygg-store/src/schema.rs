@@ -135,6 +135,10 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted content is overwritten, not left in free pages: a compaction
+    // replacing changes by a snapshot, or a purge (`Store::forget`), leaves
+    // no readable copy of what it removed in the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
 }

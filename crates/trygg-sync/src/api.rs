@@ -29,6 +29,11 @@ pub struct DocumentInfo {
     pub access: Access,
     /// RFC 3339: when the server last received a change, or registered it.
     pub updated_at: String,
+    /// The document this one replaced: a copy of it without what the
+    /// retention period purged. A device drops its copy of that document
+    /// (history included) and keeps this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<DocId>,
 }
 
 /// `POST /api/v1/documents`: registers a document created on a device for the
@@ -56,6 +61,28 @@ pub struct RegisterDocument {
 #[serde(deny_unknown_fields)]
 pub struct SetSharing {
     pub shared_with: BTreeSet<String>,
+}
+
+impl RegisterDocument {
+    /// The access facts this registration gives a document owned by
+    /// `owner_org`: what the server records, and what a device checks
+    /// before it creates a document (the owner never counts as a partner).
+    pub fn facts(&self, owner_org: &str) -> DocAccess {
+        DocAccess {
+            id: self.id,
+            kind: self.kind,
+            owner_org: owner_org.to_string(),
+            area: self.area.clone(),
+            shared_with: self
+                .shared_with
+                .iter()
+                .filter(|o| *o != owner_org)
+                .cloned()
+                .collect(),
+            restricted: self.restricted,
+            responsible_org: self.responsible_org.clone(),
+        }
+    }
 }
 
 impl From<&DocAccess> for RegisterDocument {
@@ -120,6 +147,16 @@ mod tests {
                 doc: walk(),
                 access: Access::ReadWrite,
                 updated_at: "2026-11-25T20:42:21.095Z".into(),
+                replaces: None,
+            }
+        );
+        insta::assert_json_snapshot!(
+            "document_info_replacing",
+            DocumentInfo {
+                doc: walk(),
+                access: Access::Read,
+                updated_at: "2026-11-25T20:42:21.095Z".into(),
+                replaces: Some(DocId::from_bytes([7; 16])),
             }
         );
         insta::assert_json_snapshot!(

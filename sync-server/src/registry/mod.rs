@@ -71,6 +71,11 @@ pub struct DocRecord {
     pub registered_by: String,
     pub registered_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The document this one replaced (a purged copy of it, see `retention`).
+    pub replaces: Option<DocId>,
+    /// Set once a purged copy replaced this document: nobody may read or
+    /// write it any more, and it is not listed.
+    pub replaced_by: Option<DocId>,
 }
 
 /// Rows changed after a revision.
@@ -112,6 +117,10 @@ pub trait Registry: Send + Sync + std::fmt::Debug + 'static {
     async fn revoke_device(&self, id: &str, at: Timestamp) -> Result<bool>;
     /// Registers a document; an id already registered is a `Conflict`.
     async fn register_document(&self, record: &DocRecord) -> Result<()>;
+    /// Retires a document in favour of `replaced_by` (registered next, with
+    /// `replaces` naming this one): from now on nobody may read or write it.
+    /// It must be registered and not yet retired.
+    async fn retire_document(&self, id: &DocId, replaced_by: &DocId) -> Result<()>;
     /// Replaces who shares a registered document (and marks it updated, so
     /// devices listing changes since a time see it).
     async fn set_sharing(&self, id: &DocId, shared_with: &BTreeSet<String>) -> Result<()>;

@@ -12,8 +12,9 @@ use trygg_sync::access::DocAccess;
 
 use super::{Changes, Device, DocRecord, Org, Registry, RegistryError, Result};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    r#"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r#"
 CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
 INSERT INTO revision (id, value) VALUES (1, 0);
 
@@ -52,7 +53,15 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_by_rev ON documents (rev);
 "#,
-)];
+    ),
+    // Retention: a purged document is replaced by a fresh one.
+    M::up(
+        r#"
+ALTER TABLE documents ADD COLUMN replaces TEXT;
+ALTER TABLE documents ADD COLUMN replaced_by TEXT;
+"#,
+    ),
+];
 
 #[derive(Clone, Debug)]
 pub struct SqliteRegistry {
@@ -146,7 +155,7 @@ fn device_from(r: &Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
-const DOC_COLUMNS: &str = "id, kind, owner_org, area, shared_with, restricted, responsible_org, registered_by, registered_at, updated_at";
+const DOC_COLUMNS: &str = "id, kind, owner_org, area, shared_with, restricted, responsible_org, registered_by, registered_at, updated_at, replaces, replaced_by";
 
 fn doc_from(r: &Row<'_>) -> rusqlite::Result<DocRecord> {
     let shared: String = r.get(4)?;
@@ -166,7 +175,42 @@ fn doc_from(r: &Row<'_>) -> rusqlite::Result<DocRecord> {
         registered_by: r.get(7)?,
         registered_at: Timestamp(r.get(8)?),
         updated_at: Timestamp(r.get(9)?),
+        replaces: r
+            .get::<_, Option<String>>(10)?
+            .map(|s| parse(10, s))
+            .transpose()?,
+        replaced_by: r
+            .get::<_, Option<String>>(11)?
+            .map(|s| parse(11, s))
+            .transpose()?,
     })
+}
+
+/// Inserts a document row (a new registration, or a replacement).
+fn insert_document(tx: &Connection, r: &DocRecord, rev: i64) -> Result<()> {
+    let a = &r.access;
+    let shared = serde_json::to_string(&a.shared_with).expect("a set of strings serialises");
+    tx.execute(
+        "INSERT INTO documents (id, kind, owner_org, area, shared_with, restricted, responsible_org,
+                                registered_by, registered_at, updated_at, rev, replaces)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            a.id.to_string(),
+            a.kind.as_str(),
+            a.owner_org,
+            a.area,
+            shared,
+            a.restricted,
+            a.responsible_org,
+            r.registered_by,
+            r.registered_at.0,
+            r.updated_at.0,
+            rev,
+            r.replaces.map(|id| id.to_string()),
+        ],
+    )
+    .map_err(conflict_as(format!("document {}", a.id)))?;
+    Ok(())
 }
 
 #[async_trait]
@@ -277,27 +321,29 @@ impl Registry for SqliteRegistry {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let rev = bump(&tx)?;
-            let a = &r.access;
-            let shared = serde_json::to_string(&a.shared_with).expect("a set of strings serialises");
-            tx.execute(
-                "INSERT INTO documents (id, kind, owner_org, area, shared_with, restricted, responsible_org,
-                                        registered_by, registered_at, updated_at, rev)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    a.id.to_string(),
-                    a.kind.as_str(),
-                    a.owner_org,
-                    a.area,
-                    shared,
-                    a.restricted,
-                    a.responsible_org,
-                    r.registered_by,
-                    r.registered_at.0,
-                    r.updated_at.0,
-                    rev
-                ],
-            )
-            .map_err(conflict_as(format!("document {}", a.id)))?;
+            insert_document(&tx, &r, rev)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn retire_document(&self, id: &DocId, replaced_by: &DocId) -> Result<()> {
+        let (id, replaced_by) = (id.to_string(), replaced_by.to_string());
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let rev = bump(&tx)?;
+            let n = tx.execute(
+                "UPDATE documents SET replaced_by = ?2, rev = ?3
+                 WHERE id = ?1 AND replaced_by IS NULL",
+                params![id, replaced_by, rev],
+            )?;
+            if n == 0 {
+                return Err(RegistryError::Unknown {
+                    what: "current document",
+                    id,
+                });
+            }
             tx.commit()?;
             Ok(())
         })
@@ -451,6 +497,8 @@ mod tests {
             registered_by: "d1".into(),
             registered_at: Timestamp(10),
             updated_at: Timestamp(10),
+            replaces: None,
+            replaced_by: None,
         };
         reg.register_document(&record).await.unwrap();
         assert!(matches!(

@@ -61,6 +61,14 @@ impl World {
         self.server = Server::start(&dir, port, &extra);
     }
 
+    /// Starts the server again on the same port and data, with `extra`
+    /// arguments from now on.
+    pub fn restart_with(&mut self, extra: &[&str]) {
+        self.extra = extra.iter().map(|s| s.to_string()).collect();
+        self.server.kill();
+        self.restart();
+    }
+
     /// A device's sync client with its own store file `<name>.db`.
     pub async fn client(&self, name: &str, device: &DeviceToken) -> SyncClient {
         let mut config = ClientConfig::new(self.server.base(), &device.token, &device.id);

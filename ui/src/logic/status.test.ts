@@ -3,7 +3,7 @@ import { indicator, type SyncStatus } from "./status";
 
 const t = (key: string, p: Record<string, string | number> = {}) =>
   key + (Object.keys(p).length ? JSON.stringify(p) : "");
-const base: SyncStatus = { connection: "all_on_server", unsynced_documents: 0, photos_queued: 0, local_only_documents: 0 };
+const base: SyncStatus = { connection: "all_on_server", unsynced_documents: 0, photos_queued: 0, local_only_documents: 0, refused_documents: 0 };
 
 describe("sync indicator", () => {
   it("says everything is on the server only when nothing waits", () => {
@@ -20,6 +20,14 @@ describe("sync indicator", () => {
 
   it("says a refused token is an error", () => {
     expect(indicator({ ...base, connection: "token_refused" }, true, t).tone).toBe("error");
+  });
+
+  it("tells changes the server refuses apart from changes on their way", () => {
+    const refused = indicator({ ...base, connection: "refused", refused_documents: 1 }, true, t);
+    expect(refused).toEqual({ tone: "error", label: "sync.refused", details: ['sync.refused_documents{"n":1}'] });
+    const both = indicator({ ...base, connection: "syncing", unsynced_documents: 2, refused_documents: 1 }, true, t);
+    expect(both.tone).toBe("busy");
+    expect(both.details).toEqual(['sync.unsynced{"n":2}', 'sync.refused_documents{"n":1}']);
   });
 
   it("says an unpaired device keeps data locally", () => {

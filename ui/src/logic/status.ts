@@ -1,12 +1,13 @@
 // The sync indicator: what to say and which colour, from the client's status.
 
-export type Connection = "offline" | "syncing" | "all_on_server" | "token_refused";
+export type Connection = "offline" | "syncing" | "all_on_server" | "refused" | "token_refused";
 
 export interface SyncStatus {
   connection: Connection;
   unsynced_documents: number;
   photos_queued: number;
   local_only_documents: number;
+  refused_documents: number;
 }
 
 export interface Indicator {
@@ -27,6 +28,7 @@ export function indicator(status: SyncStatus | null, paired: boolean, t: T): Ind
   if (status.unsynced_documents > 0) details.push(t("sync.unsynced", { n: status.unsynced_documents }));
   if (status.photos_queued > 0) details.push(t("sync.photos", { n: status.photos_queued }));
   if (status.local_only_documents > 0) details.push(t("sync.local_only", { n: status.local_only_documents }));
+  if (status.refused_documents > 0) details.push(t("sync.refused_documents", { n: status.refused_documents }));
   switch (status.connection) {
     case "all_on_server":
       // Photos still uploading mean not everything is on the server yet.
@@ -35,6 +37,9 @@ export function indicator(status: SyncStatus | null, paired: boolean, t: T): Ind
         : { tone: "ok", label: t("sync.all_on_server"), details };
     case "syncing":
       return { tone: "busy", label: t("sync.syncing"), details };
+    case "refused":
+      // Everything the server accepts is there; it refuses the rest.
+      return { tone: "error", label: t("sync.refused"), details };
     case "token_refused":
       return { tone: "error", label: t("sync.token_refused"), details };
     default:

@@ -43,11 +43,11 @@ export async function reportScreen(ctx: Ctx): Promise<HTMLElement> {
   };
   await fill();
   // A draft left behind (the app was closed mid-report) opens again.
-  if (localStorage.getItem("trygg.draft.report")) open();
+  if (ctx.info.may_record && localStorage.getItem("trygg.draft.report")) open();
   return h(
     "div",
     { class: "screen" },
-    h("div", { class: "screen-head" }, h("h1", {}, t("report.heading")), h("button", { id: "report-new", class: "primary big", onclick: open }, "+ " + t("report.new"))),
+    h("div", { class: "screen-head" }, h("h1", {}, t("report.heading")), ctx.info.may_record ? h("button", { id: "report-new", class: "primary big", onclick: open }, "+ " + t("report.new")) : null),
     h("p", { class: "intro" }, t("report.intro")),
     formSlot,
     h("section", { class: "card" }, h("h2", {}, t("report.recent")), recent),

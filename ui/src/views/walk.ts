@@ -52,6 +52,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
           h("span", { id: "walk-status", class: `badge status-${walk.status}` }, t(`status.${walk.status}`)),
         ),
         h("p", { class: "muted" }, `${p.answered}/${p.total} · ${walk.organisations.map((o) => orgName(ctx, o)).join(", ")}`),
+        walk.read_only ? h("p", { id: "walk-read-only", class: "notice", role: "status" }, t("walk.read_only")) : null,
         h("div", { class: "sticky-actions" },
           walk.editable ? h("button", { id: "add-observation", class: "primary big", onclick: () => openObservation(null) }, "+ " + t("walk.add_observation")) : null,
         ),
@@ -200,6 +201,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
   };
 
   const completion = () => {
+    if (walk.read_only) return null;
     if (walk.status === "completed" || walk.status === "reported") {
       return h("section", { class: "card" }, h("p", {}, t("walk.completed_note")), walk.status === "completed" ? h("button", { class: "big", id: "reopen-walk", onclick: () => setStatus("in_progress") }, t("walk.reopen")) : null);
     }

@@ -70,7 +70,7 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   const screen = h(
     "div",
     { class: "screen" },
-    h("div", { class: "screen-head" }, h("h1", {}, t("walks.heading")), h("button", { id: "new-walk", class: "primary big", onclick: () => ctx.navigate({ name: "new-walk" }) }, "+ " + t("walks.new"))),
+    h("div", { class: "screen-head" }, h("h1", {}, t("walks.heading")), ctx.info.may_record ? h("button", { id: "new-walk", class: "primary big", onclick: () => ctx.navigate({ name: "new-walk" }) }, "+ " + t("walks.new")) : null),
     h("div", { class: "filters" }, chips, area),
     list,
   );

@@ -18,6 +18,7 @@ pub mod api;
 pub mod dialer;
 pub mod outbox;
 pub mod photos;
+mod retention;
 pub mod status;
 
 use std::collections::{HashMap, HashSet};
@@ -37,6 +38,7 @@ use trygg_core::{DocError, DocId};
 use trygg_store::{IndexMode, SamodStorage};
 use url::Url;
 
+use crate::access::Access;
 use crate::api::{RegisterDocument, peer_id_of};
 use crate::error::{Result, SyncError};
 use crate::photo::CleanPhoto;
@@ -130,6 +132,12 @@ struct Inner {
     /// The newest `updated_at` the document list has shown, so the next
     /// refresh asks only for what changed since.
     listed_until: Mutex<Option<trygg_core::Timestamp>>,
+    /// This device's access to each document the server has listed, as the
+    /// server decided it (`trygg_core::access::decide`).
+    listed_access: Mutex<HashMap<DocId, Access>>,
+    /// Documents dropped because a purged copy replaced them
+    /// ([`retention`]): never opened again.
+    retired: Mutex<HashSet<DocId>>,
 }
 
 /// The parts of a paired device that talk to the server.
@@ -219,6 +227,8 @@ impl SyncClient {
             refresh: Notify::new(),
             upload: Notify::new(),
             listed_until: Mutex::new(None),
+            listed_access: Mutex::new(HashMap::new()),
+            retired: Mutex::new(HashSet::new()),
         });
         let mut tasks = vec![
             tokio::spawn(status_loop(inner.clone())),
@@ -245,6 +255,17 @@ impl SyncClient {
     }
 
     /// The sync indicator, updated as things change.
+    /// This device's access to `id` as the server decided it, once the
+    /// server has listed the document.
+    pub fn server_access(&self, id: &DocId) -> Option<Access> {
+        self.inner
+            .listed_access
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .copied()
+    }
+
     pub fn status(&self) -> watch::Receiver<SyncStatus> {
         self.inner.status.subscribe()
     }
@@ -439,6 +460,15 @@ impl Inner {
         if let Ok(h) = self.handle(id) {
             return Ok(h);
         }
+        // samod still holds a retired document in memory; it stays closed.
+        if self
+            .retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
+        {
+            return Err(SyncError::Unavailable(*id));
+        }
         let was_connected = self
             .remote
             .as_ref()
@@ -525,6 +555,10 @@ impl Inner {
             .unwrap_or_else(|p| p.into_inner())
             .map(|t| trygg_core::Timestamp(t.millis() - LIST_OVERLAP_MS).to_rfc3339());
         let listed = self.api()?.documents_since(since.as_deref()).await?;
+        {
+            let mut access = self.listed_access.lock().unwrap_or_else(|p| p.into_inner());
+            access.extend(listed.iter().map(|d| (d.doc.id, d.access)));
+        }
         let newest = listed
             .iter()
             .filter_map(|d| trygg_core::Timestamp::parse_rfc3339(&d.updated_at).ok())
@@ -549,6 +583,20 @@ impl Inner {
                 }
             })
             .await;
+        // Purged copies replace the documents they name, once open.
+        for d in &listed {
+            if let Some(old) = d.replaces
+                && self.handles().contains_key(&d.doc.id)
+                && let Err(e) = self.adopt_replacement(old, d.doc.id)
+            {
+                tracing::error!(doc = %old, replaced_by = %d.doc.id, %e, "could not drop a document the server purged; trying again at the next refresh");
+                self.retired
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&old);
+                all_opened.store(false, Ordering::Relaxed);
+            }
+        }
         // Move on only when every listed document opened; else list them again.
         if let Some(newest) = newest.filter(|_| all_opened.load(Ordering::Relaxed)) {
             let mut until = self.listed_until.lock().unwrap_or_else(|p| p.into_inner());
@@ -564,6 +612,7 @@ impl Inner {
             .is_some_and(|r| r.dialer.is_connected());
         let conn = self.remote.as_ref().and_then(|r| r.dialer.connection_id());
         let withheld = self.unregistered.borrow().clone();
+        let listed_access = self.listed_access.lock().unwrap_or_else(|p| p.into_inner());
         let local_only = self
             .local_only
             .lock()
@@ -573,13 +622,14 @@ impl Inner {
             .handles()
             .iter()
             .filter(|(id, _)| !withheld.contains(id))
-            .map(|(_, h)| {
+            .map(|(id, h)| {
                 let (peers, _) = h.peers();
                 let local_heads = h.with_document(|d| d.get_heads());
                 status::DocState {
                     local_heads,
                     shared_heads: conn
                         .and_then(|c| peers.get(&c).and_then(|p| p.shared_heads.clone())),
+                    server_access: listed_access.get(id).copied(),
                 }
             })
             .collect();

@@ -38,6 +38,11 @@ impl PhotoFiles {
     pub fn get(&self, sha256: &str) -> Result<Vec<u8>> {
         Ok(std::fs::read(self.path(sha256))?)
     }
+
+    /// Removes a photo for good ([`crate::photo::wipe_file`]).
+    pub fn remove(&self, sha256: &str) -> Result<bool> {
+        Ok(crate::photo::wipe_file(&self.path(sha256))?)
+    }
 }
 
 fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -3,6 +3,8 @@
 use automerge::ChangeHash;
 use serde::Serialize;
 
+use crate::access::Access;
+
 /// The connection as the user should understand it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -13,6 +15,10 @@ pub enum Connection {
     Syncing,
     /// Connected, and the server has everything this device has.
     AllOnServer,
+    /// Connected, the server has everything it accepts from this device, and
+    /// it refuses changes this device made to documents it may only read
+    /// (`refused_documents`): they stay on this device.
+    Refused,
     /// The server refused this device's token; syncing has stopped.
     TokenRefused,
 }
@@ -28,6 +34,9 @@ pub struct SyncStatus {
     pub photos_queued: usize,
     /// Documents the server refused to register: they stay on this device.
     pub local_only_documents: usize,
+    /// Documents with changes made here that the server will not take: the
+    /// server lets this device only read them.
+    pub refused_documents: usize,
 }
 
 impl SyncStatus {
@@ -37,6 +46,7 @@ impl SyncStatus {
             unsynced_documents: 0,
             photos_queued: 0,
             local_only_documents: 0,
+            refused_documents: 0,
         }
     }
 }
@@ -47,6 +57,8 @@ pub struct DocState {
     pub local_heads: Vec<ChangeHash>,
     /// Heads both sides are known to have, if the server has answered at all.
     pub shared_heads: Option<Vec<ChangeHash>>,
+    /// This device's access as the server listed it, once it has.
+    pub server_access: Option<Access>,
 }
 
 impl DocState {
@@ -73,21 +85,29 @@ pub struct Facts {
 }
 
 pub fn summarize(f: &Facts) -> SyncStatus {
-    let unsynced = f.docs.iter().filter(|d| !d.on_server()).count() + f.unregistered;
+    let (refused, waiting): (Vec<&DocState>, Vec<&DocState>) = f
+        .docs
+        .iter()
+        .filter(|d| !d.on_server())
+        .partition(|d| d.server_access == Some(Access::Read));
+    let unsynced = waiting.len() + f.unregistered;
     let connection = if f.token_refused {
         Connection::TokenRefused
     } else if !f.connected {
         Connection::Offline
-    } else if unsynced == 0 && f.photos_queued == 0 {
-        Connection::AllOnServer
-    } else {
+    } else if unsynced > 0 || f.photos_queued > 0 {
         Connection::Syncing
+    } else if !refused.is_empty() {
+        Connection::Refused
+    } else {
+        Connection::AllOnServer
     };
     SyncStatus {
         connection,
         unsynced_documents: unsynced,
         photos_queued: f.photos_queued,
         local_only_documents: f.local_only,
+        refused_documents: refused.len(),
     }
 }
 
@@ -104,14 +124,17 @@ mod tests {
         let synced = DocState {
             local_heads: vec![h(1), h(2)],
             shared_heads: Some(vec![h(2), h(1)]),
+            server_access: Some(Access::ReadWrite),
         };
         let behind = DocState {
             local_heads: vec![h(3)],
             shared_heads: Some(vec![h(1)]),
+            server_access: Some(Access::ReadWrite),
         };
         let unanswered = DocState {
             local_heads: vec![h(3)],
             shared_heads: None,
+            server_access: None,
         };
         let mut f = Facts {
             connected: true,
@@ -128,6 +151,43 @@ mod tests {
         assert_eq!(summarize(&f).connection, Connection::Offline);
         f.token_refused = true;
         assert_eq!(summarize(&f).connection, Connection::TokenRefused);
+    }
+
+    #[test]
+    fn changes_to_a_document_the_server_lets_us_only_read_are_refused_not_syncing() {
+        let read_only_with_edits = DocState {
+            local_heads: vec![h(4)],
+            shared_heads: Some(vec![h(1)]),
+            server_access: Some(Access::Read),
+        };
+        let read_only_in_step = DocState {
+            local_heads: vec![h(1)],
+            shared_heads: Some(vec![h(1)]),
+            server_access: Some(Access::Read),
+        };
+        let mut f = Facts {
+            connected: true,
+            docs: vec![read_only_with_edits.clone(), read_only_in_step.clone()],
+            ..Facts::default()
+        };
+        let s = summarize(&f);
+        assert_eq!(s.connection, Connection::Refused);
+        assert_eq!((s.refused_documents, s.unsynced_documents), (1, 0));
+        // Something still on its way wins: the person waits for that first.
+        f.docs.push(DocState {
+            local_heads: vec![h(5)],
+            shared_heads: None,
+            server_access: Some(Access::ReadWrite),
+        });
+        let s = summarize(&f);
+        assert_eq!(s.connection, Connection::Syncing);
+        assert_eq!((s.refused_documents, s.unsynced_documents), (1, 1));
+        // Only a read-only document without edits of ours: all on the server.
+        f.docs = vec![read_only_in_step];
+        assert_eq!(summarize(&f).connection, Connection::AllOnServer);
+        f.docs = vec![read_only_with_edits];
+        f.connected = false;
+        assert_eq!(summarize(&f).connection, Connection::Offline);
     }
 
     #[test]

@@ -30,6 +30,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A photo name must be 64 lowercase hex digits: anything else is refused
 /// before it can become a path.
+/// Removes a photo file for good (retention): its bytes are overwritten
+/// with zeros and synced before it is unlinked. `false` when there was none.
+pub fn wipe_file(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut f = match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let len = f.metadata()?.len();
+    std::io::copy(&mut std::io::repeat(0).take(len), &mut f)?;
+    f.sync_all()?;
+    std::fs::remove_file(path)?;
+    Ok(true)
+}
+
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
