@@ -312,19 +312,25 @@ async fn est_reports_gather_per_week_and_actions_follow_their_owner() {
         !listed.may_update,
         "a field device may not change its org's proposal"
     );
-    field.set_action_status(&action, "accepted").await.unwrap();
+    // The same rule as the server's: refused before anything is written.
+    assert!(matches!(
+        field.set_action_status(&action, "accepted").await,
+        Err(AppError::ReadOnly(_))
+    ));
     assert!(matches!(
         fields(field.set_action_status(&action, "maybe").await.unwrap_err()).as_slice(),
         [f] if f == "status"
     ));
-    eventually(|| {
+    assert_eq!(
         field
             .actions()
             .unwrap()
             .into_iter()
-            .find(|a| a.id == action && a.status == "accepted")
-    })
-    .await;
+            .find(|a| a.id == action)
+            .unwrap()
+            .status,
+        "proposed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,7 +74,15 @@ pub fn photos_of(doc: &AnyDocument) -> BTreeSet<String> {
     out
 }
 
+/// A text with the same value and no tie to the document it was read from:
+/// a hydrated `Text` remembers that document's heads, and writing it into
+/// the fresh document a purge makes would fail on them.
+fn detached(text: &Text) -> Text {
+    Text::with_value(text.as_str())
+}
+
 fn purge_observation(o: &mut Observation, cutoff: Timestamp, removed: &mut Removed) {
+    o.note = detached(&o.note);
     if o.observed_at >= cutoff {
         return;
     }
@@ -106,6 +114,7 @@ fn purge_walk(w: &Walk, cutoff: Timestamp, removed: &mut Removed) -> Walk {
             _ => true,
         }
     });
+    w.notes = detached(&w.notes);
     let walked = w.ended_at.or(w.started_at).unwrap_or(w.created_at);
     if walked < cutoff && !w.notes.as_str().is_empty() {
         w.notes = Text::with_value("");
@@ -195,6 +204,27 @@ mod tests {
         assert_eq!(purge(&purged, Timestamp(200)), None);
         // Nothing expired yet: no rewrite.
         assert_eq!(purge(&doc, Timestamp(50)), None);
+    }
+
+    #[test]
+    fn a_purged_document_read_from_automerge_writes_as_a_fresh_one() {
+        let AnyDocument::Report(r) = report(vec![
+            obs("old", 100, "Blåklockan", vec![]),
+            obs("new", 300, "färsk", vec![]),
+        ]) else {
+            unreachable!()
+        };
+        let mut stored = crate::document::create(&r).unwrap();
+        let read = AnyDocument::Report(crate::document::read(stored.document()).unwrap());
+        let (purged, _) = purge(&read, Timestamp(200)).expect("something expired");
+        let AnyDocument::Report(p) = purged else {
+            unreachable!()
+        };
+        let mut fresh =
+            crate::document::create(&p).expect("texts are not tied to the old document");
+        let again: Report = crate::document::read(fresh.document()).unwrap();
+        assert_eq!(again.observations["new"].note.as_str(), "färsk");
+        assert_eq!(again.observations["old"].note.as_str(), "");
     }
 
     #[test]
