@@ -19,7 +19,9 @@
 //! Prints per load: deliveries per second, p50/p99/max latency (a figure from
 //! fewer than 100 samples is printed as a max), changes never delivered, and
 //! server CPU per delivery, for both servers, with trygg's CPU as a fraction
-//! of the stock server's.
+//! of the stock server's; and the latency seen by one more device, a plain
+//! protocol peer on its own thread (the server's part, without the
+//! generator's queue).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -66,6 +68,13 @@ fn report(name: &str, o: &Outcome) {
         "  {:<15} the generator's own timers woke late by {}",
         "",
         describe_ms(o.generator_lag.clone(), 1)
+    );
+    println!(
+        "  {:<15} a lone plain-protocol device on its own thread saw changes after {}, missed {}/{}",
+        "",
+        describe_ms(o.observed.clone(), 0),
+        o.unobserved(),
+        o.changes
     );
 }
 
@@ -158,8 +167,9 @@ fn main() -> Result<()> {
                 admin(&dir, &["demo-data", "--walks", &stored.to_string()])
             })
             .await?;
-            let devices = trygg.devices(scale_load.devices + idle)?;
-            let _idle = load::idle_devices(&devices[scale_load.devices..]).await?;
+            // The active load's devices, its observer, then the idle ones.
+            let devices = trygg.devices(scale_load.devices + 1 + idle)?;
+            let _idle = load::idle_devices(&devices[scale_load.devices + 1..]).await?;
             let o = measure(&mut trygg, scale_load, drain).await?;
             let rss = load::rss_kib(trygg.pid()).context("the server's memory")?;
             println!(

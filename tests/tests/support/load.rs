@@ -63,6 +63,9 @@ pub struct Outcome {
     /// How late the generator's own runtime woke a 5 ms timer while writing,
     /// milliseconds: latency queued in the generator rather than the server.
     pub generator_lag: Vec<f64>,
+    /// When the lone observer (see [`Observer`]) first saw each change,
+    /// milliseconds after it was made.
+    pub observed: Vec<f64>,
 }
 
 impl Outcome {
@@ -76,6 +79,11 @@ impl Outcome {
 
     pub fn undelivered(&self) -> u64 {
         self.expected.saturating_sub(self.delivered)
+    }
+
+    /// Changes the observer never saw.
+    pub fn unobserved(&self) -> u64 {
+        self.changes.saturating_sub(self.observed.len() as u64)
     }
 }
 
@@ -430,11 +438,153 @@ pub async fn share(target: &dyn Target, devices: &[Device], docs: usize) -> Resu
     })
 }
 
+/// One more device, a plain-protocol peer of its own ([`RawPeer`]) on its
+/// own thread and runtime, that syncs every document and records when it
+/// first sees each change. The samod devices share the generator's runtime
+/// (and these 2 cores) with each other, so their latency includes the
+/// generator's own queue; the observer's is the server's part (its commit,
+/// its fan-out) plus one light receiver.
+struct Observer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    ready: Arc<std::sync::atomic::AtomicUsize>,
+    thread: std::thread::JoinHandle<Result<Vec<f64>>>,
+}
+
+impl Observer {
+    fn start(device: Device, docs: Vec<String>, tracker: Arc<Tracker>, writers: usize) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let thread = std::thread::spawn({
+            let (stop, ready) = (stop.clone(), ready.clone());
+            move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(observe(device, docs, tracker, writers, stop, ready))
+            }
+        });
+        Self {
+            stop,
+            ready,
+            thread,
+        }
+    }
+
+    /// Waits until the observer holds every document as it was before writing.
+    async fn synced(&self, docs: usize, within: Duration) -> Result<()> {
+        let deadline = Instant::now() + within;
+        while self.ready.load(Ordering::Relaxed) < docs {
+            if Instant::now() > deadline || self.thread.is_finished() {
+                bail!("the observer did not get every document");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<f64>> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the observer panicked"))?
+    }
+}
+
+async fn observe(
+    device: Device,
+    docs: Vec<String>,
+    tracker: Arc<Tracker>,
+    writers: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    ready: Arc<std::sync::atomic::AtomicUsize>,
+) -> Result<Vec<f64>> {
+    use super::raw::{self, RawPeer, Received, Val};
+    use automerge::sync::{Message, State, SyncDoc};
+
+    struct Copy {
+        index: usize,
+        doc: Automerge,
+        state: State,
+        seen: Vec<usize>,
+        loaded: bool,
+    }
+    let mut peer = RawPeer::connect(device.url.as_str(), &device.token)
+        .await
+        .context("the observer's connection")?;
+    let server = peer.handshake(&device.peer).await;
+    let mut copies = std::collections::HashMap::new();
+    for (index, id) in docs.iter().enumerate() {
+        let doc = Automerge::new();
+        let mut state = State::new();
+        let first = doc
+            .generate_sync_message(&mut state)
+            .context("an empty document's first message")?
+            .encode();
+        peer.send(raw::frame(&[
+            ("type", Val::S("request")),
+            ("senderId", Val::S(&device.peer)),
+            ("targetId", Val::S(&server)),
+            ("documentId", Val::S(id)),
+            ("data", Val::B(&first)),
+        ]))
+        .await;
+        let copy = Copy {
+            index,
+            doc,
+            state,
+            seen: vec![0; writers],
+            loaded: false,
+        };
+        copies.insert(id.clone(), copy);
+    }
+    let mut observed = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let msg = match peer.next(Duration::from_millis(50)).await {
+            Received::Msg(m) => m,
+            Received::Quiet => continue,
+            Received::Closed => bail!("the server closed the observer's connection"),
+        };
+        let now = Instant::now();
+        // Only sync messages carry changes (the stock server also sends
+        // ephemeral ones).
+        let (Some(id), Some(data), "sync") = (msg.document, msg.data, msg.kind.as_str()) else {
+            continue;
+        };
+        let Some(copy) = copies.get_mut(&id) else {
+            bail!("the server sent an unasked-for document {id}");
+        };
+        copy.doc
+            .receive_sync_message(&mut copy.state, Message::decode(&data)?)?;
+        if !copy.loaded && copy.doc.get(automerge::ROOT, "load")?.is_some() {
+            copy.loaded = true;
+            ready.fetch_add(1, Ordering::Relaxed);
+        }
+        for w in 0..writers {
+            let c = count(&copy.doc, w);
+            if c > copy.seen[w] {
+                let sent = tracker.sent[w][copy.index].lock().unwrap();
+                for t in &sent[copy.seen[w].min(sent.len())..c.min(sent.len())] {
+                    observed.push(now.duration_since(*t).as_secs_f64() * 1e3);
+                }
+                copy.seen[w] = c;
+            }
+        }
+        if let Some(reply) = copy.doc.generate_sync_message(&mut copy.state) {
+            peer.send(raw::sync(&device.peer, &server, &id, &reply.encode()))
+                .await;
+        }
+    }
+    Ok(observed)
+}
+
 /// Runs `load` against `target`: sets up devices and documents, writes for
 /// `load.seconds`, then waits up to `drain` for every change to arrive.
+/// Uses `load.devices + 1` of the target's devices: the last is the
+/// observer's, so it must not be connected elsewhere.
 pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result<Outcome> {
     anyhow::ensure!(load.writers <= load.devices && load.devices >= 2);
-    let devices = target.devices(load.devices)?;
+    let mut devices = target.devices(load.devices + 1)?;
+    let observer_device = devices.pop().context("the observer's device")?;
     let shared = share(target, &devices, load.docs).await?;
     let handles = &shared.handles;
 
@@ -446,6 +596,16 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
         latencies: Mutex::new(Vec::new()),
         last_delivery: Mutex::new(None),
     });
+    let observer = Observer::start(
+        observer_device,
+        handles[0]
+            .iter()
+            .map(|h| h.document_id().to_string())
+            .collect(),
+        tracker.clone(),
+        load.writers,
+    );
+    observer.synced(load.docs, Duration::from_secs(60)).await?;
     // Readers: every device watches every document.
     let mut watchers = Vec::new();
     for (dev, hs) in handles.iter().enumerate() {
@@ -538,6 +698,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
     while tracker.delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let observed = observer.finish()?;
     let cpu = cpu_time(pid).saturating_sub(cpu0);
     let client_cpu = cpu_time(std::process::id()).saturating_sub(client0);
     let end = tracker
@@ -559,6 +720,7 @@ pub async fn run(target: &mut dyn Target, load: Load, drain: Duration) -> Result
         server_cpu: cpu,
         client_cpu,
         generator_lag: std::mem::take(&mut *lag.lock().unwrap()),
+        observed,
     })
 }
 

@@ -69,10 +69,22 @@ pub fn request(peer: &str, doc: &str) -> Vec<u8> {
     ])
 }
 
+/// A sync message from `peer` to `target` about `doc`.
+pub fn sync(peer: &str, target: &str, doc: &str, data: &[u8]) -> Vec<u8> {
+    frame(&[
+        ("type", Val::S("sync")),
+        ("senderId", Val::S(peer)),
+        ("targetId", Val::S(target)),
+        ("documentId", Val::S(doc)),
+        ("data", Val::B(data)),
+    ])
+}
+
 /// The parts of a server message a test looks at.
 #[derive(Debug, Default)]
 pub struct Msg {
     pub kind: String,
+    pub sender: Option<String>,
     pub document: Option<String>,
     /// A sync message's payload.
     pub data: Option<Vec<u8>>,
@@ -91,12 +103,21 @@ fn decode(bytes: &[u8]) -> Msg {
         let key = d.str().unwrap().to_string();
         match key.as_str() {
             "type" => msg.kind = d.str().unwrap().to_string(),
+            "senderId" => msg.sender = Some(d.str().unwrap().to_string()),
             "documentId" => msg.document = Some(d.str().unwrap().to_string()),
             "data" => msg.data = Some(d.bytes().unwrap().to_vec()),
             _ => d.skip().unwrap(),
         }
     }
     msg
+}
+
+/// What [`RawPeer::next`] found.
+pub enum Received {
+    Msg(Msg),
+    /// Nothing within the wait.
+    Quiet,
+    Closed,
 }
 
 pub struct RawPeer {
@@ -140,14 +161,30 @@ impl RawPeer {
         }
     }
 
-    /// Joins as `peer` and expects the server's `peer` answer.
-    pub async fn handshake(&mut self, peer: &str) {
+    /// The next protocol message, told apart from quiet and a closed connection.
+    pub async fn next(&mut self, wait: Duration) -> Received {
+        loop {
+            match tokio::time::timeout(wait, self.ws.next()).await {
+                Err(_) => return Received::Quiet,
+                Ok(Some(Ok(Message::Binary(b)))) => return Received::Msg(decode(&b)),
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+                    return Received::Closed;
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// Joins as `peer` and expects the server's `peer` answer; returns the
+    /// server's peer id.
+    pub async fn handshake(&mut self, peer: &str) -> String {
         self.send(join(peer)).await;
         let answer = self
             .recv(Duration::from_secs(10))
             .await
             .expect("an answer to join");
         assert_eq!(answer.kind, "peer");
+        answer.sender.expect("the server names itself")
     }
 
     /// True when the server closes the connection within `wait`.
