@@ -24,6 +24,7 @@ tablet=$("$server" admin --data-dir "$data" device add --org demo-sdf-norr --rol
 field=$("$server" admin --data-dir "$data" device add --org demo-sdf-norr --role field --name "Surfplatta 1 (demo)")
 police=$("$server" admin --data-dir "$data" device add --org demo-polis --role field --name "Polisens platta (demo)")
 viewer=$("$server" admin --data-dir "$data" device add --org demo-sdf-norr --role viewer --name "Rådets skärm (demo)")
+council=$("$server" admin --data-dir "$data" user add --org demo-sdf-norr --role coordinator --name "Rådets sekreterare (demo)" --url "http://$listen")
 token() { echo "$1" | tail -n1; }
 device_id() { echo "$1" | head -n1 | sed 's/^device-id: //'; }
 
@@ -40,6 +41,10 @@ Pair another app or tablet with one of these pairing codes (paste into the token
   district field device:  trygg-pair:http://$listen#$(token "$field")
   police field device:    trygg-pair:http://$listen#$(token "$police")
   council viewer device:  trygg-pair:http://$listen#$(token "$viewer")
+
+The council's dashboard (lägesbild), a one-time login link for a demo coordinator:
+  $(echo "$council" | tail -n1)
+  (another: $server admin --data-dir $data user add --org demo-polis --role viewer --name NAME --url http://$listen)
 
 Try:
   curl -s http://$listen/healthz

@@ -13,7 +13,7 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # runs a private gnome-keyring under dbus-run-session.
 for pkg in libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
            librsvg2-dev libssl-dev xvfb xauth webkit2gtk-driver \
-           libdbus-1-dev dbus gnome-keyring; do
+           libdbus-1-dev dbus gnome-keyring chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -50,6 +50,13 @@ if [ ! -x "$here/ui/node_modules/.bin/vite" ]; then
   (cd "$here/ui" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 (cd "$here/ui" && npm run -s build >/dev/null)
+
+# The dashboard's browser test: playwright-core drives Debian's chromium
+# (installed above); pinned in tests/dashboard/package-lock.json.
+if [ ! -d "$here/tests/dashboard/node_modules/playwright-core" ]; then
+  echo "setup: installing the dashboard test's npm packages"
+  (cd "$here/tests/dashboard" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 # The official automerge-repo JS (pinned in tests/interop/package-lock.json):
 # the interop test's client and the stock server the load bench compares with.

@@ -9,7 +9,7 @@ use trygg_core::seed::demo;
 use trygg_store::Store;
 use trygg_sync::access::access_of;
 
-use crate::config::{AdminCommand, DeviceCommand, OrgCommand, StoreArgs};
+use crate::config::{AdminCommand, DeviceCommand, OrgCommand, StoreArgs, UserCommand};
 use crate::registry::{Device, DocRecord, Org, Registry, RegistryError, new_token, token_hash};
 use crate::serve::{documents_path, open_registry};
 
@@ -101,6 +101,7 @@ pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
                 }
             }
         },
+        AdminCommand::User { command } => users(registry.as_ref(), command, &mut out).await?,
         AdminCommand::Audit {
             doc,
             device,
@@ -135,6 +136,82 @@ pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
             let n = demo_data(store, registry.as_ref(), walks).await?;
             writeln!(out, "demo data: {n} documents registered")?;
         }
+    }
+    Ok(())
+}
+
+/// A login link: the code rides in the fragment, which browsers never send
+/// to a server (so it stays out of logs and `Referer`s); the page posts it.
+fn login_link(base: &url::Url, code: &str) -> String {
+    format!(
+        "{}/dashboard/login#{code}",
+        base.as_str().trim_end_matches('/')
+    )
+}
+
+async fn users(registry: &dyn Registry, command: UserCommand, out: &mut impl Write) -> Result<()> {
+    use crate::registry::users::{LINK_VALID_MS, User};
+    let now = Timestamp::now();
+    let link_expires = Timestamp(now.millis() + LINK_VALID_MS);
+    match command {
+        UserCommand::Add {
+            org,
+            role,
+            name,
+            url,
+        } => {
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                bail!("a person needs a --name");
+            }
+            let org = registry
+                .find_org(&org)
+                .await?
+                .with_context(|| format!("no organisation `{org}`; add it with `admin org add`"))?;
+            let code = new_token();
+            let user = User {
+                id: uuid::Uuid::now_v7().to_string(),
+                org: org.id,
+                role,
+                name,
+                created_at: now,
+                revoked_at: None,
+            };
+            registry
+                .add_user(&user, &token_hash(&code), link_expires)
+                .await?;
+            writeln!(out, "user-id: {}", user.id)?;
+            writeln!(out, "{}", login_link(&url, &code))?;
+        }
+        UserCommand::Link { id, url } => {
+            let code = new_token();
+            match registry
+                .add_login_link(&id, &token_hash(&code), link_expires)
+                .await
+            {
+                Ok(()) => writeln!(out, "{}", login_link(&url, &code))?,
+                Err(RegistryError::Unknown { .. }) => bail!("no user `{id}`"),
+                Err(RegistryError::Conflict(_)) => bail!("user `{id}` is revoked"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        UserCommand::List => {
+            writeln!(out, "id\torg\trole\tstatus\tname")?;
+            for u in registry.users().await? {
+                let status = if u.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                writeln!(out, "{}\t{}\t{}\t{status}\t{}", u.id, u.org, u.role, u.name)?;
+            }
+        }
+        UserCommand::Revoke { id } => match registry.revoke_user(&id, now).await {
+            Ok(true) => writeln!(out, "revoked {id}")?,
+            Ok(false) => writeln!(out, "{id} was revoked already")?,
+            Err(RegistryError::Unknown { .. }) => bail!("no user `{id}`"),
+            Err(e) => return Err(e.into()),
+        },
     }
     Ok(())
 }

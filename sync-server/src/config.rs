@@ -99,6 +99,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// People who use the dashboard, and their login links.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// The audit trail: who read, changed, registered, shared or downloaded
     /// which document, when and from where (oldest first, tab-separated).
     Audit {
@@ -159,6 +164,55 @@ pub enum DeviceCommand {
     List,
     /// Revokes a device's token; open connections are cut within a second.
     Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a person; prints `user-id: ID`, then their one-time login link
+    /// alone on the last line (valid for 7 days, opens one browser session).
+    Add {
+        /// The organisation's name or id.
+        #[arg(long)]
+        org: String,
+        /// `viewer` (reads) or `coordinator` (also changes actions).
+        #[arg(long, value_parser = parse_user_role)]
+        role: Role,
+        /// Who it is, as shown in the dashboard ("Analytiker, Lokalpolisen").
+        #[arg(long)]
+        name: String,
+        /// The address people reach the server at.
+        #[arg(
+            long,
+            env = "TRYGG_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        url: url::Url,
+    },
+    /// A new one-time login link for a person (printed alone on the last line).
+    Link {
+        id: String,
+        #[arg(
+            long,
+            env = "TRYGG_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        url: url::Url,
+    },
+    /// Lists people and whether they may log in.
+    List,
+    /// Revokes a person: open dashboards close within a second.
+    Revoke { id: String },
+}
+
+fn parse_user_role(s: &str) -> Result<Role, String> {
+    let role: Role = s.parse()?;
+    if crate::registry::users::USER_ROLES.contains(&role) {
+        Ok(role)
+    } else {
+        Err(format!(
+            "a person's role is `viewer` or `coordinator`, not `{s}`"
+        ))
+    }
 }
 
 fn parse_org_kind(s: &str) -> Result<OrgKind, String> {

@@ -48,7 +48,7 @@ impl ApiError {
             retry_after: None,
         }
     }
-    fn too_many_unknown_tokens(wait: Duration) -> Self {
+    pub(crate) fn too_many_unknown_tokens(wait: Duration) -> Self {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         Self {
             retry_after: Some(secs),
@@ -61,10 +61,10 @@ impl ApiError {
             )
         }
     }
-    fn bad_request(m: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(m: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, m)
     }
-    fn unauthorized(m: impl Into<String>) -> Self {
+    pub(crate) fn unauthorized(m: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, m)
     }
     fn forbidden(m: impl Into<String>) -> Self {
@@ -73,7 +73,7 @@ impl ApiError {
     fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not found")
     }
-    fn internal(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -143,6 +143,7 @@ pub fn router(state: Arc<AppState>, tls: bool) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/sync", get(sync))
         .nest("/api/v1", api)
+        .merge(crate::dashboard::router())
         .with_state(state);
     if tls {
         router.layer(SetResponseHeaderLayer::if_not_present(
@@ -157,7 +158,8 @@ pub fn router(state: Arc<AppState>, tls: bool) -> Router {
 async fn home() -> Html<&'static str> {
     Html(
         "<!doctype html><meta charset=utf-8><title>Trygg</title>\
-         <h1>Trygg</h1><p>Synkserver för trygghetsvandringar. Lägesbilden kommer här.</p>",
+         <h1>Trygg</h1><p>Synkserver för trygghetsvandringar. \
+         <a href=\"/dashboard/\">Lägesbilden</a> (logga in med länken du fått).</p>",
     )
 }
 

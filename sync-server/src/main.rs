@@ -4,6 +4,7 @@ mod admin;
 mod audit;
 mod auth_limit;
 mod config;
+mod dashboard;
 mod http;
 mod photos;
 mod registry;

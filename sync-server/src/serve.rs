@@ -29,6 +29,8 @@ pub struct AppState {
     pub photo_refs: PhotoRefs,
     pub unknown_tokens: UnknownTokenLimit,
     pub audit: AuditLog,
+    /// The dashboard's view of the documents.
+    pub index: crate::dashboard::IndexReader,
 }
 
 pub fn registry_path(dir: &Path) -> PathBuf {
@@ -98,13 +100,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot open the photo index {}", docs_path.display()))?,
     );
     tokio::spawn(note_updates(registry.clone(), engine.clone()));
-    // The index (for dashboards) follows the documents, off the sync path.
-    let index = Store::open(&docs_path)
-        .with_context(|| format!("cannot open the document index {}", docs_path.display()))?;
-    tokio::spawn(trygg_store::keep_index_current(
-        index,
-        Duration::from_secs(2),
-    ));
+    // The index (for the dashboard) follows the documents, off the sync path.
+    let index = crate::dashboard::IndexReader::start(
+        &docs_path,
+        Store::open(&docs_path)
+            .with_context(|| format!("cannot open the document index {}", docs_path.display()))?,
+    )
+    .with_context(|| format!("cannot open the document index {}", docs_path.display()))?;
 
     if let Some(days) = args.retention_days {
         let store = Store::open(&docs_path)
@@ -145,6 +147,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         photo_refs,
         unknown_tokens,
         audit: audit.clone(),
+        index,
     });
     let app = crate::http::router(state, tls.is_some());
     // Tests and scripts read this line to learn the port.

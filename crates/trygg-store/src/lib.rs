@@ -47,8 +47,14 @@ pub fn open_connection(path: impl AsRef<Path>) -> Result<Connection> {
 }
 
 /// Re-indexes documents written through [`IndexMode::Deferred`] storage, every
-/// `every`, until the task is dropped. Runs the SQLite work off the executor.
-pub async fn keep_index_current(store: Store, every: std::time::Duration) {
+/// `every`, until the task is dropped, calling `indexed` with how many
+/// documents each pass that found some took in. Runs the SQLite work off the
+/// executor.
+pub async fn keep_index_current(
+    store: Store,
+    every: std::time::Duration,
+    mut indexed: impl FnMut(u64) + Send + 'static,
+) {
     let store = std::sync::Arc::new(std::sync::Mutex::new(store));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -63,7 +69,8 @@ pub async fn keep_index_current(store: Store, every: std::time::Duration) {
         })
         .await;
         match done {
-            Ok(Ok(_)) => {}
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => indexed(n),
             Ok(Err(e)) => tracing::warn!(%e, "index update failed; retrying"),
             Err(e) => tracing::warn!(%e, "index task failed; retrying"),
         }

@@ -8,6 +8,7 @@
 //! instance (revocation reaches open connections this way).
 
 mod sqlite;
+pub mod users;
 
 use std::collections::BTreeSet;
 
@@ -106,7 +107,7 @@ impl From<rusqlite::Error> for RegistryError {
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
 #[async_trait]
-pub trait Registry: Send + Sync + std::fmt::Debug + 'static {
+pub trait Registry: users::Users + Send + Sync + std::fmt::Debug + 'static {
     async fn add_org(&self, org: &Org) -> Result<()>;
     /// An organisation by id or by name.
     async fn find_org(&self, id_or_name: &str) -> Result<Option<Org>>;

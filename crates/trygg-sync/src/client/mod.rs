@@ -232,7 +232,7 @@ impl SyncClient {
         });
         let mut tasks = vec![
             tokio::spawn(status_loop(inner.clone())),
-            tokio::spawn(trygg_store::keep_index_current(index, INDEX_EVERY)),
+            tokio::spawn(trygg_store::keep_index_current(index, INDEX_EVERY, |_| {})),
         ];
         if inner.remote.is_some() {
             tasks.push(tokio::spawn(watch_dialer(inner.clone())));

@@ -12,6 +12,8 @@ use trygg_sync::access::DocAccess;
 
 use super::{Changes, Device, DocRecord, Org, Registry, RegistryError, Result};
 
+mod users;
+
 const MIGRATIONS: &[M<'static>] = &[
     M::up(
         r#"
@@ -59,6 +61,32 @@ CREATE INDEX documents_by_rev ON documents (rev);
         r#"
 ALTER TABLE documents ADD COLUMN replaces TEXT;
 ALTER TABLE documents ADD COLUMN replaced_by TEXT;
+"#,
+    ),
+    // People who use the dashboard (`users`).
+    M::up(
+        r#"
+CREATE TABLE users (
+    id          TEXT PRIMARY KEY NOT NULL,
+    org         TEXT NOT NULL REFERENCES orgs (id),
+    role        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+CREATE TABLE login_links (
+    hash        TEXT PRIMARY KEY NOT NULL,
+    user_id     TEXT NOT NULL REFERENCES users (id),
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+);
+CREATE TABLE sessions (
+    hash        TEXT PRIMARY KEY NOT NULL,
+    user_id     TEXT NOT NULL REFERENCES users (id),
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
 "#,
     ),
 ];

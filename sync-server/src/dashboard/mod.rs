@@ -1,0 +1,410 @@
+//! The council dashboard under `/dashboard`: people (not devices) log in
+//! through a one-time link and hold an `HttpOnly; SameSite=Strict` session
+//! cookie; every answer is filtered by the same access decisions as sync
+//! (`Snapshot::decide`). The page and its script are embedded in the binary.
+//!
+//! * [`picture`]: the weekly lägesbild as plain data (no IO);
+//! * [`read`]: the rows it reads, from the documents' derived index;
+//! * here: login, sessions, the JSON API and the live stream.
+
+pub mod picture;
+pub mod read;
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use trygg_core::Timestamp;
+use trygg_core::seed::areas;
+
+use crate::http::ApiError;
+use crate::registry::token_hash;
+use crate::registry::users::{SESSION_VALID_MS, User};
+use crate::serve::AppState;
+
+pub use read::IndexReader;
+
+const COOKIE: &str = "trygg_session";
+
+/// How often an open live stream checks that its session still holds.
+const SESSION_CHECK: Duration = Duration::from_millis(250);
+
+/// The page's own files; nothing is fetched from elsewhere.
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const LOGIN_HTML: &str = include_str!("assets/login.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const LOGIN_JS: &str = include_str!("assets/login.js");
+const STYLE_CSS: &str = include_str!("assets/style.css");
+const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
+
+/// Scripts and styles only from this server; no framing.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/dashboard", get(|| async { Redirect::to("/dashboard/") }))
+        .route(
+            "/dashboard/",
+            get(|| async { page(INDEX_HTML, "text/html") }),
+        )
+        .route(
+            "/dashboard/login",
+            get(|| async { page(LOGIN_HTML, "text/html") }),
+        )
+        .route(
+            "/dashboard/app.js",
+            get(|| async { page(APP_JS, "text/javascript") }),
+        )
+        .route(
+            "/dashboard/login.js",
+            get(|| async { page(LOGIN_JS, "text/javascript") }),
+        )
+        .route(
+            "/dashboard/style.css",
+            get(|| async { page(STYLE_CSS, "text/css") }),
+        )
+        .route(
+            "/dashboard/favicon.svg",
+            get(|| async { page(FAVICON_SVG, "image/svg+xml") }),
+        )
+        .route("/dashboard/api/login", post(login))
+        .route("/dashboard/api/logout", post(logout))
+        .route("/dashboard/api/me", get(me))
+        .route("/dashboard/api/lagesbild", get(lagesbild))
+        .route("/dashboard/api/events", get(events))
+}
+
+fn page(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&format!("{content_type}; charset=utf-8"))
+                    .expect("a valid header"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The session token from the `Cookie` header.
+fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+}
+
+/// A person with a current session.
+pub struct Person {
+    pub user: User,
+    session_hash: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Person {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let token = session_token(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized("not logged in: open the login link you were given")
+        })?;
+        let session_hash = token_hash(token);
+        let user = state
+            .registry
+            .session_user(&session_hash, Timestamp::now())
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "your session has ended: open a new login link from your administrator",
+                )
+            })?;
+        Ok(Person { user, session_hash })
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    code: String,
+}
+
+#[derive(Serialize)]
+struct MeBody {
+    name: String,
+    organisation: String,
+    organisation_name: String,
+    role: String,
+    /// The districts, for the filters.
+    areas: Vec<AreaName>,
+}
+
+#[derive(Serialize)]
+struct AreaName {
+    code: String,
+    name: String,
+}
+
+fn me_body(state: &AppState, user: &User) -> MeBody {
+    let organisation_name = state
+        .snapshot
+        .borrow()
+        .orgs
+        .get(&user.org)
+        .map_or_else(|| user.org.clone(), |o| o.name.clone());
+    MeBody {
+        name: user.name.clone(),
+        organisation: user.org.clone(),
+        organisation_name,
+        role: user.role.as_str().to_string(),
+        areas: areas()
+            .into_values()
+            .map(|a| AreaName {
+                code: a.code,
+                name: a.name,
+            })
+            .collect(),
+    }
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let ip = from.ip();
+    state
+        .unknown_tokens
+        .check(ip)
+        .map_err(ApiError::too_many_unknown_tokens)?;
+    let session = crate::registry::new_token();
+    let now = Timestamp::now();
+    let redeemed = state
+        .registry
+        .redeem_login_link(
+            &token_hash(body.code.trim()),
+            &token_hash(&session),
+            now,
+            Timestamp(now.millis() + SESSION_VALID_MS),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    let user = match redeemed {
+        Ok(user) => user,
+        Err(refusal) => {
+            if refusal == crate::registry::users::LinkRefusal::Unknown {
+                state
+                    .unknown_tokens
+                    .unknown(ip)
+                    .map_err(ApiError::too_many_unknown_tokens)?;
+            }
+            tracing::info!(%ip, %refusal, "dashboard login refused");
+            return Err(ApiError::unauthorized(refusal.to_string()));
+        }
+    };
+    tracing::info!(user = %user.id, org = %user.org, %ip, "dashboard login");
+    let secure = if state.args.tls_cert.is_some() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/dashboard; Max-Age={}{secure}",
+        SESSION_VALID_MS / 1000
+    );
+    let mut response = Json(me_body(&state, &user)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+async fn logout(State(state): State<Arc<AppState>>, person: Person) -> Result<Response, ApiError> {
+    state
+        .registry
+        .end_session(&person.session_hash)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "trygg_session=; HttpOnly; SameSite=Strict; Path=/dashboard; Max-Age=0",
+        ),
+    );
+    Ok(response)
+}
+
+async fn me(State(state): State<Arc<AppState>>, person: Person) -> Json<MeBody> {
+    Json(me_body(&state, &person.user))
+}
+
+#[derive(Deserialize, Default)]
+struct PictureQuery {
+    /// `YYYY-Www`; this week when absent.
+    week: Option<String>,
+    /// A district code; all when absent or empty.
+    area: Option<String>,
+    /// A vocabulary group's code.
+    group: Option<String>,
+    /// Only observations at least this severe (1–5).
+    min_severity: Option<u8>,
+}
+
+async fn lagesbild(
+    State(state): State<Arc<AppState>>,
+    person: Person,
+    Query(q): Query<PictureQuery>,
+) -> Result<Json<picture::Picture>, ApiError> {
+    let tz = picture::time_zone();
+    let week = match q.week.as_deref().filter(|w| !w.is_empty()) {
+        Some(w) => picture::Week::parse(w).map_err(ApiError::bad_request)?,
+        None => picture::Week::containing(Timestamp::now().millis(), &tz),
+    };
+    if let Some(s) = q.min_severity
+        && !(1..=5).contains(&s)
+    {
+        return Err(ApiError::bad_request(format!(
+            "min_severity is 1 to 5, not {s}"
+        )));
+    }
+    let area = q.area.filter(|a| !a.is_empty());
+    if let Some(a) = &area
+        && !areas().contains_key(a)
+    {
+        return Err(ApiError::bad_request(format!("unknown district `{a}`")));
+    }
+    let readable = readable(&state, &person.user);
+    let (from, to) = picture::window(week, &tz);
+    let filter = read::Filter {
+        from,
+        to,
+        area,
+        min_severity: q.min_severity.unwrap_or(1),
+    };
+    let rows = state
+        .index
+        .observations(filter, readable)
+        .await
+        .map_err(ApiError::internal)?;
+    let vocabulary = trygg_core::seed::vocabulary();
+    let rows: Vec<_> = match &q.group {
+        Some(g) if !g.is_empty() => rows
+            .into_iter()
+            .filter(|r| {
+                vocabulary
+                    .terms
+                    .get(vocabulary.current_code(&r.category))
+                    .is_some_and(|t| &t.group == g)
+            })
+            .collect(),
+        _ => rows,
+    };
+    let districts = areas();
+    let name = |id: &str| {
+        let district = id.split('/').next().and_then(|a| districts.get(a));
+        match district {
+            Some(d) if d.code == id => d.name.clone(),
+            Some(d) => d
+                .places
+                .get(id)
+                .map_or_else(|| id.to_string(), |p| format!("{}, {}", p.name, d.name)),
+            None => id.to_string(),
+        }
+    };
+    Ok(Json(picture::picture(week, &rows, &vocabulary, &tz, name)))
+}
+
+/// The documents `user` may read now, by their ids' text (as the index keys them).
+fn readable(state: &AppState, user: &User) -> HashSet<String> {
+    let who = user.principal();
+    let snap = state.snapshot.borrow();
+    snap.documents
+        .values()
+        .filter(|r| r.replaced_by.is_none())
+        .filter(|r| trygg_sync::access::decide(&who, &r.access).can_read())
+        .map(|r| r.access.id.to_string())
+        .collect()
+}
+
+/// Server-sent events: `changed` whenever the index took in new changes
+/// (the page then asks again), `ended` when the session ends (revoked,
+/// expired or logged out), after which the stream closes.
+async fn events(
+    State(state): State<Arc<AppState>>,
+    person: Person,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (tx, rx) = futures::channel::mpsc::channel(8);
+    let changed = state.index.changes();
+    tokio::spawn(follow(state, person, changed, tx));
+    Sse::new(rx).keep_alive(KeepAlive::default())
+}
+
+async fn follow(
+    state: Arc<AppState>,
+    person: Person,
+    mut changed: watch::Receiver<u64>,
+    mut tx: futures::channel::mpsc::Sender<Result<Event, Infallible>>,
+) {
+    use futures::SinkExt;
+    let mut check = tokio::time::interval(SESSION_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            moved = changed.changed() => {
+                if moved.is_err() {
+                    return; // the server is stopping
+                }
+                let revision = *changed.borrow_and_update();
+                let event = Event::default().event("changed").data(revision.to_string());
+                if tx.send(Ok(event)).await.is_err() {
+                    return; // the page went away
+                }
+            }
+            _ = check.tick() => {
+                if tx.is_closed() {
+                    return;
+                }
+                match state.registry.session_user(&person.session_hash, Timestamp::now()).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        tracing::info!(user = %person.user.id, "dashboard session ended; closing its live stream");
+                        let event = Event::default().event("ended").data("session ended");
+                        if let Err(e) = tx.send(Ok(event)).await {
+                            tracing::debug!(%e, "the page went away before hearing its session ended");
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        // Keep the stream: the next check asks again.
+                        tracing::warn!(%e, "cannot check a dashboard session");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! What the dashboard reads: the documents' derived index (`trygg_store`'s
+//! tables in the documents file), kept current by [`keep_current`], which
+//! also tells open dashboards when it took in new changes.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, params};
+use tokio::sync::watch;
+use trygg_store::{Store, StoreError};
+
+use super::picture::Seen;
+
+/// How often the index takes in what the engine stored: the bound on how
+/// late a device's change reaches an open dashboard, plus the page's fetch.
+pub const INDEX_EVERY: Duration = Duration::from_millis(200);
+
+/// A read connection to the index and the revision it has reached.
+#[derive(Clone, Debug)]
+pub struct IndexReader {
+    conn: Arc<Mutex<Connection>>,
+    changes: watch::Receiver<u64>,
+}
+
+/// Which observations.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    /// Observed at or after, milliseconds.
+    pub from: i64,
+    /// Observed before, milliseconds.
+    pub to: i64,
+    pub area: Option<String>,
+    pub min_severity: u8,
+}
+
+impl IndexReader {
+    /// Opens a reader of the index in `documents` and starts keeping the
+    /// index current with `store` (a writer of the same file).
+    pub fn start(documents: &Path, store: Store) -> Result<Self, StoreError> {
+        let conn = trygg_store::open_connection(documents)?;
+        let (tx, rx) = watch::channel(0);
+        tokio::spawn(trygg_store::keep_index_current(
+            store,
+            INDEX_EVERY,
+            move |_| tx.send_modify(|n| *n += 1),
+        ));
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            changes: rx,
+        })
+    }
+
+    /// Bumps whenever the index took in new changes.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+
+    /// The observations that `filter` selects, in documents among `readable`.
+    pub async fn observations(
+        &self,
+        filter: Filter,
+        readable: HashSet<String>,
+    ) -> anyhow::Result<Vec<Seen>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT doc_id, category, severity, area, place_id, observed_at
+                 FROM observations
+                 WHERE observed_at >= ?1 AND observed_at < ?2 AND severity >= ?3
+                   AND (?4 IS NULL OR area = ?4)",
+            )?;
+            let mut out = Vec::new();
+            let mut rows = stmt.query(params![
+                filter.from,
+                filter.to,
+                filter.min_severity,
+                filter.area
+            ])?;
+            while let Some(r) = rows.next()? {
+                let doc: String = r.get(0)?;
+                if !readable.contains(&doc) {
+                    continue;
+                }
+                out.push(Seen {
+                    category: r.get(1)?,
+                    severity: r.get(2)?,
+                    area: r.get(3)?,
+                    place_id: r.get(4)?,
+                    observed_at: r.get(5)?,
+                });
+            }
+            anyhow::Ok(out)
+        })
+        .await?
+    }
+}

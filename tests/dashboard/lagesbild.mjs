@@ -1,0 +1,83 @@
+// Drives Debian's chromium (headless, through playwright-core) through the
+// dashboard for tests/tests/dashboard.rs, which holds the data and the
+// server. Usage: node lagesbild.mjs LOGIN_LINK SCREENSHOT_DIR
+//
+// Speaks JSON lines: prints what the page shows; reads commands on stdin:
+//   {"wait_total": N}            → waits until the total shows N, prints {"total": N, "ms": …}
+//   {"state": true}              → prints the total, the terms' rows and the hot-spots' rows
+//   {"area": CODE}               → picks a district, prints {"total": …} once the page answered
+//   {"screenshot": NAME}         → saves NAME.png in SCREENSHOT_DIR
+//   {"wait_ended": true}         → waits until the page says the session ended, prints {"ended": ms}
+//   {"quit": true}
+import { chromium } from "playwright-core";
+import readline from "node:readline";
+
+const [link, shots] = process.argv.slice(2);
+const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.TRYGG_CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+
+  await page.goto(link);
+  await page.click("#login");
+  await page.waitForURL("**/dashboard/");
+  await page.waitForSelector("#live[data-state=live]");
+  await page.waitForFunction(() => document.body.dataset.updated);
+  const cells = (selector) =>
+    page.$$eval(selector, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const state = async () => ({
+    total: Number(await page.textContent("#total")),
+    terms: await cells("#terms tbody tr"),
+    hot_spots: await cells("#hotspots tbody tr"),
+  });
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === "trygg_session");
+  say({
+    who: await page.textContent("#who"),
+    cookie: session && { httpOnly: session.httpOnly, sameSite: session.sameSite, path: session.path },
+    link_left_in_url: page.url().includes("#"),
+    ...(await state()),
+  });
+
+  const lines = readline.createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    const cmd = JSON.parse(line);
+    if (cmd.wait_total !== undefined) {
+      const t0 = Date.now();
+      await page.waitForFunction(
+        (n) => document.getElementById("total").textContent === String(n),
+        cmd.wait_total,
+        { timeout: 10_000 },
+      );
+      say({ total: cmd.wait_total, ms: Date.now() - t0 });
+    } else if (cmd.state) {
+      say(await state());
+    } else if (cmd.area !== undefined) {
+      const before = await page.evaluate(() => document.body.dataset.updated);
+      await page.selectOption("#area", cmd.area);
+      await page.waitForFunction((b) => document.body.dataset.updated !== b, before);
+      say({ total: Number(await page.textContent("#total")) });
+    } else if (cmd.screenshot) {
+      await page.screenshot({ path: `${shots}/${cmd.screenshot}.png`, fullPage: true });
+      say({ screenshot: cmd.screenshot });
+    } else if (cmd.wait_ended) {
+      const t0 = Date.now();
+      await page.waitForSelector("#live[data-state=ended]", { timeout: 10_000 });
+      say({ ended: Date.now() - t0, picture_hidden: await page.isHidden("#picture") });
+    } else if (cmd.quit) {
+      break;
+    }
+  }
+  if (errors.length) say({ errors });
+} finally {
+  await browser.close();
+}
