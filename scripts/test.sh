@@ -3,8 +3,8 @@
 # clippy, the UI's type check and unit tests (Vitest), the whole workspace's
 # tests (unit, property, integration, cross-process, fault tests (SIGKILL,
 # power cut, network cuts, full and read-only disk), JS interop, the real app
-# under Xvfb), the token in a real gnome-keyring, and short benchmark runs so
-# the benches stay working. Longer fault runs:
+# under Xvfb, the dashboard in chromium), the token in a real gnome-keyring,
+# and short benchmark runs so the benches stay working. Longer fault runs:
 # TRYGG_FAULT_KILLS=500 TRYGG_FAULT_POWER_CUTS=200 TRYGG_FAULT_NET_CUTS=200 \
 #   cargo test -p trygg-e2e --test faults
 set -euo pipefail

@@ -77,10 +77,15 @@ pub enum Action {
     /// The server itself replaced the document by a copy without what the
     /// retention period purged (detail: the replacement's id and counts).
     Purge,
+    /// A person logged in to the dashboard with a login link.
+    Login,
+    /// A person looked at a dashboard view (detail: the view and its
+    /// filters), which counts every document their organisation may read.
+    View,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::Read,
         Action::Change,
         Action::Refused,
@@ -89,6 +94,8 @@ impl Action {
         Action::PhotoRead,
         Action::PhotoUpload,
         Action::Purge,
+        Action::Login,
+        Action::View,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,14 +108,18 @@ impl Action {
             Action::PhotoRead => "photo-read",
             Action::PhotoUpload => "photo-upload",
             Action::Purge => "purge",
+            Action::Login => "login",
+            Action::View => "view",
         }
     }
 
-    /// Who does it: a device, or (purges) the server itself, whose entries
-    /// name `trygg-server` as the actor.
+    /// Who does it: a device, a person (the dashboard's users, by user id),
+    /// or (purges) the server itself, whose entries name `trygg-server` as
+    /// the actor.
     fn actor_kind(self) -> &'static str {
         match self {
             Action::Purge => "server",
+            Action::Login | Action::View => "user",
             _ => "device",
         }
     }
@@ -118,7 +129,7 @@ impl Action {
     fn folds(self) -> bool {
         matches!(
             self,
-            Action::Read | Action::Change | Action::Refused | Action::PhotoRead
+            Action::Read | Action::Change | Action::Refused | Action::PhotoRead | Action::View
         )
     }
 }

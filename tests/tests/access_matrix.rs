@@ -4,7 +4,8 @@
 //! from PRODUCT §3 (not computed by `trygg_core::access`); the test asserts
 //! exactly the allowed cells, and that every refused read looks exactly like
 //! a read of something that does not exist. It prints how many cells it
-//! checked.
+//! checked. People (dashboard users: viewers and coordinators) of each
+//! organisation count exactly the observations their column may read.
 //!
 //! The district owns every document; the walk and the action are shared with
 //! the police; the housing company is responsible for the action; the
@@ -22,7 +23,7 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, ROOT, ReadDoc};
 use reqwest::StatusCode;
 use support::raw::{RawPeer, Val, frame, join};
-use support::server::{DeviceToken, Server, add_device, add_org, free_port};
+use support::server::{DeviceToken, Server, add_device, add_org, admin, free_port};
 use support::world::{eventually, new_report, new_walk, observation};
 use trygg_core::model::{ActionStatus, PhotoRef, Sensitivity, Walk};
 use trygg_core::seed::{self, demo};
@@ -233,6 +234,98 @@ async fn create_documents(
     );
     client.stop().await;
     Ok(docs)
+}
+
+/// Observations in each document that holds any (see `documents`).
+const OBSERVATIONS_IN: [(&str, u64); 3] = [("walk", 1), ("report", 2), ("restricted", 2)];
+
+/// The dashboard: a person of each organisation, as viewer and as
+/// coordinator, logs in and reads the week's lägesbild; its total must be
+/// exactly the observations in the documents the table lets their column
+/// read. Returns the number of cells checked.
+async fn dashboard_cells(
+    server: &Server,
+    data: &std::path::Path,
+    access: &BTreeMap<(String, &'static str, &'static str), char>,
+    wrong: &mut Vec<String>,
+) -> Result<usize> {
+    let http = reqwest::Client::new();
+    let base = server.base();
+    let mut people = Vec::new();
+    for org in ORGS {
+        for role in ["viewer", "coordinator"] {
+            let out = admin(
+                data,
+                &[
+                    "user",
+                    "add",
+                    "--org",
+                    org,
+                    "--role",
+                    role,
+                    "--name",
+                    "Matris (test)",
+                    "--url",
+                    base.as_str(),
+                ],
+            );
+            let link = out.lines().last().context("a login link")?;
+            let code = link.split_once('#').context("a code in the link")?.1;
+            let resp = http
+                .post(base.join("/dashboard/api/login")?)
+                .json(&serde_json::json!({ "code": code }))
+                .send()
+                .await?;
+            ensure!(resp.status() == StatusCode::OK, "{org} {role} logs in");
+            let cookie = resp
+                .headers()
+                .get("set-cookie")
+                .context("a session cookie")?
+                .to_str()?
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let expected: u64 = OBSERVATIONS_IN
+                .iter()
+                .filter(|(doc, _)| access[&(doc.to_string(), org, role)] != '-')
+                .map(|(_, n)| n)
+                .sum();
+            people.push((org, role, cookie, expected));
+        }
+    }
+    let total = |cookie: &str| {
+        let request = base
+            .join("/dashboard/api/lagesbild")
+            .map(|url| http.get(url).header("cookie", cookie));
+        async move {
+            let picture: serde_json::Value =
+                request?.send().await?.error_for_status()?.json().await?;
+            picture["total"]["this_week"]
+                .as_u64()
+                .context("a total this week")
+        }
+    };
+    // The index follows the documents within a fraction of a second: wait
+    // until the person who may read everything counts everything.
+    let all: u64 = OBSERVATIONS_IN.iter().map(|(_, n)| n).sum();
+    let (_, _, district, _) = people
+        .iter()
+        .find(|(o, r, _, _)| *o == "district" && *r == "coordinator")
+        .context("the district's coordinator")?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while total(district).await? != all && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (org, role, cookie, expected) in &people {
+        let found = total(cookie).await?;
+        if found != *expected {
+            wrong.push(format!(
+                "{org} {role} person × dashboard lägesbild: counts {found}, expected {expected}"
+            ));
+        }
+    }
+    Ok(people.len())
 }
 
 /// One principal's answers, gathered through every interface.
@@ -626,6 +719,7 @@ async fn every_role_organisation_document_and_operation_gets_exactly_its_access(
             ));
         }
     }
+    cells += dashboard_cells(&server, &data, &access, &mut wrong).await?;
     println!(
         "access matrix: {cells} cells checked, {} wrong",
         wrong.len()

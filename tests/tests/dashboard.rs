@@ -271,6 +271,19 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     ensure!(bad.status() == StatusCode::BAD_REQUEST);
     ensure!(bad.text().await?.contains("not an ISO week"));
 
+    // The audit trail names the person: a login and what they looked at.
+    let audited = |w: &World| admin(w.data_dir(), &["audit", "--device", &analyst]);
+    let deadline = std::time::Instant::now() + WAIT;
+    while !(audited(&w).contains("\tlogin\t") && audited(&w).contains("\tview\t")) {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no login and view in the audit trail:\n{}",
+            audited(&w)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    ensure!(audited(&w).contains("lägesbild 20"), "{}", audited(&w));
+
     // Revoked: the open page is shut out within a second.
     admin(w.data_dir(), &["user", "revoke", &analyst]);
     let ended = browser.ask(json!({ "wait_ended": true }))?;

@@ -29,6 +29,7 @@ use tokio::sync::watch;
 use trygg_core::Timestamp;
 use trygg_core::seed::areas;
 
+use crate::audit::{Action, Entry};
 use crate::http::ApiError;
 use crate::registry::token_hash;
 use crate::registry::users::{SESSION_VALID_MS, User};
@@ -226,6 +227,7 @@ async fn login(
         }
     };
     tracing::info!(user = %user.id, org = %user.org, %ip, "dashboard login");
+    audit(&state, &user, from, Action::Login, None);
     let secure = if state.args.tls_cert.is_some() {
         "; Secure"
     } else {
@@ -275,8 +277,22 @@ struct PictureQuery {
     min_severity: Option<u8>,
 }
 
+/// Appends to the audit trail what `user` did from `from`.
+fn audit(state: &AppState, user: &User, from: SocketAddr, action: Action, detail: Option<String>) {
+    state.audit.record(Entry {
+        at: Timestamp::now(),
+        actor: user.id.clone(),
+        org: user.org.clone(),
+        action,
+        doc: None,
+        detail,
+        origin: from.ip().to_string(),
+    });
+}
+
 async fn lagesbild(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     person: Person,
     Query(q): Query<PictureQuery>,
 ) -> Result<Json<picture::Picture>, ApiError> {
@@ -298,6 +314,18 @@ async fn lagesbild(
     {
         return Err(ApiError::bad_request(format!("unknown district `{a}`")));
     }
+    audit(
+        &state,
+        &person.user,
+        from,
+        Action::View,
+        Some(format!(
+            "lägesbild {week} area={} group={} min_severity={}",
+            area.as_deref().unwrap_or(""),
+            q.group.as_deref().unwrap_or(""),
+            q.min_severity.unwrap_or(1)
+        )),
+    );
     let readable = readable(&state, &person.user);
     let (from, to) = picture::window(week, &tz);
     let filter = read::Filter {
