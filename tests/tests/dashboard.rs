@@ -270,6 +270,21 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .await?;
     ensure!(bad.status() == StatusCode::BAD_REQUEST);
     ensure!(bad.text().await?.contains("not an ISO week"));
+    // Logging out clears the cookie and ends the session on the server.
+    let out = http
+        .post(base.join("/dashboard/api/logout")?)
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    ensure!(out.status() == StatusCode::NO_CONTENT);
+    let cleared = cookie_of(&out)?;
+    ensure!(cleared == "trygg_session=", "{cleared}");
+    let after = http
+        .get(base.join("/dashboard/api/lagesbild")?)
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    ensure!(after.status() == StatusCode::UNAUTHORIZED);
 
     // The audit trail names the person: a login and what they looked at.
     let audited = |w: &World| admin(w.data_dir(), &["audit", "--device", &analyst]);

@@ -228,21 +228,30 @@ async fn login(
     };
     tracing::info!(user = %user.id, org = %user.org, %ip, "dashboard login");
     audit(&state, &user, from, Action::Login, None);
+    let mut response = Json(me_body(&state, &user)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&state, &session, SESSION_VALID_MS / 1000)?,
+    );
+    Ok(response)
+}
+
+/// The session cookie's one form: set (with the session's lifetime) at
+/// login, cleared (empty, `Max-Age=0`) at logout; `Secure` over TLS.
+fn session_cookie(
+    state: &AppState,
+    value: &str,
+    max_age_secs: i64,
+) -> Result<HeaderValue, ApiError> {
     let secure = if state.args.tls_cert.is_some() {
         "; Secure"
     } else {
         ""
     };
-    let cookie = format!(
-        "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/dashboard; Max-Age={}{secure}",
-        SESSION_VALID_MS / 1000
-    );
-    let mut response = Json(me_body(&state, &user)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/dashboard; Max-Age={max_age_secs}{secure}"
+    ))
+    .map_err(ApiError::internal)
 }
 
 async fn logout(State(state): State<Arc<AppState>>, person: Person) -> Result<Response, ApiError> {
@@ -252,12 +261,9 @@ async fn logout(State(state): State<Arc<AppState>>, person: Person) -> Result<Re
         .await
         .map_err(ApiError::internal)?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "trygg_session=; HttpOnly; SameSite=Strict; Path=/dashboard; Max-Age=0",
-        ),
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
     Ok(response)
 }
 
@@ -372,10 +378,9 @@ fn readable(state: &AppState, user: &User) -> HashSet<String> {
     let who = user.principal();
     let snap = state.snapshot.borrow();
     snap.documents
-        .values()
-        .filter(|r| r.replaced_by.is_none())
-        .filter(|r| trygg_sync::access::decide(&who, &r.access).can_read())
-        .map(|r| r.access.id.to_string())
+        .keys()
+        .filter(|id| snap.decide(&who, id).can_read())
+        .map(|id| id.to_string())
         .collect()
 }
 
