@@ -22,8 +22,9 @@ use automerge::sync::{self, SyncDoc};
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ROOT, ReadDoc};
 use reqwest::StatusCode;
+use support::people::{add_person, cookie_of, login};
 use support::raw::{RawPeer, Val, frame, join};
-use support::server::{DeviceToken, Server, add_device, add_org, admin, free_port};
+use support::server::{DeviceToken, Server, add_device, add_org, free_port};
 use support::world::{eventually, new_report, new_walk, observation};
 use trygg_core::model::{ActionStatus, PhotoRef, Sensitivity, Walk};
 use trygg_core::seed::{self, demo};
@@ -254,38 +255,10 @@ async fn dashboard_cells(
     let mut people = Vec::new();
     for org in ORGS {
         for role in ["viewer", "coordinator"] {
-            let out = admin(
-                data,
-                &[
-                    "user",
-                    "add",
-                    "--org",
-                    org,
-                    "--role",
-                    role,
-                    "--name",
-                    "Matris (test)",
-                    "--url",
-                    base.as_str(),
-                ],
-            );
-            let link = out.lines().last().context("a login link")?;
-            let code = link.split_once('#').context("a code in the link")?.1;
-            let resp = http
-                .post(base.join("/dashboard/api/login")?)
-                .json(&serde_json::json!({ "code": code }))
-                .send()
-                .await?;
+            let (_, link) = add_person(data, &base, org, role, "Matris (test)");
+            let resp = login(&http, &base, &link).await?;
             ensure!(resp.status() == StatusCode::OK, "{org} {role} logs in");
-            let cookie = resp
-                .headers()
-                .get("set-cookie")
-                .context("a session cookie")?
-                .to_str()?
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .to_string();
+            let cookie = cookie_of(&resp)?;
             let expected: u64 = OBSERVATIONS_IN
                 .iter()
                 .filter(|(doc, _)| access[&(doc.to_string(), org, role)] != '-')

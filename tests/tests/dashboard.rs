@@ -20,38 +20,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use support::people::{add_person, cookie_of, login};
 use support::server::admin;
 use support::world::{DISTRICT, POLICE, World, new_report, new_walk, observation};
 use trygg_core::edit;
 use trygg_core::model::{Location, Observation, Sensitivity, Severity};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// `admin user add`: the person's id and login link.
-fn add_person(w: &World, org: &str, role: &str, name: &str) -> (String, String) {
-    let out = admin(
-        w.data_dir(),
-        &[
-            "user",
-            "add",
-            "--org",
-            org,
-            "--role",
-            role,
-            "--name",
-            name,
-            "--url",
-            w.server.base().as_str(),
-        ],
-    );
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("user-id: "))
-        .expect("user-id line")
-        .to_string();
-    let link = out.lines().last().expect("the link line").to_string();
-    (id, link)
-}
 
 /// The browser, driven by `lagesbild.mjs`: JSON lines each way.
 struct Browser {
@@ -134,29 +109,6 @@ fn fire(device: &str, area: &str, place: &str) -> Result<Observation> {
     Ok(o)
 }
 
-/// Logs in over HTTP with a link's code; the session cookie.
-async fn login(http: &reqwest::Client, base: &url::Url, link: &str) -> Result<reqwest::Response> {
-    let code = link.split_once('#').context("a code after #")?.1;
-    Ok(http
-        .post(base.join("/dashboard/api/login")?)
-        .json(&json!({ "code": code }))
-        .send()
-        .await?)
-}
-
-fn cookie_of(response: &reqwest::Response) -> Result<String> {
-    let set = response
-        .headers()
-        .get("set-cookie")
-        .context("a Set-Cookie header")?
-        .to_str()?;
-    ensure!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
-        "{set}"
-    );
-    Ok(set.split(';').next().unwrap_or_default().to_string())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_and_is_shut_out_when_revoked()
 -> Result<()> {
@@ -184,7 +136,13 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     police.create(&mut report, report_reg).await?;
     ensure!(district.all_on_server(WAIT).await && police.all_on_server(WAIT).await);
 
-    let (analyst, link) = add_person(&w, DISTRICT, "viewer", "Analytiker (test)");
+    let (analyst, link) = add_person(
+        w.data_dir(),
+        &w.server.base(),
+        DISTRICT,
+        "viewer",
+        "Analytiker (test)",
+    );
     let shots = match std::env::var_os("TRYGG_SCREENSHOTS") {
         Some(dir) => PathBuf::from(dir),
         None => w.dir.path().to_path_buf(),
@@ -239,7 +197,13 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     // Over HTTP: the police's person sees their own report, not the walk.
     let http = reqwest::Client::new();
     let base = w.server.base();
-    let (_officer, police_link) = add_person(&w, POLICE, "coordinator", "Samordnare (test)");
+    let (_officer, police_link) = add_person(
+        w.data_dir(),
+        &base,
+        POLICE,
+        "coordinator",
+        "Samordnare (test)",
+    );
     let logged_in = login(&http, &base, &police_link).await?;
     ensure!(logged_in.status() == StatusCode::OK);
     let cookie = cookie_of(&logged_in)?;

@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 pub mod js;
 pub mod load;
+pub mod people;
 pub mod power_cut;
 pub mod proxy;
 pub mod raw;
