@@ -59,7 +59,7 @@ async fn start(field: &Field) -> String {
     field
         .start_walk(StartWalk {
             template_doc: template.doc_id,
-            area: "rinkeby-kista".into(),
+            area: "jarva".into(),
             route_name: "Torget – tunneln".into(),
             light: "dark".into(),
             organisations: vec!["demo-polis".into()],
@@ -121,7 +121,7 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
             "rating" => AnswerInput::Rating(4),
             "number" => AnswerInput::Number(2.0),
             "choice" => AnswerInput::Choice("belysning".into()),
-            "location" => AnswerInput::Location(place("rinkeby-kista/rinkeby-torg").unwrap()),
+            "location" => AnswerInput::Location(place("jarva/rinkeby-torg").unwrap()),
             _ => AnswerInput::Text("Bra".into()),
         };
         field.answer(&id, &item.id, Some(answer)).await.unwrap();
@@ -179,7 +179,7 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
         Ok(vec![])
     );
 
-    let mut ok = observation("klotter", 3, place("rinkeby-kista/rinkeby-torg"));
+    let mut ok = observation("klotter", 3, place("jarva/rinkeby-torg"));
     ok.photos.push(photo);
     let saved = field
         .add_observation(ObservationTarget::Walk { walk: id.clone() }, ok)
@@ -209,7 +209,7 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
     assert_eq!(field.walk(&id).await.unwrap().status, "completed");
     let listed = eventually(|| {
         field
-            .walks(Some("completed".into()), Some("rinkeby-kista".into()))
+            .walks(Some("completed".into()), Some("jarva".into()))
             .unwrap()
             .into_iter()
             .find(|w| w.doc_id == id)
@@ -251,15 +251,15 @@ async fn est_reports_gather_per_week_and_actions_follow_their_owner() {
     );
     let first = field
         .add_observation(
-            report("spanga-tensta"),
-            observation("brand", 4, place("spanga-tensta/tensta-centrum")),
+            report("jarva"),
+            observation("brand", 4, place("jarva/tensta-centrum")),
         )
         .await
         .unwrap();
     let second = field
         .add_observation(
-            report("spanga-tensta"),
-            observation("skadegorelse", 2, place("spanga-tensta/tensta-centrum")),
+            report("jarva"),
+            observation("skadegorelse", 2, place("jarva/tensta-centrum")),
         )
         .await
         .unwrap();
@@ -267,10 +267,10 @@ async fn est_reports_gather_per_week_and_actions_follow_their_owner() {
     let restricted = field
         .add_observation(
             ObservationTarget::Report {
-                area: "spanga-tensta".into(),
+                area: "jarva".into(),
                 restricted: true,
             },
-            observation("hot_och_vald", 3, place("spanga-tensta/tensta-centrum")),
+            observation("hot_och_vald", 3, place("jarva/tensta-centrum")),
         )
         .await
         .unwrap();

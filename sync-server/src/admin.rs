@@ -132,8 +132,12 @@ pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
                 )?;
             }
         }
-        AdminCommand::DemoData { walks } => {
-            let n = demo_data(store, registry.as_ref(), walks).await?;
+        AdminCommand::DemoData {
+            walks,
+            history,
+            history_weeks,
+        } => {
+            let n = demo_data(store, registry.as_ref(), walks, (history, history_weeks)).await?;
             writeln!(out, "demo data: {n} documents registered")?;
         }
     }
@@ -236,7 +240,12 @@ fn slug(name: &str) -> String {
 }
 
 /// Loads the invented demo organisations and documents and registers them.
-async fn demo_data(store: &StoreArgs, registry: &dyn Registry, walks: usize) -> Result<usize> {
+async fn demo_data(
+    store: &StoreArgs,
+    registry: &dyn Registry,
+    walks: usize,
+    (history, history_weeks): (usize, usize),
+) -> Result<usize> {
     for o in demo::organisations() {
         match registry
             .add_org(&Org {
@@ -254,6 +263,9 @@ async fn demo_data(store: &StoreArgs, registry: &dyn Registry, walks: usize) -> 
     let documents = tokio::task::spawn_blocking(move || -> Result<Vec<_>> {
         let mut docs = Store::open(&path)?;
         trygg_store::demo::load(&mut docs, walks)?;
+        if history > 0 {
+            trygg_store::demo::load_history(&mut docs, history, history_weeks)?;
+        }
         let mut out = Vec::new();
         for id in docs.doc_ids()? {
             let doc = docs.load(id)?.read_any()?;

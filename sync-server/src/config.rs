@@ -126,6 +126,13 @@ pub enum AdminCommand {
         /// How many demo walks.
         #[arg(long, default_value_t = 40)]
         walks: usize,
+        /// Everyday observations (EST reports) spread over the weeks before
+        /// now, for a dashboard with history.
+        #[arg(long, default_value_t = 0)]
+        history: usize,
+        /// Over how many weeks (208: four years).
+        #[arg(long, default_value_t = 60)]
+        history_weeks: usize,
     },
 }
 

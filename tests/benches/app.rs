@@ -116,7 +116,7 @@ async fn main() -> Result<()> {
     .await?;
     let place = wait_js(
         &c,
-        "(() => { const a = [...document.querySelectorAll('.item select option')].map(o => o.value).find(v => v.includes('/')); return a || 'rinkeby-kista/rinkeby-torg'; })()",
+        "(() => { const a = [...document.querySelectorAll('.item select option')].map(o => o.value).find(v => v.includes('/')); return a || 'jarva/rinkeby-torg'; })()",
         Duration::from_secs(5),
     )
     .await?;

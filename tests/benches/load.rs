@@ -14,7 +14,11 @@
 //! * `TRYGG_BENCH_SCALE` — `idle devices:stored documents` steps for the
 //!   scaling curve (default `50:1000,500:10000`; the full curve is
 //!   `50:1000,500:10000,2000:100000`), each with the active load
-//!   `TRYGG_BENCH_SCALE_LOAD` (default `20x10x5x2`) on top.
+//!   `TRYGG_BENCH_SCALE_LOAD` (default `20x10x5x2`) on top;
+//! * `TRYGG_BENCH_OBSERVER_CPU` pins the lone observer's thread to these
+//!   CPUs; with `TRYGG_TEST_SERVER_WRAPPER="taskset -c 0"` and the bench
+//!   under `taskset -c 1`, server and observer share one core and the
+//!   generator has the other.
 //!
 //! Prints per load: deliveries per second, p50/p99/max latency (a figure from
 //! fewer than 100 samples is printed as a max), changes never delivered, and

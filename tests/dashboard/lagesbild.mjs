@@ -4,7 +4,13 @@
 //
 // Speaks JSON lines: prints what the page shows; reads commands on stdin:
 //   {"wait_total": N}            → waits until the total shows N, prints {"total": N, "ms": …}
-//   {"state": true}              → prints the total, the terms' rows and the hot-spots' rows
+//   {"state": true}              → prints the total, the terms' rows, the hot-spots' rows,
+//                                  what the map draws (outlines, clusters' counts, heat cells)
+//                                  and the open actions per organisation
+//   {"wait_for": SELECTOR}       → waits until the page has SELECTOR, prints {"found": SELECTOR}
+//   {"map_mode": "heat"|"clusters"} → switches the map, prints what it draws
+//   {"print": NAME}              → renders for print: NAME-print.png and NAME.pdf in SCREENSHOT_DIR,
+//                                  prints the map's size on the printed page and the PDF's bytes
 //   {"area": CODE}               → picks a district, prints {"total": …} once the page answered
 //   {"screenshot": NAME}         → saves NAME.png in SCREENSHOT_DIR
 //   {"wait_ended": true}         → waits until the page says the session ended, prints {"ended": ms}
@@ -34,10 +40,29 @@ try {
   await page.waitForFunction(() => document.body.dataset.updated);
   const cells = (selector) =>
     page.$$eval(selector, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const map = () =>
+    page.$eval("#map", (svg) => ({
+      mode: svg.dataset.mode,
+      placed: Number(svg.dataset.placed),
+      districts: svg.querySelectorAll(".district").length,
+      water: svg.querySelectorAll(".water").length,
+      labels: [...svg.querySelectorAll(".label")].map((t) => t.textContent),
+      clusters: [...svg.querySelectorAll("circle.cluster")].map((c) => Number(c.dataset.count)),
+      heat_cells: svg.querySelectorAll("rect.heat").length,
+      width: svg.getBoundingClientRect().width,
+    }));
   const state = async () => ({
     total: Number(await page.textContent("#total")),
     terms: await cells("#terms tbody tr"),
     hot_spots: await cells("#hotspots tbody tr"),
+    map: await map(),
+    actions: await page.$$eval("#owners .owner", (owners) =>
+      owners.map((o) => ({
+        org: o.dataset.org,
+        heading: o.querySelector("h3").textContent,
+        rows: [...o.querySelectorAll("tbody tr")].map((r) => [...r.cells].map((c) => c.textContent)),
+      })),
+    ),
   });
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === "trygg_session");
@@ -59,6 +84,9 @@ try {
         { timeout: 10_000 },
       );
       say({ total: cmd.wait_total, ms: Date.now() - t0 });
+    } else if (cmd.wait_for) {
+      await page.waitForSelector(cmd.wait_for, { timeout: 10_000 });
+      say({ found: cmd.wait_for });
     } else if (cmd.state) {
       say(await state());
     } else if (cmd.area !== undefined) {
@@ -66,6 +94,18 @@ try {
       await page.selectOption("#area", cmd.area);
       await page.waitForFunction((b) => document.body.dataset.updated !== b, before);
       say({ total: Number(await page.textContent("#total")) });
+    } else if (cmd.map_mode) {
+      await page.check(`input[name=map-mode][value=${cmd.map_mode}]`);
+      await page.waitForFunction((m) => document.getElementById("map").dataset.mode === m, cmd.map_mode);
+      say(await map());
+    } else if (cmd.print) {
+      await page.emulateMedia({ media: "print" });
+      const printed = await map();
+      const controlsHidden = await page.isHidden("#map-controls");
+      await page.screenshot({ path: `${shots}/${cmd.print}-print.png`, fullPage: true });
+      const pdf = await page.pdf({ path: `${shots}/${cmd.print}.pdf`, format: "A4", printBackground: true });
+      await page.emulateMedia({ media: "screen" });
+      say({ map: printed, pdf_bytes: pdf.length, controls_hidden: controlsHidden });
     } else if (cmd.screenshot) {
       await page.screenshot({ path: `${shots}/${cmd.screenshot}.png`, fullPage: true });
       say({ screenshot: cmd.screenshot });

@@ -141,7 +141,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     wait_for(&c, "[data-error-for='area']", T)
         .await
         .context("an empty form names the missing area")?;
-    choose(&c, "#nw-area", "rinkeby-kista").await?;
+    choose(&c, "#nw-area", "jarva").await?;
     type_into(&c, "#nw-route", "Rinkeby torg – tunneln (e2e)").await?;
     click(&c, "[data-light='dark']").await?;
     click(&c, "input[data-org='demo-polis']").await?;
@@ -178,7 +178,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     click(&c, ".term[data-code='klotter']").await?;
     click(&c, "[data-severity='3']").await?;
     type_into(&c, "#obs-note", "Klotter på tunnelns norra vägg").await?;
-    choose(&c, "#obs-place", "rinkeby-kista/rinkeby-torg").await?;
+    choose(&c, "#obs-place", "jarva/rinkeby-torg").await?;
     let photo_path = dir.path().join("tunnel.jpg");
     // As a phone writes it: EXIF with GPS, XMP, a comment, a second picture.
     std::fs::write(
@@ -355,11 +355,11 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     // An EST report outside a walk lands in the same picture.
     click(&c, "#nav-report").await?;
     click(&c, "#report-new").await?;
-    choose(&c, "#obs-area", "spanga-tensta").await?;
+    choose(&c, "#obs-area", "jarva").await?;
     type_into(&c, "#obs-search", "brand").await?;
     click(&c, ".term[data-code='brand']").await?;
     click(&c, "[data-severity='4']").await?;
-    choose(&c, "#obs-place", "spanga-tensta/tensta-centrum").await?;
+    choose(&c, "#obs-place", "jarva/tensta-centrum").await?;
     type_into(&c, "#obs-note", "Bilbrand på parkeringen").await?;
     shot(&c, "6-report").await?;
     click(&c, "#obs-save").await?;

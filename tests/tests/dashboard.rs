@@ -20,11 +20,15 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use support::people::{add_person, cookie_of, login};
 use support::server::admin;
 use support::world::{DISTRICT, POLICE, World, new_report, new_walk, observation};
-use trygg_core::edit;
-use trygg_core::model::{Location, Observation, Sensitivity, Severity};
+
+use trygg_core::model::{ActionStatus, Location, Observation, Sensitivity, Severity, Walk};
+use trygg_core::seed::demo;
+use trygg_core::{DocId, DocKind, document, edit};
+use trygg_sync::api::RegisterDocument;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -131,10 +135,49 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         edit::put_observation(&mut walk, &fire(&d.id, &area, &place)?)?;
     }
     district.create(&mut walk, reg).await?;
+    // An action from the walk for the police, due long ago, proposed by the
+    // district's coordinator.
+    let walk_now: Walk = document::read(&walk)?;
+    let first_fire = walk_now
+        .observations
+        .keys()
+        .next()
+        .context("an observation")?;
+    let mut action = demo::action(
+        &id.to_string(),
+        &walk_now,
+        first_fire,
+        POLICE,
+        ActionStatus::Accepted,
+    );
+    action.due_date = Some("2026-01-15".into());
+    let action_reg = RegisterDocument {
+        id: DocId::random(),
+        kind: DocKind::Action,
+        area: Some(action.area.clone()),
+        shared_with: BTreeSet::new(),
+        restricted: false,
+        responsible_org: Some(POLICE.into()),
+    };
+    // A coordinator of the proposing district carries an action forward.
+    let coordinator = w.device(DISTRICT, "coordinator");
+    let planner = w.client("planner", &coordinator).await;
+    planner
+        .create(&mut document::create(&action)?, action_reg)
+        .await?;
+    ensure!(
+        planner.all_on_server(WAIT).await,
+        "the action reached the server"
+    );
     // The police's restricted report: only the police may see it.
     let (mut report, report_reg) = new_report(POLICE, true, "");
     police.create(&mut report, report_reg).await?;
-    ensure!(district.all_on_server(WAIT).await && police.all_on_server(WAIT).await);
+    ensure!(
+        district.all_on_server(WAIT).await && police.all_on_server(WAIT).await,
+        "not everything reached the server: {:?}\n{}",
+        district.status_now().await,
+        w.server.log_text()
+    );
 
     let (analyst, link) = add_person(
         w.data_dir(),
@@ -163,10 +206,32 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     );
     // Two fires; not the police's restricted report.
     browser.ask(json!({ "wait_total": 2 }))?;
+    browser.ask(json!({ "wait_for": "#owners .owner" }))?;
     let state = browser.ask(json!({ "state": true }))?;
     ensure!(
         state["terms"] == json!([["Brand och brandskador", "2", "0", "0"]]),
         "{state}"
+    );
+    // Open actions per responsible organisation: the police's, overdue,
+    // from the walk.
+    let actions = &state["actions"];
+    ensure!(
+        actions.as_array().is_some_and(|a| a.len() == 1)
+            && actions[0]["org"] == POLICE
+            && actions[0]["heading"]
+                .as_str()
+                .is_some_and(|h| h.ends_with("1 öppna, 1 försenade")),
+        "{actions}"
+    );
+    let shown = &actions[0]["rows"][0];
+    ensure!(
+        shown[0] == "Åtgärda enligt iakttagelsen (demo)."
+            && shown[1] == "Accepterad"
+            && shown[2] == "2026-01-15"
+            && shown[4]
+                .as_str()
+                .is_some_and(|s| s.starts_with("Trygghetsvandring: ")),
+        "{shown}"
     );
 
     // A device's new observation appears without a reload.
@@ -178,6 +243,20 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     println!("dashboard: a device's observation on the open page {ms} ms after the server had it");
     ensure!(ms < 2_000, "{live}");
     let state = browser.ask(json!({ "state": true }))?;
+    // The map: the 11 districts and the water drawn from the server's own
+    // outlines (no tiles), the three fires at one place as one cluster.
+    let map = &state["map"];
+    ensure!(
+        map["districts"] == 11 && map["water"] == 1 && map["placed"] == 3,
+        "{map}"
+    );
+    ensure!(map["clusters"] == json!([3]), "{map}");
+    ensure!(
+        map["labels"]
+            .as_array()
+            .is_some_and(|l| l.contains(&json!("Järva"))),
+        "{map}"
+    );
     ensure!(
         state["hot_spots"]
             .as_array()
@@ -185,6 +264,22 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         "three at one place this week is a new hot-spot: {state}"
     );
     browser.ask(json!({ "screenshot": "dashboard-lagesbild" }))?;
+    let heat = browser.ask(json!({ "map_mode": "heat" }))?;
+    ensure!(
+        heat["heat_cells"].as_u64().is_some_and(|n| n >= 1) && heat["clusters"] == json!([]),
+        "{heat}"
+    );
+    browser.ask(json!({ "screenshot": "dashboard-heat" }))?;
+    // In print: the map stays, spread over the page; the controls go.
+    let printed = browser.ask(json!({ "print": "dashboard" }))?;
+    ensure!(
+        printed["map"]["width"].as_f64().is_some_and(|w| w > 500.0)
+            && printed["map"]["heat_cells"] == heat["heat_cells"]
+            && printed["controls_hidden"] == true
+            && printed["pdf_bytes"].as_u64().is_some_and(|b| b > 20_000),
+        "{printed}"
+    );
+    browser.ask(json!({ "map_mode": "clusters" }))?;
 
     // Filters: another district has none of them; this one all three.
     let other = areas
@@ -192,7 +287,17 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .find(|a| **a != area)
         .context("two districts")?;
     ensure!(browser.ask(json!({ "area": other }))?["total"] == 0);
+    let zoomed = browser.ask(json!({ "state": true }))?["map"].clone();
+    ensure!(
+        zoomed["placed"] == 0 && zoomed["clusters"] == json!([]),
+        "{zoomed}"
+    );
     ensure!(browser.ask(json!({ "area": area }))?["total"] == 3);
+    let zoomed = browser.ask(json!({ "state": true }))?["map"].clone();
+    ensure!(
+        zoomed["placed"] == 3 && zoomed["clusters"] == json!([3]),
+        "{zoomed}"
+    );
 
     // Over HTTP: the police's person sees their own report, not the walk.
     let http = reqwest::Client::new();
@@ -216,6 +321,19 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .json()
         .await?;
     ensure!(picture["total"]["this_week"] == 1, "{picture}");
+    let map: Value = http
+        .get(base.join("/dashboard/api/map")?)
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let shown = ["placed", "outside", "unplaced"]
+        .iter()
+        .map(|k| map[k].as_u64().unwrap_or(u64::MAX))
+        .sum::<u64>();
+    ensure!(shown == 1, "the police's map has their one report: {map}");
     // A spent link, no cookie, a made-up cookie, a bad week: refused, clearly.
     let again = login(&http, &base, &police_link).await?;
     ensure!(again.status() == StatusCode::UNAUTHORIZED);
@@ -261,7 +379,7 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    ensure!(audited(&w).contains("lägesbild 20"), "{}", audited(&w));
+    ensure!(audited(&w).contains(" area="), "{}", audited(&w));
 
     // Revoked: the open page is shut out within a second.
     admin(w.data_dir(), &["user", "revoke", &analyst]);

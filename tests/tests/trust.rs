@@ -455,7 +455,7 @@ async fn a_viewer_sees_walks_read_only_and_its_indicator_tells_refused_from_wait
     let report = app
         .add_observation(
             ObservationTarget::Report {
-                area: "rinkeby-kista".into(),
+                area: "jarva".into(),
                 restricted: false,
             },
             ObservationInput {

@@ -38,7 +38,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Seeds the directory (13 districts), the vocabulary and the default template.
+    /// Seeds the directory (11 districts), the vocabulary and the default template.
     Init,
     /// Seeds and adds invented demo walks, reports and actions.
     Demo {

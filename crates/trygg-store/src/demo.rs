@@ -128,3 +128,48 @@ pub fn load(store: &mut Store, walks: usize) -> Result<usize> {
     }
     Ok(created)
 }
+
+/// Adds `observations` invented everyday observations over the `weeks`
+/// weeks before now: one EST report per district, week and organisation
+/// (the district administration and a housing company shared, the police
+/// restricted), so a dashboard has years of history to compare against.
+/// Returns the number of documents created.
+pub fn load_history(store: &mut Store, observations: usize, weeks: usize) -> Result<usize> {
+    let vocabulary = vocabulary(store)?;
+    let areas = trygg_core::seed::areas();
+    let mut rng = demo::DemoRng::new(4711);
+    let week = 7 * 86_400_000;
+    let now = Timestamp::now().millis();
+    let reporters = [
+        ("demo-sdf-norr", Sensitivity::Shared, 6),
+        ("demo-bostad", Sensitivity::Shared, 2),
+        ("demo-polis", Sensitivity::Restricted, 2),
+    ];
+    let shares: usize = reporters.iter().map(|r| r.2).sum();
+    let per_week_and_area = observations as f64 / (weeks * areas.len()).max(1) as f64;
+    let mut left = observations;
+    let mut created = 0;
+    for w in (1..=weeks).rev() {
+        let start = Timestamp(now - w as i64 * week);
+        for area in areas.values() {
+            for (org, sensitivity, share) in reporters {
+                // About the mean, ±50 %; whatever is left goes into the last week.
+                let mean = per_week_and_area * share as f64 / shares as f64;
+                let n = if w == 1 && area.code == *areas.keys().last().unwrap_or(&area.code) {
+                    left
+                } else {
+                    ((mean * (0.5 + rng.unit())).round() as usize).min(left)
+                };
+                if n == 0 {
+                    continue;
+                }
+                left -= n;
+                let report =
+                    demo::week_report(&mut rng, &vocabulary, org, sensitivity, area, start, n);
+                store.create(&report)?;
+                created += 1;
+            }
+        }
+    }
+    Ok(created)
+}

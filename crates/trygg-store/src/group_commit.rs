@@ -10,6 +10,7 @@
 
 use std::path::Path;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -69,14 +70,37 @@ const BATCH_BYTES: usize = 32 * 1024 * 1024;
 const BATCH_JOBS: usize = 4096;
 
 impl GroupCommit {
-    /// Opens the store file for writing and starts the writer thread.
+    /// Opens the store file for writing and starts the writer thread and
+    /// its checkpointer.
+    ///
+    /// The writer's commits never wait for more than their own transaction
+    /// and fsync: SQLite's automatic checkpoint (which runs inside whichever
+    /// commit pushes the write-ahead log past 1,000 pages, and fsyncs the
+    /// database file before that commit returns) is off on its connection,
+    /// and a checkpointer thread copies the log into the file in between
+    /// (`PASSIVE`: it never blocks a writer). When another connection holds
+    /// the write lock (the index, a purge), the writer retries every quarter
+    /// of a millisecond instead of SQLite's default back-off, whose sleeps
+    /// grow to 100 ms.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
         let conn = crate::open_connection(path)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.busy_handler(Some(retry_soon))?;
+        let checkpoints = crate::open_connection(path)?;
         let (jobs, rx) = mpsc::channel();
+        let (stop, stopped) = mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("trygg-group-commit".into())
-            .spawn(move || writer(conn, rx))
+            .spawn(move || {
+                writer(conn, rx);
+                drop(stop);
+            })
             .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
+        std::thread::Builder::new()
+            .name("trygg-checkpoint".into())
+            .spawn(move || checkpointer(checkpoints, stopped))
+            .map_err(|e| StoreError::Write(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Self { jobs })
     }
 
@@ -93,6 +117,33 @@ impl GroupCommit {
             Ok(Ok(())) => Ok(()),
             Ok(Err(reason)) => Err(StoreError::Write(reason)),
             Err(_) => Err(StoreError::Write("the writer thread has stopped".into())),
+        }
+    }
+}
+
+/// How often the checkpointer copies the write-ahead log into the file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// The writer's busy handler: retry every 250 µs for up to about 10 s (the
+/// store's busy timeout), then fail the batch.
+fn retry_soon(attempt: i32) -> bool {
+    std::thread::sleep(Duration::from_micros(250));
+    attempt < 40_000
+}
+
+/// Copies the write-ahead log into the database file every
+/// [`CHECKPOINT_EVERY`] until the writer stops.
+fn checkpointer(conn: Connection, stopped: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+        let outcome = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        });
+        match outcome {
+            Ok((log, copied)) if copied < log => {
+                tracing::debug!(log, copied, "checkpoint left pages a reader still uses")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(%e, "checkpoint failed; the next one retries"),
         }
     }
 }

@@ -75,6 +75,9 @@ pub struct ActionRow {
     pub is_open: bool,
     pub due_date: Option<String>,
     pub created_at: i64,
+    pub description: String,
+    /// The walk or report the action answers (its first observation's).
+    pub source_doc: Option<String>,
 }
 
 /// Everything the index holds about one document.
@@ -202,6 +205,8 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
                 is_open: a.status.is_open(),
                 due_date: a.due_date,
                 created_at: a.created_at.millis(),
+                description: a.description.as_str().to_string(),
+                source_doc: a.observations.first().map(|o| o.doc_id.clone()),
             });
         }
         _ => {}
@@ -295,8 +300,8 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
     if let Some(a) = &rows.action {
         conn.prepare_cached(
             "INSERT INTO actions (doc_id, responsible_org, proposed_by_org, area, status, is_open,
-               due_date, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+               due_date, created_at, description, source_doc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             a.doc_id,
@@ -306,7 +311,9 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
             a.status,
             a.is_open,
             a.due_date,
-            a.created_at
+            a.created_at,
+            a.description,
+            a.source_doc
         ])?;
     }
     Ok(())
@@ -404,11 +411,12 @@ pub(crate) fn action_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActionR
         is_open: r.get(5)?,
         due_date: r.get(6)?,
         created_at: r.get(7)?,
+        description: r.get(8)?,
+        source_doc: r.get(9)?,
     })
 }
 
-pub(crate) const ACTION_COLUMNS: &str =
-    "doc_id, responsible_org, proposed_by_org, area, status, is_open, due_date, created_at";
+pub(crate) const ACTION_COLUMNS: &str = "doc_id, responsible_org, proposed_by_org, area, status, is_open, due_date, created_at, description, source_doc";
 
 pub(crate) fn document_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRow> {
     Ok(DocumentRow {

@@ -427,6 +427,13 @@ impl Store {
     }
 
     /// Indexes documents that samod wrote but that were not indexed yet.
+    ///
+    /// Each document is read in a read transaction, which takes no lock a
+    /// writer waits for, and only its rows are written under the write lock:
+    /// a server's group commit never waits while a document is parsed. The
+    /// rows are written, and the stale mark cleared, only if the mark is
+    /// still the one seen when reading; a document stored again meanwhile
+    /// stays marked for the next pass.
     pub fn reindex_dirty(&mut self) -> Result<u64> {
         let dirty: Vec<String> = {
             let mut stmt = self.conn.prepare("SELECT doc_id FROM index_dirty")?;
@@ -435,14 +442,33 @@ impl Store {
         };
         let mut n = 0;
         for id in dirty {
-            let doc_id = id.parse::<DocId>().ok();
-            commit_index(&mut self.conn, |tx| {
-                if let Some(doc_id) = &doc_id {
-                    reindex_one(tx, doc_id)?;
+            let Ok(doc_id) = id.parse::<DocId>() else {
+                // A mark naming no document: nothing to index.
+                commit_index(&mut self.conn, |tx| clear_dirty(tx, &id))?;
+                continue;
+            };
+            let (generation, derived) = {
+                let read = self.conn.transaction()?;
+                let generation = dirty_generation(&read, &id)?;
+                let derived = match generation {
+                    Some(_) => Some(derive_rows(&read, &doc_id)?),
+                    None => None,
+                };
+                read.finish()?;
+                (generation, derived)
+            };
+            let (Some(generation), Some(derived)) = (generation, derived) else {
+                continue; // indexed by someone else since the list was read
+            };
+            let written = commit_index_returning(&mut self.conn, |tx| {
+                if dirty_generation(tx, &id)? != Some(generation) {
+                    return Ok(false);
                 }
-                clear_dirty(tx, &id)
+                write_derived(tx, &doc_id, &derived)?;
+                clear_dirty(tx, &id)?;
+                Ok(true)
             })?;
-            n += u64::from(doc_id.is_some());
+            n += u64::from(written);
         }
         Ok(n)
     }
@@ -605,11 +631,23 @@ impl Store {
     }
 }
 
-/// Marks a document's index rows as stale, in the caller's transaction.
+/// Marks a document's index rows as stale, in the caller's transaction; a
+/// mark already there counts up (see [`Store::reindex_dirty`]).
 pub(crate) fn mark_dirty(conn: &Connection, id: &DocId) -> Result<()> {
-    conn.prepare_cached("INSERT OR IGNORE INTO index_dirty (doc_id) VALUES (?1)")?
-        .execute([id.to_string()])?;
+    conn.prepare_cached(
+        "INSERT INTO index_dirty (doc_id) VALUES (?1)
+         ON CONFLICT (doc_id) DO UPDATE SET generation = generation + 1",
+    )?
+    .execute([id.to_string()])?;
     Ok(())
+}
+
+/// A document's stale mark, if it has one.
+fn dirty_generation(conn: &Connection, doc_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT generation FROM index_dirty WHERE doc_id = ?1")?
+        .query_row([doc_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// Clears a document's stale mark, in the caller's transaction.
@@ -626,22 +664,65 @@ pub(crate) fn commit_index(
     conn: &mut Connection,
     write: impl FnOnce(&Connection) -> Result<()>,
 ) -> Result<()> {
+    commit_index_returning(conn, write)
+}
+
+/// [`commit_index`] for a write that returns something.
+fn commit_index_returning<T>(
+    conn: &mut Connection,
+    write: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     let result = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        write(&tx)?;
+        let out = write(&tx)?;
         tx.commit()?;
-        Ok(())
+        Ok(out)
     })();
     conn.pragma_update(None, "synchronous", "FULL")?;
     result
 }
 
+/// What a document's index rows become.
+enum Derived {
+    Rows(Box<IndexRows>),
+    /// No chunks: the document is gone, and so are its rows.
+    Gone,
+}
+
 /// Re-derives one document's index rows from its chunks.
 pub(crate) fn reindex_one(conn: &Connection, id: &DocId) -> Result<()> {
+    let derived = derive_rows(conn, id)?;
+    write_derived(conn, id, &derived)
+}
+
+/// Reads a document's chunks and derives its rows; writes nothing.
+fn derive_rows(conn: &Connection, id: &DocId) -> Result<Derived> {
     match chunks::load_doc(conn, id) {
-        Ok(Some(mut doc)) => index::write_rows(conn, id, &index::rows_for(id, doc.document())),
-        Ok(None) => {
+        Ok(Some(mut doc)) => Ok(Derived::Rows(Box::new(index::rows_for(id, doc.document())))),
+        Ok(None) => Ok(Derived::Gone),
+        Err(StoreError::Corrupt { key, reason, .. }) => {
+            // Keep the document visible with the reason; its bytes stay untouched.
+            Ok(Derived::Rows(Box::new(IndexRows {
+                document: Some(DocumentRow {
+                    doc_id: id.to_string(),
+                    kind: None,
+                    schema_version: None,
+                    updated_at: 0,
+                    heads: String::new(),
+                    error: Some(format!("damaged chunk {key}: {reason}")),
+                }),
+                ..IndexRows::default()
+            })))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn write_derived(conn: &Connection, id: &DocId, derived: &Derived) -> Result<()> {
+    match derived {
+        Derived::Rows(rows) => index::write_rows(conn, id, rows),
+        Derived::Gone => {
             for table in [
                 "documents",
                 "walks",
@@ -656,22 +737,6 @@ pub(crate) fn reindex_one(conn: &Connection, id: &DocId) -> Result<()> {
             }
             Ok(())
         }
-        Err(StoreError::Corrupt { key, reason, .. }) => {
-            // Keep the document visible with the reason; its bytes stay untouched.
-            let rows = IndexRows {
-                document: Some(DocumentRow {
-                    doc_id: id.to_string(),
-                    kind: None,
-                    schema_version: None,
-                    updated_at: 0,
-                    heads: String::new(),
-                    error: Some(format!("damaged chunk {key}: {reason}")),
-                }),
-                ..IndexRows::default()
-            };
-            index::write_rows(conn, id, &rows)
-        }
-        Err(e) => Err(e),
     }
 }
 

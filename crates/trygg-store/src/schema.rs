@@ -127,6 +127,21 @@ INSERT OR IGNORE INTO index_dirty (doc_id)
     SELECT DISTINCT doc_id FROM chunks WHERE doc_id IS NOT NULL;
 "#,
     ),
+    M::up(
+        r#"
+-- Every stale mark counts up, so an indexer that read a document outside the
+-- write lock clears the mark only if nothing was stored since it read.
+ALTER TABLE index_dirty ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+"#,
+    ),
+    M::up(
+        r#"
+-- What an action asks for and where it came from, for lists that show it.
+ALTER TABLE actions ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN source_doc TEXT;
+INSERT OR IGNORE INTO index_dirty (doc_id) SELECT doc_id FROM actions;
+"#,
+    ),
 ];
 
 /// Applies connection settings. `synchronous=FULL` in WAL mode makes every

@@ -9,9 +9,10 @@ use tempfile::TempDir;
 use trygg_core::model::*;
 use trygg_core::seed::{self, demo};
 use trygg_core::{DocId, Timestamp, document, edit};
+use trygg_store::group_commit::Write;
 use trygg_store::{
-    ActionFilter, COMPACT_AFTER, DocHandle, ObservationFilter, Store, StoreError, WalkFilter,
-    chunks,
+    ActionFilter, COMPACT_AFTER, DocHandle, GroupCommit, ObservationFilter, Store, StoreError,
+    WalkFilter, chunks,
 };
 
 const AT: Timestamp = Timestamp(1_764_000_000_000);
@@ -568,4 +569,84 @@ fn a_save_cut_off_before_its_index_update_is_indexed_at_the_next_open() {
         "re-indexed at open"
     );
     assert_eq!(rows.len(), 2);
+}
+
+fn heads_text(doc: &mut AutoCommit) -> String {
+    let heads: Vec<String> = doc.get_heads().iter().map(|h| h.to_string()).collect();
+    heads.join(",")
+}
+
+/// One change of `doc` (its last) as a write of the group commit.
+fn last_change(id: DocId, doc: &mut AutoCommit) -> Write {
+    let change = doc.get_last_local_change().unwrap();
+    Write::Put {
+        doc: id,
+        key: chunks::incremental_key(&id, &change.hash()),
+        data: change.raw_bytes().to_vec(),
+    }
+}
+
+/// The server's index reads a document outside the write lock: the engine's
+/// group commit goes on committing while a big document is parsed, and the
+/// changes stored meanwhile keep the document marked for the next pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commits_do_not_wait_while_the_index_reads_a_document() {
+    let mut f = fixture();
+    let walk = new_walk(&mut f, 1);
+    let id = walk.id();
+    let mut doc = walk.doc().clone();
+    let writer = GroupCommit::open(&f.path).unwrap();
+    let mut writes = Vec::new();
+    for i in 0..1_000_i64 {
+        doc.put(automerge::ROOT, "padding", i).unwrap();
+        doc.commit();
+        writes.push(last_change(id, &mut doc));
+    }
+    writer.commit(writes).await.unwrap();
+    let conn = trygg_store::open_connection(&f.path).unwrap();
+    let started = std::time::Instant::now();
+    chunks::load_doc(&conn, &id).unwrap().unwrap();
+    let read = started.elapsed();
+
+    let mut store = f.store;
+    let indexing = tokio::task::spawn_blocking(move || {
+        let n = store.reindex_dirty();
+        (store, n)
+    });
+    let mut waits = Vec::new();
+    while !indexing.is_finished() {
+        doc.put(automerge::ROOT, "padding", -1 - waits.len() as i64)
+            .unwrap();
+        doc.commit();
+        let write = last_change(id, &mut doc);
+        let started = std::time::Instant::now();
+        writer.commit(vec![write]).await.unwrap();
+        waits.push(started.elapsed());
+    }
+    let (mut store, indexed) = indexing.await.unwrap();
+    indexed.unwrap();
+    let longest = waits.iter().max().copied().unwrap_or_default();
+    println!(
+        "reading the document: {read:?}; {} commits meanwhile, the longest {longest:?}",
+        waits.len()
+    );
+    assert!(
+        waits.len() >= 3 && longest < read / 2,
+        "commits waited for the index: {} commits while it read, the longest {longest:?}, \
+         one read of the document {read:?}",
+        waits.len()
+    );
+    let row = store.document_row(id).unwrap().unwrap();
+    assert_ne!(
+        row.heads,
+        heads_text(&mut doc),
+        "the pass ended before the last commit"
+    );
+    store.reindex_dirty().unwrap();
+    let row = store.document_row(id).unwrap().unwrap();
+    assert_eq!(
+        row.heads,
+        heads_text(&mut doc),
+        "the next pass indexes what came meanwhile"
+    );
 }

@@ -132,7 +132,7 @@ mod tests {
             id: "2NMz7vN6N1eiNjRMzLPjutCD6web".parse().unwrap(),
             kind: DocKind::Walk,
             owner_org: "demo-sdf-norr".into(),
-            area: Some("rinkeby-kista".into()),
+            area: Some("jarva".into()),
             shared_with: ["demo-polis".to_string()].into(),
             restricted: false,
             responsible_org: None,

@@ -4,9 +4,14 @@
 //! (`Snapshot::decide`). The page and its script are embedded in the binary.
 //!
 //! * [`picture`]: the weekly lägesbild as plain data (no IO);
-//! * [`read`]: the rows it reads, from the documents' derived index;
+//! * [`actions`]: open actions per responsible organisation (no IO);
+//! * [`map`]: the map's clusters and heat grid as plain data, and its
+//!   outlines (built from open data by `build.rs`);
+//! * [`read`]: the rows they read, from the documents' derived index;
 //! * here: login, sessions, the JSON API and the live stream.
 
+pub mod actions;
+pub mod map;
 pub mod picture;
 pub mod read;
 
@@ -80,10 +85,20 @@ pub fn router() -> Router<Arc<AppState>> {
             "/dashboard/favicon.svg",
             get(|| async { page(FAVICON_SVG, "image/svg+xml") }),
         )
+        .route(
+            "/dashboard/districts.geojson",
+            get(|| async { page(map::DISTRICTS_GEOJSON, "application/geo+json") }),
+        )
+        .route(
+            "/dashboard/water.geojson",
+            get(|| async { page(map::WATER_GEOJSON, "application/geo+json") }),
+        )
         .route("/dashboard/api/login", post(login))
         .route("/dashboard/api/logout", post(logout))
         .route("/dashboard/api/me", get(me))
         .route("/dashboard/api/lagesbild", get(lagesbild))
+        .route("/dashboard/api/map", get(map_view))
+        .route("/dashboard/api/actions", get(open_actions))
         .route("/dashboard/api/events", get(events))
 }
 
@@ -296,6 +311,86 @@ fn audit(state: &AppState, user: &User, from: SocketAddr, action: Action, detail
     });
 }
 
+/// What the filters select, checked.
+struct Selection {
+    week: picture::Week,
+    area: Option<String>,
+    group: Option<String>,
+    min_severity: u8,
+}
+
+impl Selection {
+    fn parse(q: PictureQuery, tz: &jiff::tz::TimeZone) -> Result<Self, ApiError> {
+        let week = match q.week.as_deref().filter(|w| !w.is_empty()) {
+            Some(w) => picture::Week::parse(w).map_err(ApiError::bad_request)?,
+            None => picture::Week::containing(Timestamp::now().millis(), tz),
+        };
+        let min_severity = q.min_severity.unwrap_or(1);
+        if !(1..=5).contains(&min_severity) {
+            return Err(ApiError::bad_request(format!(
+                "min_severity is 1 to 5, not {min_severity}"
+            )));
+        }
+        let area = q.area.filter(|a| !a.is_empty());
+        if let Some(a) = &area
+            && !areas().contains_key(a)
+        {
+            return Err(ApiError::bad_request(format!("unknown district `{a}`")));
+        }
+        let group = q.group.filter(|g| !g.is_empty());
+        Ok(Self {
+            week,
+            area,
+            group,
+            min_severity,
+        })
+    }
+
+    /// For the audit trail: which view, with which filters.
+    fn describe(&self, view: &str) -> String {
+        format!(
+            "{view} {} area={} group={} min_severity={}",
+            self.week,
+            self.area.as_deref().unwrap_or(""),
+            self.group.as_deref().unwrap_or(""),
+            self.min_severity
+        )
+    }
+
+    /// The observations in `from..to` that `user` may read and the filters select.
+    async fn observations(
+        &self,
+        state: &AppState,
+        user: &User,
+        (from, to): (i64, i64),
+    ) -> Result<Vec<picture::Seen>, ApiError> {
+        let filter = read::Filter {
+            from,
+            to,
+            area: self.area.clone(),
+            min_severity: self.min_severity,
+        };
+        let rows = state
+            .index
+            .observations(filter, readable(state, user))
+            .await
+            .map_err(ApiError::internal)?;
+        let Some(group) = &self.group else {
+            return Ok(rows);
+        };
+        let vocabulary = trygg_core::seed::vocabulary();
+        Ok(rows
+            .into_iter()
+            .filter(|r| {
+                vocabulary
+                    .terms
+                    .get(vocabulary.current_code(&r.category))
+                    .is_some_and(|t| &t.group == group)
+            })
+            .collect())
+    }
+}
+
 async fn lagesbild(
     State(state): State<Arc<AppState>>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
@@ -303,61 +398,19 @@ async fn lagesbild(
     Query(q): Query<PictureQuery>,
 ) -> Result<Json<picture::Picture>, ApiError> {
     let tz = picture::time_zone();
-    let week = match q.week.as_deref().filter(|w| !w.is_empty()) {
-        Some(w) => picture::Week::parse(w).map_err(ApiError::bad_request)?,
-        None => picture::Week::containing(Timestamp::now().millis(), &tz),
-    };
-    if let Some(s) = q.min_severity
-        && !(1..=5).contains(&s)
-    {
-        return Err(ApiError::bad_request(format!(
-            "min_severity is 1 to 5, not {s}"
-        )));
-    }
-    let area = q.area.filter(|a| !a.is_empty());
-    if let Some(a) = &area
-        && !areas().contains_key(a)
-    {
-        return Err(ApiError::bad_request(format!("unknown district `{a}`")));
-    }
+    let selection = Selection::parse(q, &tz)?;
+    let week = selection.week;
     audit(
         &state,
         &person.user,
         from,
         Action::View,
-        Some(format!(
-            "lägesbild {week} area={} group={} min_severity={}",
-            area.as_deref().unwrap_or(""),
-            q.group.as_deref().unwrap_or(""),
-            q.min_severity.unwrap_or(1)
-        )),
+        Some(selection.describe("lägesbild")),
     );
-    let readable = readable(&state, &person.user);
-    let (from, to) = picture::window(week, &tz);
-    let filter = read::Filter {
-        from,
-        to,
-        area,
-        min_severity: q.min_severity.unwrap_or(1),
-    };
-    let rows = state
-        .index
-        .observations(filter, readable)
-        .await
-        .map_err(ApiError::internal)?;
+    let rows = selection
+        .observations(&state, &person.user, picture::window(week, &tz))
+        .await?;
     let vocabulary = trygg_core::seed::vocabulary();
-    let rows: Vec<_> = match &q.group {
-        Some(g) if !g.is_empty() => rows
-            .into_iter()
-            .filter(|r| {
-                vocabulary
-                    .terms
-                    .get(vocabulary.current_code(&r.category))
-                    .is_some_and(|t| &t.group == g)
-            })
-            .collect(),
-        _ => rows,
-    };
     let districts = areas();
     let name = |id: &str| {
         let district = id.split('/').next().and_then(|a| districts.get(a));
@@ -371,6 +424,150 @@ async fn lagesbild(
         }
     };
     Ok(Json(picture::picture(week, &rows, &vocabulary, &tz, name)))
+}
+
+/// The map of the selected week: clusters and a heat grid over the chosen
+/// district (or the city), with the vocabulary groups for the legend.
+async fn map_view(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    Query(q): Query<PictureQuery>,
+) -> Result<Json<MapBody>, ApiError> {
+    let tz = picture::time_zone();
+    let selection = Selection::parse(q, &tz)?;
+    audit(
+        &state,
+        &person.user,
+        from,
+        Action::View,
+        Some(selection.describe("karta")),
+    );
+    let extent = map::extent(selection.area.as_deref())
+        .ok_or_else(|| ApiError::internal("the map has no outline for this district"))?;
+    let rows = selection
+        .observations(&state, &person.user, picture::window(selection.week, &tz))
+        .await?;
+    let vocabulary = trygg_core::seed::vocabulary();
+    let districts = areas();
+    let mut unplaced = 0;
+    let dots: Vec<map::Dot> = rows
+        .iter()
+        .filter_map(|r| {
+            let place = || {
+                let id = r.place_id.as_deref()?;
+                let district = districts.get(id.split('/').next()?)?;
+                let point = district.places.get(id)?.point.as_ref()?;
+                Some((point.lat, point.lon))
+            };
+            let (lat, lon) = match (r.lat, r.lon) {
+                (Some(lat), Some(lon)) => (lat, lon),
+                _ => match place() {
+                    Some(at) => at,
+                    None => {
+                        unplaced += 1;
+                        return None;
+                    }
+                },
+            };
+            let group = vocabulary
+                .terms
+                .get(vocabulary.current_code(&r.category))
+                .map_or_else(String::new, |t| t.group.clone());
+            Some(map::Dot {
+                lat,
+                lon,
+                severity: r.severity,
+                group,
+            })
+        })
+        .collect();
+    let mut groups: Vec<_> = vocabulary.groups.values().collect();
+    groups.sort_by_key(|g| g.order);
+    let groups = groups
+        .into_iter()
+        .map(|g| AreaName {
+            code: g.code.clone(),
+            name: g.label_sv.clone(),
+        })
+        .collect();
+    Ok(Json(MapBody {
+        week: selection.week.to_string(),
+        groups,
+        view: map::map_view(&dots, unplaced, extent),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct ActionsQuery {
+    /// A district code; all when absent or empty.
+    area: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ActionsBody {
+    /// `YYYY-MM-DD` in Stockholm: what "overdue" is measured against.
+    today: String,
+    owners: Vec<actions::Owner>,
+}
+
+/// The open actions the person may read, per responsible organisation.
+async fn open_actions(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    Query(q): Query<ActionsQuery>,
+) -> Result<Json<ActionsBody>, ApiError> {
+    let area = q.area.filter(|a| !a.is_empty());
+    let districts = areas();
+    if let Some(a) = &area
+        && !districts.contains_key(a)
+    {
+        return Err(ApiError::bad_request(format!("unknown district `{a}`")));
+    }
+    audit(
+        &state,
+        &person.user,
+        from,
+        Action::View,
+        Some(format!("åtgärder area={}", area.as_deref().unwrap_or(""))),
+    );
+    let rows = state
+        .index
+        .open_actions(area, readable(&state, &person.user))
+        .await
+        .map_err(ApiError::internal)?;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(picture::time_zone())
+        .date()
+        .to_string();
+    let orgs: std::collections::BTreeMap<String, String> = state
+        .snapshot
+        .borrow()
+        .orgs
+        .iter()
+        .map(|(id, o)| (id.clone(), o.name.clone()))
+        .collect();
+    let owners = actions::by_owner(
+        rows,
+        &today,
+        |org| orgs.get(org).cloned().unwrap_or_else(|| org.to_string()),
+        |area| {
+            districts
+                .get(area)
+                .map_or_else(|| area.to_string(), |d| d.name.clone())
+        },
+    );
+    Ok(Json(ActionsBody { today, owners }))
+}
+
+#[derive(Serialize)]
+struct MapBody {
+    week: String,
+    /// The vocabulary's groups, in order, for colouring by category.
+    groups: Vec<AreaName>,
+    #[serde(flatten)]
+    view: map::MapView,
 }
 
 /// The documents `user` may read now, by their ids' text (as the index keys them).

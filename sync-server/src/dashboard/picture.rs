@@ -72,6 +72,9 @@ pub struct Seen {
     pub area: String,
     pub place_id: Option<String>,
     pub observed_at: i64,
+    /// Where it was observed, when the device knew.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -270,9 +273,11 @@ mod tests {
         Seen {
             category: category.into(),
             severity: 3,
-            area: "spanga-tensta".into(),
+            area: "jarva".into(),
             place_id: Some(place.into()),
             observed_at: at(when),
+            lat: None,
+            lon: None,
         }
     }
 
@@ -301,31 +306,19 @@ mod tests {
         let week = Week::parse("2026-W49").unwrap();
         let rows = vec![
             // This week: three fires at one place (a hot-spot), one old-code litter.
-            seen(
-                "brand",
-                "spanga-tensta/tensta-centrum",
-                "2026-11-30T20:00:00Z",
-            ),
-            seen(
-                "brand",
-                "spanga-tensta/tensta-centrum",
-                "2026-12-01T21:00:00Z",
-            ),
-            seen(
-                "brand",
-                "spanga-tensta/tensta-centrum",
-                "2026-12-02T09:00:00Z",
-            ),
-            seen("skrap", "spanga-tensta/tensta-torg", "2026-12-03T09:00:00Z"),
+            seen("brand", "jarva/tensta-centrum", "2026-11-30T20:00:00Z"),
+            seen("brand", "jarva/tensta-centrum", "2026-12-01T21:00:00Z"),
+            seen("brand", "jarva/tensta-centrum", "2026-12-02T09:00:00Z"),
+            seen("skrap", "jarva/tensta-torg", "2026-12-03T09:00:00Z"),
             // Two weeks before: four fires elsewhere.
-            seen("brand", "spanga-tensta/x", "2026-11-17T10:00:00Z"),
-            seen("brand", "spanga-tensta/x", "2026-11-17T10:00:00Z"),
-            seen("brand", "spanga-tensta/x", "2026-11-17T10:00:00Z"),
-            seen("brand", "spanga-tensta/x", "2026-11-17T10:00:00Z"),
+            seen("brand", "jarva/x", "2026-11-17T10:00:00Z"),
+            seen("brand", "jarva/x", "2026-11-17T10:00:00Z"),
+            seen("brand", "jarva/x", "2026-11-17T10:00:00Z"),
+            seen("brand", "jarva/x", "2026-11-17T10:00:00Z"),
             // Half a year before, and out of the window.
-            seen("brand", "spanga-tensta/x", "2026-06-01T10:00:00Z"),
-            seen("brand", "spanga-tensta/x", "2024-06-01T10:00:00Z"),
-            seen("brand", "spanga-tensta/x", "2026-12-07T10:00:00Z"),
+            seen("brand", "jarva/x", "2026-06-01T10:00:00Z"),
+            seen("brand", "jarva/x", "2024-06-01T10:00:00Z"),
+            seen("brand", "jarva/x", "2026-12-07T10:00:00Z"),
         ];
         let p = picture(week, &rows, &vocabulary(), &tz, |p| p.to_uppercase());
         assert_eq!(p.total.this_week, 4);
@@ -338,9 +331,9 @@ mod tests {
         let litter = p.terms.iter().find(|t| t.code == "nedskrapning").unwrap();
         assert_eq!(litter.this_week, 1);
         assert_eq!(p.hot_spots.len(), 1);
-        assert_eq!(p.hot_spots[0].place, "spanga-tensta/tensta-centrum");
+        assert_eq!(p.hot_spots[0].place, "jarva/tensta-centrum");
         assert_eq!(p.hot_spots[0].kind, "new");
-        assert_eq!(p.hot_spots[0].name, "SPANGA-TENSTA/TENSTA-CENTRUM");
+        assert_eq!(p.hot_spots[0].name, "JARVA/TENSTA-CENTRUM");
         // Monday 21:00 and Tuesday 22:00 in Stockholm are evening; Wednesday
         // 10:00 and Thursday 10:00 morning.
         assert_eq!(p.grid[0][3], 1);
@@ -352,14 +345,10 @@ mod tests {
         // The place that was hot two weeks ago and again now is recurring.
         let mut again = rows.clone();
         for _ in 0..3 {
-            again.push(seen("brand", "spanga-tensta/x", "2026-12-01T10:00:00Z"));
+            again.push(seen("brand", "jarva/x", "2026-12-01T10:00:00Z"));
         }
         let p = picture(week, &again, &vocabulary(), &tz, |p| p.to_uppercase());
-        let x = p
-            .hot_spots
-            .iter()
-            .find(|h| h.place == "spanga-tensta/x")
-            .unwrap();
+        let x = p.hot_spots.iter().find(|h| h.place == "jarva/x").unwrap();
         assert_eq!((x.kind, x.this_week, x.previous_4), ("recurring", 3, 4));
     }
 }

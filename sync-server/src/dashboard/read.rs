@@ -67,7 +67,7 @@ impl IndexReader {
         tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
             let mut stmt = conn.prepare_cached(
-                "SELECT doc_id, category, severity, area, place_id, observed_at
+                "SELECT doc_id, category, severity, area, place_id, observed_at, lat, lon
                  FROM observations
                  WHERE observed_at >= ?1 AND observed_at < ?2 AND severity >= ?3
                    AND (?4 IS NULL OR area = ?4)",
@@ -90,6 +90,62 @@ impl IndexReader {
                     area: r.get(3)?,
                     place_id: r.get(4)?,
                     observed_at: r.get(5)?,
+                    lat: r.get(6)?,
+                    lon: r.get(7)?,
+                });
+            }
+            anyhow::Ok(out)
+        })
+        .await?
+    }
+}
+
+/// An open action as the index has it, with the route of the walk it came
+/// from (none for a report's).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenAction {
+    pub doc_id: String,
+    pub responsible_org: String,
+    pub area: String,
+    pub status: String,
+    pub due_date: Option<String>,
+    pub description: String,
+    pub source_doc: Option<String>,
+    pub source_route: Option<String>,
+}
+
+impl IndexReader {
+    /// The open actions in documents among `readable`, in one district or all.
+    pub async fn open_actions(
+        &self,
+        area: Option<String>,
+        readable: HashSet<String>,
+    ) -> anyhow::Result<Vec<OpenAction>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT a.doc_id, a.responsible_org, a.area, a.status, a.due_date,
+                        a.description, a.source_doc, w.route_name
+                 FROM actions a LEFT JOIN walks w ON w.doc_id = a.source_doc
+                 WHERE a.is_open = 1 AND (?1 IS NULL OR a.area = ?1)",
+            )?;
+            let mut out = Vec::new();
+            let mut rows = stmt.query(params![area])?;
+            while let Some(r) = rows.next()? {
+                let doc_id: String = r.get(0)?;
+                if !readable.contains(&doc_id) {
+                    continue;
+                }
+                out.push(OpenAction {
+                    doc_id,
+                    responsible_org: r.get(1)?,
+                    area: r.get(2)?,
+                    status: r.get(3)?,
+                    due_date: r.get(4)?,
+                    description: r.get(5)?,
+                    source_doc: r.get(6)?,
+                    source_route: r.get(7)?,
                 });
             }
             anyhow::Ok(out)

@@ -450,6 +450,26 @@ struct Observer {
     thread: std::thread::JoinHandle<Result<Vec<f64>>>,
 }
 
+/// Pins the calling thread to `cpus` (a `taskset` list) with `taskset -p`,
+/// so that the observer can share a core with the server (itself started
+/// under `TRYGG_TEST_SERVER_WRAPPER="taskset -c 0"`) while the generator
+/// runs on the other (`taskset -c 1 cargo bench …`).
+fn pin_this_thread(cpus: &str) -> Result<()> {
+    let me = std::fs::read_link("/proc/thread-self").context("/proc/thread-self")?;
+    let tid = me
+        .file_name()
+        .and_then(|t| t.to_str())
+        .context("a thread id")?
+        .to_string();
+    let status = std::process::Command::new("taskset")
+        .args(["-p", "-c", cpus, &tid])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running taskset")?;
+    anyhow::ensure!(status.success(), "taskset -p -c {cpus} {tid} failed");
+    Ok(())
+}
+
 impl Observer {
     fn start(device: Device, docs: Vec<String>, tracker: Arc<Tracker>, writers: usize) -> Self {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -457,6 +477,9 @@ impl Observer {
         let thread = std::thread::spawn({
             let (stop, ready) = (stop.clone(), ready.clone());
             move || {
+                if let Ok(cpu) = std::env::var("TRYGG_BENCH_OBSERVER_CPU") {
+                    pin_this_thread(&cpu)?;
+                }
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?

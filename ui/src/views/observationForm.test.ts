@@ -9,7 +9,7 @@ import { observationForm, type FormDeps } from "./observationForm";
 
 const directory: Directory = {
   organisations: [{ id: "demo-sdf", name: "Demo SDF", kind: "district" }],
-  areas: [{ code: "rinkeby-kista", name: "Rinkeby-Kista", places: [{ id: "p-torget", name: "Torget", lat: 59.4, lon: 17.9 }] }],
+  areas: [{ code: "jarva", name: "Järva", places: [{ id: "p-torget", name: "Torget", lat: 59.4, lon: 17.9 }] }],
 };
 const vocabulary: Vocabulary = {
   version: 1,
@@ -37,7 +37,7 @@ function harness(walk: string | null = "walk-1") {
   };
   let done = 0;
   const el = observationForm({
-    directory, vocabulary, walk, area: walk ? "rinkeby-kista" : undefined, draftKey: "test", deps,
+    directory, vocabulary, walk, area: walk ? "jarva" : undefined, draftKey: "test", deps,
     onSaved: () => { done++; }, onCancel: () => {},
   });
   document.body.replaceChildren(el);

@@ -42,7 +42,7 @@ pub struct Place {
 /// A district (stadsdelsområde) or another area walks and reports belong to.
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
 pub struct Area {
-    /// Stable code, e.g. `rinkeby-kista`.
+    /// Stable code, e.g. `jarva`.
     pub code: String,
     pub name: String,
     /// A point to centre maps on.

@@ -5,18 +5,17 @@ use crate::model::{Area, Directory, GeoPoint, Place};
 /// (code, name, approximate centre, a few public places).
 const DISTRICTS: &[(&str, &str, f64, f64, &[&str])] = &[
     (
-        "rinkeby-kista",
-        "Rinkeby-Kista",
-        59.4030,
-        17.9290,
-        &["Rinkeby torg", "Kista centrum", "Husby centrum"],
-    ),
-    (
-        "spanga-tensta",
-        "Spånga-Tensta",
-        59.3950,
-        17.9030,
-        &["Tensta centrum", "Spånga station"],
+        "jarva",
+        "Järva",
+        59.4000,
+        17.9150,
+        &[
+            "Rinkeby torg",
+            "Kista centrum",
+            "Husby centrum",
+            "Tensta centrum",
+            "Spånga station",
+        ],
     ),
     (
         "hasselby-vallingby",
@@ -40,18 +39,11 @@ const DISTRICTS: &[(&str, &str, f64, f64, &[&str])] = &[
         &["Fridhemsplan", "Rålambshovsparken"],
     ),
     (
-        "norrmalm",
-        "Norrmalm",
-        59.3360,
-        18.0600,
-        &["Sergels torg", "Vasaparken"],
-    ),
-    (
-        "ostermalm",
-        "Östermalm",
-        59.3380,
-        18.0850,
-        &["Stureplan", "Karlaplan"],
+        "norra-innerstaden",
+        "Norra innerstaden",
+        59.3400,
+        18.0700,
+        &["Sergels torg", "Vasaparken", "Stureplan", "Karlaplan"],
     ),
     (
         "sodermalm",
@@ -108,7 +100,8 @@ fn slug(name: &str) -> String {
         .collect()
 }
 
-/// The 13 districts (stadsdelsområden) of Stockholm with a few named places each.
+/// The 11 districts (stadsdelsområden) of Stockholm since 1 July 2023, with a
+/// few named places each; the same codes as the dashboard's map outlines.
 /// Centres are approximate and only meant to centre a map.
 pub fn areas() -> BTreeMap<String, Area> {
     DISTRICTS
@@ -157,7 +150,7 @@ mod tests {
     #[test]
     fn thirteen_valid_districts() {
         let d = directory();
-        assert_eq!(d.areas.len(), 13);
+        assert_eq!(d.areas.len(), 11);
         d.validate().unwrap();
         assert!(
             d.areas["sodermalm"]

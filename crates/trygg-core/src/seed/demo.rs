@@ -275,6 +275,55 @@ pub fn report(
     }
 }
 
+/// An invented week of everyday observations (EST) by `org` in `area`, the
+/// week starting at `week_start`: `observations` at random times of the
+/// week, half of them at one of the area's named places (so places recur as
+/// hot-spots), the rest at a random point near the area's centre.
+pub fn week_report(
+    rng: &mut DemoRng,
+    vocabulary: &Vocabulary,
+    org: &str,
+    sensitivity: Sensitivity,
+    area: &crate::model::Area,
+    week_start: Timestamp,
+    observations: usize,
+) -> Report {
+    const WEEK: f64 = 7.0 * 86_400_000.0;
+    let centre = area.centre.unwrap_or(GeoPoint::new(59.33, 18.06));
+    let places: Vec<&crate::model::Place> = area.places.values().collect();
+    let observations = (0..observations)
+        .map(|_| {
+            let at = Timestamp(week_start.0 + (rng.unit() * WEEK) as i64);
+            let mut o = observation(
+                rng,
+                vocabulary,
+                centre,
+                org,
+                "demo-device-3",
+                at,
+                sensitivity,
+            );
+            if !places.is_empty() && rng.below(2) == 0 {
+                let place = rng.pick(&places);
+                o.location = Some(Location {
+                    point: place.point,
+                    place_id: Some(place.id.clone()),
+                });
+            }
+            (o.id.clone(), o)
+        })
+        .collect();
+    Report {
+        organisation: org.into(),
+        area: area.code.clone(),
+        sensitivity,
+        walk: None,
+        period: None,
+        created_at: week_start,
+        observations,
+    }
+}
+
 /// An invented action answering one observation.
 pub fn action(
     walk_doc_id: &str,

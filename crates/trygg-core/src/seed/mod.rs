@@ -1,4 +1,4 @@
-//! What a fresh installation starts with: the 13 districts of Stockholm, the
+//! What a fresh installation starts with: the 11 districts of Stockholm, the
 //! default vocabulary from the product specification, and a default
 //! *trygghetsvandring* checklist built from that vocabulary. Plus clearly
 //! invented demo data ([`demo`]) for trying the system out.

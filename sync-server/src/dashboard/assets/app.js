@@ -46,6 +46,180 @@ function counts(tbody, items, label) {
   );
 }
 
+// ---- the map: district outlines and water from this server, drawn as SVG ----
+
+const SVG = "http://www.w3.org/2000/svg";
+const MAP_WIDTH = 1000;
+// Severity 1–5, light to dark; categories: a qualitative palette.
+const SEVERITY = ["#f4a582", "#e7845e", "#d6604d", "#b2182b", "#67001f"];
+const CATEGORY = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"];
+let outlines = null;
+let lastMap = null;
+
+function svg(name, attrs, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+async function loadOutlines() {
+  if (!outlines) {
+    const [districts, water] = await Promise.all(
+      ["/dashboard/districts.geojson", "/dashboard/water.geojson"].map((u) => api(u)),
+    );
+    outlines = { districts, water };
+  }
+  return outlines;
+}
+
+// Longitude is scaled by cos(mid latitude), as the server's grid is.
+function projector(e) {
+  const k = Math.cos(((e.south + e.north) / 2) * (Math.PI / 180));
+  const s = MAP_WIDTH / ((e.east - e.west) * k);
+  return {
+    x: (lon) => (lon - e.west) * k * s,
+    y: (lat) => (e.north - lat) * s,
+    height: (e.north - e.south) * s,
+    k,
+    s,
+  };
+}
+
+function pathOf(geometry, p) {
+  const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+  return polygons
+    .flatMap((rings) =>
+      rings.map((ring) => "M" + ring.map(([lon, lat]) => `${p.x(lon).toFixed(1)},${p.y(lat).toFixed(1)}`).join("L") + "Z"),
+    )
+    .join("");
+}
+
+function colours(m, by) {
+  if (by === "severity") {
+    return { of: (c) => SEVERITY[c.max_severity - 1], legend: SEVERITY.map((c, i) => [c, `Allvarlighet ${i + 1}`]) };
+  }
+  const index = new Map(m.groups.map((g, i) => [g.code, i]));
+  const of = (c) => CATEGORY[(index.get(c.group) ?? CATEGORY.length - 1) % CATEGORY.length];
+  return { of, legend: m.groups.map((g, i) => [CATEGORY[i % CATEGORY.length], g.name]) };
+}
+
+function drawMap() {
+  const m = lastMap;
+  if (!m || !outlines) return;
+  const mode = document.querySelector("input[name=map-mode]:checked").value;
+  const by = document.querySelector("input[name=map-colour]:checked").value;
+  const p = projector(m.extent);
+  const map = $("map");
+  map.setAttribute("viewBox", `0 0 ${MAP_WIDTH} ${p.height.toFixed(1)}`);
+  const chosen = $("area").value;
+  const layers = [];
+  for (const f of outlines.districts.features) {
+    const code = f.properties.code;
+    layers.push(svg("path", { d: pathOf(f.geometry, p), class: code === chosen ? "district chosen" : "district", "data-code": code }));
+  }
+  for (const f of outlines.water.features) layers.push(svg("path", { d: pathOf(f.geometry, p), class: "water" }));
+  for (const f of outlines.districts.features) {
+    const ring = f.geometry.coordinates[0][0];
+    const lon = ring.reduce((a, c) => a + c[0], 0) / ring.length;
+    const lat = ring.reduce((a, c) => a + c[1], 0) / ring.length;
+    layers.push(svg("text", { x: p.x(lon).toFixed(1), y: p.y(lat).toFixed(1), class: "label" }, f.properties.name));
+  }
+  const colour = colours(m, by);
+  if (mode === "heat") {
+    const h = m.heat;
+    const w = h.cell_lon * p.k * p.s;
+    const ht = h.cell_lat * p.s;
+    for (const c of h.cells) {
+      layers.push(
+        svg("rect", {
+          class: "heat",
+          x: (c.col * w).toFixed(1),
+          y: (c.row * ht).toFixed(1),
+          width: (w + 0.5).toFixed(1),
+          height: (ht + 0.5).toFixed(1),
+          fill: "#b2182b",
+          "fill-opacity": (0.1 + 0.7 * c.value).toFixed(2),
+        }),
+      );
+    }
+  } else {
+    for (const c of [...m.clusters].sort((a, b) => b.count - a.count)) {
+      const r = 5 + 4 * Math.sqrt(c.count);
+      const g = svg("g", { class: "cluster-group" });
+      g.append(
+        svg("circle", { class: "cluster", cx: p.x(c.lon).toFixed(1), cy: p.y(c.lat).toFixed(1), r: r.toFixed(1), fill: colour.of(c), "data-count": c.count }),
+      );
+      if (c.count > 1) g.append(svg("text", { class: "count", x: p.x(c.lon).toFixed(1), y: p.y(c.lat).toFixed(1) }, String(c.count)));
+      g.append(svg("title", {}, `${c.count} observationer, högst allvarlighet ${c.max_severity}`));
+      layers.push(g);
+    }
+  }
+  map.replaceChildren(...layers);
+  map.dataset.placed = String(m.placed);
+  map.dataset.mode = mode;
+  const notShown = m.unplaced + m.outside;
+  $("map-summary").textContent =
+    `${m.placed} observationer på kartan` + (notShown ? `, ${notShown} utan plats på kartan` : "") + ".";
+  $("map-legend").replaceChildren(
+    ...(mode === "heat"
+      ? [legendItem("#b2182b", "Fler observationer: mörkare")]
+      : colour.legend.map(([c, label]) => legendItem(c, label))),
+  );
+}
+
+function legendItem(colour, label) {
+  const li = document.createElement("li");
+  const swatch = document.createElement("span");
+  swatch.className = "swatch";
+  swatch.style.background = colour;
+  li.append(swatch, label);
+  return li;
+}
+
+// ---- open actions per responsible organisation ----
+
+const STATUS = { proposed: "Föreslagen", accepted: "Accepterad", in_progress: "Pågår", done: "Klar", rejected: "Avvisad" };
+
+function drawActions(a) {
+  const owners = a.owners.map((o) => {
+    const box = document.createElement("div");
+    box.className = "owner";
+    box.dataset.org = o.org;
+    const h = document.createElement("h3");
+    h.textContent = `${o.name}: ${o.open} öppna` + (o.overdue ? `, ${o.overdue} försenade` : "");
+    const table = document.createElement("table");
+    table.className = "actions";
+    const head = row(["Åtgärd", "Status", "Senast", "Område", "Från"].map((t) => {
+      const th = document.createElement("th");
+      th.textContent = t;
+      return th;
+    }));
+    const body = document.createElement("tbody");
+    body.append(
+      ...o.actions.map((x) => {
+        const tr = row([
+          cell(x.description),
+          cell(STATUS[x.status] ?? x.status),
+          cell(x.due_date ?? "–", x.overdue ? "overdue" : ""),
+          cell(x.area),
+          cell(x.source?.label ?? "–"),
+        ]);
+        tr.dataset.doc = x.doc_id;
+        if (x.overdue) tr.classList.add("late");
+        return tr;
+      }),
+    );
+    const thead = document.createElement("thead");
+    thead.append(head);
+    table.append(thead, body);
+    box.append(h, table);
+    return box;
+  });
+  $("owners").replaceChildren(...owners);
+  $("no-actions").hidden = owners.length > 0;
+}
+
 let me = null;
 let asked = 0;
 
@@ -60,8 +234,17 @@ function query() {
 
 async function refresh() {
   const mine = ++asked;
-  const p = await api(`/dashboard/api/lagesbild?${query()}`);
+  const area = encodeURIComponent($("area").value);
+  const [p, m, a] = await Promise.all([
+    api(`/dashboard/api/lagesbild?${query()}`),
+    api(`/dashboard/api/map?${query()}`),
+    api(`/dashboard/api/actions?area=${area}`),
+    loadOutlines(),
+  ]);
   if (mine !== asked) return; // a newer answer is on its way
+  lastMap = m;
+  drawMap();
+  drawActions(a);
   if (!$("week").value) $("week").value = p.week;
   $("week-label").textContent = p.week;
   $("total").textContent = String(p.total.this_week);
@@ -144,6 +327,7 @@ async function start() {
     area.append(o);
   }
   $("filters").addEventListener("change", () => refresh().catch(show));
+  $("map-controls").addEventListener("change", drawMap);
   $("logout").hidden = false;
   $("logout").addEventListener("click", async () => {
     await api("/dashboard/api/logout", { method: "POST" }).catch(show);

@@ -517,7 +517,7 @@ mod tests {
                 id,
                 kind: DocKind::Walk,
                 owner_org: "p".into(),
-                area: Some("rinkeby-kista".into()),
+                area: Some("jarva".into()),
                 shared_with: ["q".to_string()].into(),
                 restricted: false,
                 responsible_org: None,
