@@ -460,7 +460,7 @@ impl Store {
             let (Some(generation), Some(derived)) = (generation, derived) else {
                 continue; // indexed by someone else since the list was read
             };
-            let written = commit_index_returning(&mut self.conn, |tx| {
+            let written = commit_index(&mut self.conn, |tx| {
                 if dirty_generation(tx, &id)? != Some(generation) {
                     return Ok(false);
                 }
@@ -660,15 +660,7 @@ pub(crate) fn clear_dirty(conn: &Connection, doc_id: &str) -> Result<()> {
 /// Runs `write` in one transaction of index writes. Index rows are derived data,
 /// so this commit need not wait for the disk (`synchronous=NORMAL`): a crash
 /// loses at most index rows, and the stale marks that survive bring them back.
-pub(crate) fn commit_index(
-    conn: &mut Connection,
-    write: impl FnOnce(&Connection) -> Result<()>,
-) -> Result<()> {
-    commit_index_returning(conn, write)
-}
-
-/// [`commit_index`] for a write that returns something.
-fn commit_index_returning<T>(
+pub(crate) fn commit_index<T>(
     conn: &mut Connection,
     write: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<T> {

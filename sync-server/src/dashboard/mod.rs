@@ -311,6 +311,17 @@ fn audit(state: &AppState, user: &User, from: SocketAddr, action: Action, detail
     });
 }
 
+/// A district filter: none when absent or empty, refused when unknown.
+fn district(area: Option<String>) -> Result<Option<String>, ApiError> {
+    let area = area.filter(|a| !a.is_empty());
+    if let Some(a) = &area
+        && !areas().contains_key(a)
+    {
+        return Err(ApiError::bad_request(format!("unknown district `{a}`")));
+    }
+    Ok(area)
+}
+
 /// What the filters select, checked.
 struct Selection {
     week: picture::Week,
@@ -331,12 +342,7 @@ impl Selection {
                 "min_severity is 1 to 5, not {min_severity}"
             )));
         }
-        let area = q.area.filter(|a| !a.is_empty());
-        if let Some(a) = &area
-            && !areas().contains_key(a)
-        {
-            return Err(ApiError::bad_request(format!("unknown district `{a}`")));
-        }
+        let area = district(q.area)?;
         let group = q.group.filter(|g| !g.is_empty());
         Ok(Self {
             week,
@@ -518,13 +524,8 @@ async fn open_actions(
     person: Person,
     Query(q): Query<ActionsQuery>,
 ) -> Result<Json<ActionsBody>, ApiError> {
-    let area = q.area.filter(|a| !a.is_empty());
+    let area = district(q.area)?;
     let districts = areas();
-    if let Some(a) = &area
-        && !districts.contains_key(a)
-    {
-        return Err(ApiError::bad_request(format!("unknown district `{a}`")));
-    }
     audit(
         &state,
         &person.user,
