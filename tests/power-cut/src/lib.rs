@@ -319,7 +319,7 @@ mod tests {
         log.extend(overwrite(2, b"nc"));
         log.extend(overwrite(3, b"c"));
         std::fs::write(&file, b"syXXed!! and more").unwrap();
-        let parsed = parse(&log).unwrap();
+        let parsed = parse(&log).unwrap().unwrap();
         assert_eq!(parsed.synced_len, 8);
         restore(&file, &parsed).unwrap();
         assert_eq!(std::fs::read(&file).unwrap(), b"synced!!");
@@ -333,13 +333,19 @@ mod tests {
         log.extend(synced(20));
         assert_eq!(
             parse(&log).unwrap(),
-            Log {
+            Some(Log {
                 synced_len: 20,
                 overwrites: vec![]
-            }
+            })
         );
         assert!(parse(&log[..log.len() - 3]).is_err());
         assert!(parse(&overwrite(0, b"x")).is_err());
-        assert!(parse(b"").is_err());
+        assert!(parse(&[b'S', 1, 2]).is_err());
+    }
+
+    #[test]
+    fn an_empty_log_leaves_nothing_to_undo() {
+        // A kill between emptying a log and writing its first record.
+        assert_eq!(parse(b""), Ok(None));
     }
 }

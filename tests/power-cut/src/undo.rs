@@ -9,6 +9,12 @@
 //!   were about to be overwritten; `bytes` is what they held.
 //!
 //! Numbers are little-endian `u64`.
+//!
+//! An empty log is not damage: the shim empties a log and then writes its
+//! `S` record in two steps, and a kill can fall between them. Both places
+//! that do it (a file first seen, and a file just fsynced) leave nothing to
+//! undo: no write to the file has been let through since, because the shim
+//! logs before it lets a write through and holds its lock across both steps.
 
 use std::path::Path;
 
@@ -31,14 +37,18 @@ pub fn overwrite(offset: u64, old: &[u8]) -> Vec<u8> {
 }
 
 /// What a log says: the file's length at its last fsync and the old bytes
-/// of every overwrite since, in the order they happened.
+/// of every overwrite since, in the order they happened. `None` from
+/// [`parse`]: the log is empty, nothing to undo (see the module's notes).
 #[derive(Debug, PartialEq)]
 pub struct Log {
     pub synced_len: u64,
     pub overwrites: Vec<(u64, Vec<u8>)>,
 }
 
-pub fn parse(mut b: &[u8]) -> Result<Log, String> {
+pub fn parse(mut b: &[u8]) -> Result<Option<Log>, String> {
+    if b.is_empty() {
+        return Ok(None);
+    }
     fn u64_at(b: &[u8]) -> Result<u64, String> {
         let a: [u8; 8] = b
             .get(..8)
@@ -74,7 +84,7 @@ pub fn parse(mut b: &[u8]) -> Result<Log, String> {
     if !started {
         return Err("an undo log has no synced length".into());
     }
-    Ok(log)
+    Ok(Some(log))
 }
 
 /// Puts `file` back as it was at its last fsync: undoes the overwrites,

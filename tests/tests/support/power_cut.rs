@@ -52,6 +52,9 @@ pub fn cut(dir: &Path) -> Result<Cut> {
         let log = undo::parse(&std::fs::read(&log_path)?)
             .map_err(|e| anyhow::anyhow!("{}: {e}", log_path.display()))?;
         std::fs::remove_file(&log_path)?;
+        let Some(log) = log else {
+            continue;
+        };
         // Deleting a file is a directory operation, which this shim takes
         // as durable (SQLite deletes only files it no longer needs).
         let Ok(meta) = std::fs::metadata(&file) else {
