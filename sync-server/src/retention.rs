@@ -16,13 +16,18 @@
 //!    `replaces` = the old id, which is how devices learn to drop their copy
 //!    (`GET /api/v1/documents` lists it with `replaces`);
 //! 5. the old document's chunks and index rows are deleted with
-//!    `secure_delete` and the write-ahead log is truncated
-//!    (`trygg_store::forget`); photos nothing else references are wiped.
+//!    `secure_delete` (`trygg_store::forget`); photos nothing else
+//!    references are wiped;
+//! 6. the write-ahead log, which still holds the deleted pages as they were
+//!    written, is emptied (a `TRUNCATE` checkpoint). A reader on another
+//!    connection can keep it busy: the step is retried for a while, and
+//!    until it succeeds every later run starts with it.
 //!
 //! A run first finishes replacements a crash interrupted: a retired document
 //! whose chunks are still stored is rebuilt (if its replacement is not
 //! registered yet) or forgotten (if it is).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,7 +58,14 @@ pub struct Retention {
     pub store: Arc<Mutex<Store>>,
     pub photos: PhotoDir,
     pub audit: AuditLog,
+    /// Deleted pages may still be in the write-ahead log (step 6 has not
+    /// succeeded since a document was forgotten).
+    pub log_to_empty: Arc<AtomicBool>,
 }
+
+/// How often, and how far apart, step 6 is tried within one run.
+const EMPTY_LOG_TRIES: u32 = 40;
+const EMPTY_LOG_PAUSE: Duration = Duration::from_millis(50);
 
 /// What one run purged.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +104,7 @@ impl Retention {
     pub async fn purge(&self, now: Timestamp) -> Result<Purged> {
         let cutoff = Timestamp(now.millis() - i64::from(self.days) * DAY_MS);
         let mut purged = Purged::default();
+        self.empty_log().await?;
         self.finish_interrupted(cutoff, &mut purged).await?;
         let candidates = self
             .blocking(move |s| {
@@ -116,7 +129,38 @@ impl Retention {
                 .with_context(|| format!("retiring document {id}"))?;
             self.replace(&record, new_id, cutoff, &mut purged).await?;
         }
+        self.empty_log().await?;
         Ok(purged)
+    }
+
+    /// Step 6, if a document was forgotten since it last succeeded.
+    async fn empty_log(&self) -> Result<()> {
+        if !self.log_to_empty.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.blocking(|s| s.checkpoint_truncate()).await {
+                Ok(()) => {
+                    self.log_to_empty.store(false, Ordering::Release);
+                    return Ok(());
+                }
+                Err(e) if tries < EMPTY_LOG_TRIES => {
+                    tracing::debug!(
+                        error = format!("{e:#}"),
+                        tries,
+                        "emptying the write-ahead log; trying again"
+                    );
+                    tokio::time::sleep(EMPTY_LOG_PAUSE).await;
+                }
+                Err(e) => {
+                    return Err(e.context(
+                        "purged content may still be in the write-ahead log; the next run empties it",
+                    ));
+                }
+            }
+        }
     }
 
     /// Retired documents whose chunks are still stored: a run stopped
@@ -189,6 +233,7 @@ impl Retention {
             snapshot::refresh_now(self.registry.as_ref(), &self.snapshot).await;
         }
         self.blocking(move |s| s.forget(&[id])).await?;
+        self.log_to_empty.store(true, Ordering::Release);
         let mut wiped = 0;
         for sha in &removed.photos {
             let sha2 = sha.clone();

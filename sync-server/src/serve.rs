@@ -120,6 +120,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             store: Arc::new(std::sync::Mutex::new(store)),
             photos: photos.clone(),
             audit: audit.clone(),
+            // A stop between forgetting and emptying the log leaves no
+            // mark: the first run empties it anyway.
+            log_to_empty: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         };
         tokio::spawn(retention.run(args.purge_every));
     }

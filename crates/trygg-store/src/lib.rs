@@ -407,6 +407,11 @@ impl Store {
         forget(&mut self.conn, ids)
     }
 
+    /// Empties the write-ahead log: see [`checkpoint_truncate`].
+    pub fn checkpoint_truncate(&self) -> Result<()> {
+        checkpoint_truncate(&self.conn)
+    }
+
     /// Walks and reports that hold something from before `cutoff` (an
     /// observation, or the walk itself), as the index has them: the
     /// documents a retention purge looks into.
@@ -734,10 +739,10 @@ fn write_derived(conn: &Connection, id: &DocId, derived: &Derived) -> Result<()>
 
 /// Removes documents from the store file at `conn` for good: their chunks
 /// and index rows, in one transaction. Deleted content is overwritten
-/// (`secure_delete`, set on every store connection), and a `TRUNCATE`
-/// checkpoint then empties the write-ahead log, which held copies of the
-/// pages as they were written. Fails, saying so, if another connection keeps
-/// the log from being emptied (the next purge empties it).
+/// (`secure_delete`, set on every store connection); the write-ahead log
+/// still holds copies of the pages as they were written until
+/// [`checkpoint_truncate`] empties it, which the caller must do next (and
+/// repeat until it succeeds: another connection can keep it busy).
 pub fn forget(conn: &mut Connection, ids: &[DocId]) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for id in ids {
@@ -756,7 +761,7 @@ pub fn forget(conn: &mut Connection, ids: &[DocId]) -> Result<()> {
         }
     }
     tx.commit()?;
-    checkpoint_truncate(conn)
+    Ok(())
 }
 
 /// Copies the write-ahead log into the file and truncates it to zero bytes;

@@ -5,7 +5,7 @@
 //! the server's `retention` module). The device then opens the copy and
 //! drops the old document for good: out of the open documents (and never
 //! opened again in this run), its chunks and index rows deleted with the
-//! store's `forget` (`secure_delete`, write-ahead log truncated), and the
+//! store's `forget` (`secure_delete`), the write-ahead log truncated, and the
 //! photos only it referenced wiped. Changes this device made to the old
 //! document that the server never received go with it, and a warning says
 //! so: the server no longer accepts that document.
@@ -59,6 +59,8 @@ impl Inner {
             .collect();
         let only_old = trygg_store::index::photos_only_in(&self.db(), &old)?;
         trygg_store::forget(&mut self.db(), &[old])?;
+        // The write-ahead log still holds the deleted pages as written.
+        trygg_store::checkpoint_truncate(&self.db())?;
         for sha in only_old
             .iter()
             .filter(|s| !kept.contains(*s) && !queued.contains(*s))
