@@ -82,10 +82,14 @@ pub enum Action {
     /// A person looked at a dashboard view (detail: the view and its
     /// filters), which counts every document their organisation may read.
     View,
+    /// A person changed a document from the dashboard (detail: what).
+    Edit,
+    /// A person downloaded an export (detail: format and filters).
+    Export,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::Read,
         Action::Change,
         Action::Refused,
@@ -96,6 +100,8 @@ impl Action {
         Action::Purge,
         Action::Login,
         Action::View,
+        Action::Edit,
+        Action::Export,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +116,8 @@ impl Action {
             Action::Purge => "purge",
             Action::Login => "login",
             Action::View => "view",
+            Action::Edit => "edit",
+            Action::Export => "export",
         }
     }
 
@@ -119,7 +127,7 @@ impl Action {
     fn actor_kind(self) -> &'static str {
         match self {
             Action::Purge => "server",
-            Action::Login | Action::View => "user",
+            Action::Login | Action::View | Action::Edit | Action::Export => "user",
             _ => "device",
         }
     }

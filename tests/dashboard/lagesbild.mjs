@@ -14,6 +14,11 @@
 //   {"area": CODE}               → picks a district, prints {"total": …} once the page answered
 //   {"screenshot": NAME}         → saves NAME.png in SCREENSHOT_DIR
 //   {"wait_ended": true}         → waits until the page says the session ended, prints {"ended": ms}
+//   {"export": "csv"|"geojson", "weeks": N} → picks N weeks, clicks the export link, prints the
+//                                  downloaded file's name and text
+//   {"set_status": [DOC, CODE]}  → chooses CODE in action DOC's status, waits until the page shows it
+//                                  (or the action left the open list), prints the page's message
+//                                  (null if none), how many organisations are listed and the first's rows
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -51,18 +56,24 @@ try {
       heat_cells: svg.querySelectorAll("rect.heat").length,
       width: svg.getBoundingClientRect().width,
     }));
+  // A status the person may change is a <select>: its chosen option's text.
+  const actions = () =>
+    page.$$eval("#owners .owner", (owners) =>
+      owners.map((o) => ({
+        org: o.dataset.org,
+        heading: o.querySelector("h3").textContent,
+        rows: [...o.querySelectorAll("tbody tr")].map((r) =>
+          [...r.cells].map((c) => c.querySelector("select")?.selectedOptions[0]?.textContent ?? c.textContent),
+        ),
+        writable: [...o.querySelectorAll("tbody tr")].map((r) => r.querySelector("select.status") !== null),
+      })),
+    );
   const state = async () => ({
     total: Number(await page.textContent("#total")),
     terms: await cells("#terms tbody tr"),
     hot_spots: await cells("#hotspots tbody tr"),
     map: await map(),
-    actions: await page.$$eval("#owners .owner", (owners) =>
-      owners.map((o) => ({
-        org: o.dataset.org,
-        heading: o.querySelector("h3").textContent,
-        rows: [...o.querySelectorAll("tbody tr")].map((r) => [...r.cells].map((c) => c.textContent)),
-      })),
-    ),
+    actions: await actions(),
   });
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === "trygg_session");
@@ -113,6 +124,30 @@ try {
       const t0 = Date.now();
       await page.waitForSelector("#live[data-state=ended]", { timeout: 10_000 });
       say({ ended: Date.now() - t0, picture_hidden: await page.isHidden("#picture") });
+    } else if (cmd.export) {
+      await page.selectOption("#export-weeks", String(cmd.weeks ?? 1));
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click(`#export-${cmd.export}`)]);
+      const chunks = [];
+      for await (const chunk of await download.createReadStream()) chunks.push(chunk);
+      say({ name: download.suggestedFilename(), text: Buffer.concat(chunks).toString("utf8") });
+    } else if (cmd.set_status) {
+      const [doc, code] = cmd.set_status;
+      const before = await page.evaluate(() => document.body.dataset.updated);
+      await page.selectOption(`tr[data-doc="${doc}"] select.status`, code);
+      await page.waitForFunction(
+        ([doc, code, before]) => {
+          if (document.body.dataset.updated === before) return false; // not drawn again yet
+          const row = document.querySelector(`tr[data-doc="${doc}"]`);
+          const select = row?.querySelector("select.status");
+          const message = document.getElementById("action-message");
+          return !message.hidden || (select ? !select.disabled && select.value === code : !row);
+        },
+        [doc, code, before],
+        { timeout: 10_000 },
+      );
+      const message = await page.$eval("#action-message", (m) => (m.hidden ? null : m.textContent));
+      const listed = await actions();
+      say({ message, owners: listed.length, rows: listed[0]?.rows ?? [] });
     } else if (cmd.quit) {
       break;
     }

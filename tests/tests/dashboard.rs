@@ -23,9 +23,11 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use support::people::{add_person, cookie_of, login};
 use support::server::admin;
-use support::world::{DISTRICT, POLICE, World, new_report, new_walk, observation};
+use support::world::{
+    DISTRICT, HOUSING, POLICE, World, eventually, new_report, new_walk, observation,
+};
 
-use trygg_core::model::{ActionStatus, Location, Observation, Sensitivity, Severity, Walk};
+use trygg_core::model::{Action, ActionStatus, Location, Observation, Sensitivity, Severity, Walk};
 use trygg_core::seed::demo;
 use trygg_core::{DocId, DocKind, document, edit};
 use trygg_sync::api::RegisterDocument;
@@ -223,6 +225,10 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
                 .is_some_and(|h| h.ends_with("1 öppna, 1 försenade")),
         "{actions}"
     );
+    ensure!(
+        actions[0]["writable"] == json!([false]),
+        "a viewer sees the status, no choice: {actions}"
+    );
     let shown = &actions[0]["rows"][0];
     ensure!(
         shown[0] == "Åtgärda enligt iakttagelsen (demo)."
@@ -262,6 +268,29 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
             .as_array()
             .is_some_and(|h| h.len() == 1 && h[0][1] == "3" && h[0][3] == "ny"),
         "three at one place this week is a new hot-spot: {state}"
+    );
+    // Exports: what the page shows, as a file; the week's three fires.
+    let csv = browser.ask(json!({ "export": "csv", "weeks": 4 }))?;
+    let name = csv["name"].as_str().context("a file name")?;
+    ensure!(
+        name.starts_with("trygg-stockholm-") && name.ends_with(".csv") && name.contains("--"),
+        "{csv}"
+    );
+    let text = csv["text"].as_str().context("the file")?;
+    let lines: Vec<&str> = text.lines().collect();
+    ensure!(
+        lines.len() == 4
+            && lines[0].starts_with("\u{feff}observerad;")
+            && lines[1..]
+                .iter()
+                .all(|l| l.contains(";Brand och brandskador;brand;4;")),
+        "{text}"
+    );
+    let geo = browser.ask(json!({ "export": "geojson" }))?;
+    let geo: Value = serde_json::from_str(geo["text"].as_str().context("the file")?)?;
+    ensure!(
+        geo["features"].as_array().is_some_and(|f| f.len() == 3),
+        "{geo}"
     );
     browser.ask(json!({ "screenshot": "dashboard-lagesbild" }))?;
     let heat = browser.ask(json!({ "map_mode": "heat" }))?;
@@ -334,6 +363,42 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .map(|k| map[k].as_u64().unwrap_or(u64::MAX))
         .sum::<u64>();
     ensure!(shown == 1, "the police's map has their one report: {map}");
+    // Exports hold what the person may read, nothing else: the police their
+    // restricted report; a housing company's viewer not even that.
+    let export = |cookie: String, format: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let r = http
+                .get(base.join(&format!("/dashboard/api/export.{format}?weeks=2"))?)
+                .header("cookie", cookie)
+                .send()
+                .await?
+                .error_for_status()?;
+            ensure!(
+                r.headers()["content-disposition"]
+                    .to_str()?
+                    .starts_with("attachment; filename=\"trygg-stockholm-"),
+                "{:?}",
+                r.headers()
+            );
+            Ok::<_, anyhow::Error>(r.text().await?)
+        }
+    };
+    let police_csv = export(cookie.clone(), "csv").await?;
+    ensure!(police_csv.lines().count() == 2, "{police_csv}");
+    let (_, housing_link) = add_person(w.data_dir(), &base, HOUSING, "viewer", "Fastighet (test)");
+    let housing = cookie_of(&login(&http, &base, &housing_link).await?)?;
+    let housing_csv = export(housing.clone(), "csv").await?;
+    ensure!(housing_csv.lines().count() == 1, "{housing_csv}");
+    let housing_geo: Value = serde_json::from_str(&export(housing.clone(), "geojson").await?)?;
+    ensure!(housing_geo["features"] == json!([]), "{housing_geo}");
+    let too_long = http
+        .get(base.join("/dashboard/api/export.csv?weeks=200")?)
+        .header("cookie", &housing)
+        .send()
+        .await?;
+    ensure!(too_long.status() == StatusCode::BAD_REQUEST);
+    ensure!(too_long.text().await?.contains("weeks is 1 to 104"));
     // A spent link, no cookie, a made-up cookie, a bad week: refused, clearly.
     let again = login(&http, &base, &police_link).await?;
     ensure!(again.status() == StatusCode::UNAUTHORIZED);
@@ -387,6 +452,235 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     let ms = ended["ended"].as_u64().context("ms")?;
     println!("dashboard: the revoked person's open page closed {ms} ms after the revocation");
     ensure!(ms < 1_000 && ended["picture_hidden"] == true, "{ended}");
+    writeln!(browser.stdin, "{}", json!({ "quit": true }))?;
+    browser.stdin.flush()?;
+    if let Ok(line) = browser.lines.recv_timeout(Duration::from_secs(10)) {
+        bail!("the page logged errors: {line}");
+    }
+    Ok(())
+}
+
+/// The status an action has on a device, once the device has it.
+fn status_on(client: &trygg_sync::client::SyncClient, id: &DocId) -> Option<ActionStatus> {
+    client
+        .read(id, |doc| document::read::<Action, _>(doc).map(|a| a.status))
+        .ok()?
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_action_status_changed_in_the_dashboard_reaches_the_devices_and_only_writers_may_change_it()
+-> Result<()> {
+    let w = World::new(&[]);
+    // The district's coordinator proposes an action for the police; a
+    // police officer's device follows it.
+    let coordinator = w.device(DISTRICT, "coordinator");
+    let planner = w.client("planner", &coordinator).await;
+    let officer = w.device(POLICE, "field");
+    let police = w.client("police", &officer).await;
+    let (mut walk, walk_reg) = new_walk(DISTRICT, &[]);
+    let walk_id = walk_reg.id;
+    let o = observation(DISTRICT, &coordinator.id, "", Sensitivity::Shared);
+    edit::put_observation(&mut walk, &o)?;
+    planner.create(&mut walk, walk_reg).await?;
+    let walk_now: Walk = document::read(&walk)?;
+    let action = demo::action(
+        &walk_id.to_string(),
+        &walk_now,
+        &o.id,
+        POLICE,
+        ActionStatus::Proposed,
+    );
+    let id = DocId::random();
+    planner
+        .create(
+            &mut document::create(&action)?,
+            RegisterDocument {
+                id,
+                kind: DocKind::Action,
+                area: Some(action.area.clone()),
+                shared_with: BTreeSet::new(),
+                restricted: false,
+                responsible_org: Some(POLICE.into()),
+            },
+        )
+        .await?;
+    ensure!(
+        planner.all_on_server(WAIT).await,
+        "the action reached the server"
+    );
+    ensure!(
+        eventually(WAIT, || {
+            police.refresh_now();
+            status_on(&police, &id) == Some(ActionStatus::Proposed)
+        })
+        .await,
+        "the police device has the action"
+    );
+
+    // The police's coordinator, in the browser: the status is a choice,
+    // and choosing reaches both devices as an ordinary change.
+    let base = w.server.base();
+    let (chief, link) = add_person(
+        w.data_dir(),
+        &base,
+        POLICE,
+        "coordinator",
+        "Polissamordnare (test)",
+    );
+    let mut browser = Browser::open(&link, w.dir.path())?;
+    let first = browser.next()?;
+    ensure!(
+        first["actions"][0]["writable"] == json!([true]),
+        "the responsible organisation's coordinator may change it: {first}"
+    );
+    let t0 = std::time::Instant::now();
+    let set = browser.ask(json!({ "set_status": [id.to_string(), "in_progress"] }))?;
+    ensure!(set["message"].is_null(), "{set}");
+    ensure!(
+        set["rows"][0][1] == "Pågår",
+        "the page shows the new status: {set}"
+    );
+    for (who, device) in [("police", &police), ("planner", &planner)] {
+        ensure!(
+            eventually(WAIT, || status_on(device, &id)
+                == Some(ActionStatus::InProgress))
+            .await,
+            "the {who} device never got the status: {:?}",
+            status_on(device, &id)
+        );
+    }
+    println!(
+        "dashboard: a status chosen on the page was on both devices after {} ms",
+        t0.elapsed().as_millis()
+    );
+    // Done: the action leaves the open list.
+    let done = browser.ask(json!({ "set_status": [id.to_string(), "done"] }))?;
+    ensure!(done["owners"] == 0, "{done}");
+    ensure!(
+        eventually(WAIT, || status_on(&police, &id) == Some(ActionStatus::Done)).await,
+        "done reached the police device"
+    );
+    // The devices go on editing the same document: a device's change after
+    // the server's merges with it.
+    police.edit(&id, |tx| {
+        edit::set_action_status(tx, ActionStatus::InProgress)
+    })?;
+    ensure!(police.all_on_server(WAIT).await);
+    ensure!(
+        eventually(WAIT, || status_on(&planner, &id)
+            == Some(ActionStatus::InProgress))
+        .await,
+        "a device's change after the server's reached the other device"
+    );
+
+    // Over HTTP: who may not, and bad requests, each refused clearly.
+    let http = reqwest::Client::new();
+    let session = |org: &'static str, role: &'static str| {
+        let (http, base, dir) = (http.clone(), base.clone(), w.data_dir().to_path_buf());
+        async move {
+            let (_, link) = add_person(&dir, &base, org, role, "Testperson (test)");
+            cookie_of(&login(&http, &base, &link).await?)
+        }
+    };
+    let post = |cookie: String, doc: String, body: Value| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let r = http
+                .post(base.join(&format!("/dashboard/api/actions/{doc}/status"))?)
+                .header("cookie", cookie)
+                .json(&body)
+                .send()
+                .await?;
+            let status = r.status();
+            Ok::<_, anyhow::Error>((status, r.text().await?))
+        }
+    };
+    let rejected = json!({ "status": "rejected" });
+    let viewer = session(POLICE, "viewer").await?;
+    let (status, text) = post(viewer.clone(), id.to_string(), rejected.clone()).await?;
+    ensure!(
+        status == StatusCode::FORBIDDEN && text.contains("may follow this action"),
+        "{status} {text}"
+    );
+    let housing = session(HOUSING, "coordinator").await?;
+    let (status, text) = post(housing, id.to_string(), rejected.clone()).await?;
+    ensure!(
+        status == StatusCode::NOT_FOUND,
+        "another organisation hears of no such action: {status} {text}"
+    );
+    let proposer = session(DISTRICT, "coordinator").await?;
+    for (doc, body, want, says) in [
+        (
+            id.to_string(),
+            json!({ "status": "finished" }),
+            StatusCode::BAD_REQUEST,
+            "status:",
+        ),
+        (
+            id.to_string(),
+            json!({ "state": "done" }),
+            StatusCode::BAD_REQUEST,
+            "missing field `status`",
+        ),
+        (
+            DocId::random().to_string(),
+            rejected.clone(),
+            StatusCode::NOT_FOUND,
+            "not found",
+        ),
+        (
+            "not-an-id".into(),
+            rejected.clone(),
+            StatusCode::NOT_FOUND,
+            "not found",
+        ),
+        (
+            walk_id.to_string(),
+            rejected.clone(),
+            StatusCode::BAD_REQUEST,
+            "action",
+        ),
+    ] {
+        let (status, text) = post(proposer.clone(), doc.clone(), body.clone()).await?;
+        ensure!(
+            status == want && text.contains(says),
+            "{doc} {body}: {status} {text}"
+        );
+    }
+    // Not JSON (what a form on another site could send): refused unread.
+    let form = http
+        .post(base.join(&format!("/dashboard/api/actions/{id}/status"))?)
+        .header("cookie", &proposer)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("status=rejected")
+        .send()
+        .await?;
+    ensure!(form.status() == StatusCode::BAD_REQUEST);
+    ensure!(
+        form.text()
+            .await?
+            .contains("Content-Type: application/json")
+    );
+    // The proposing district's coordinator may; nothing refused changed it.
+    let (status, text) = post(proposer, id.to_string(), rejected).await?;
+    ensure!(
+        status == StatusCode::OK && text.contains("\"rejected\""),
+        "{status} {text}"
+    );
+    ensure!(
+        eventually(WAIT, || status_on(&police, &id)
+            == Some(ActionStatus::Rejected))
+        .await,
+        "the proposer's change reached the police device"
+    );
+
+    // The audit trail names the person and the change.
+    let audited = admin(w.data_dir(), &["audit", "--device", &chief]);
+    ensure!(
+        audited.contains("\tedit\t") && audited.contains("status=in_progress"),
+        "{audited}"
+    );
     writeln!(browser.stdin, "{}", json!({ "quit": true }))?;
     browser.stdin.flush()?;
     if let Ok(line) = browser.lines.recv_timeout(Duration::from_secs(10)) {

@@ -10,6 +10,10 @@
 //! 2. [`DocSync::receive`]: once those are committed, the message is applied;
 //! 3. [`DocSync::generate`]: answers, which can only advertise heads that are
 //!    on disk.
+//!
+//! An edit made on the server (a person in the dashboard) follows the same
+//! rule: [`DocSync::prepare_edit`] makes the change on a copy, the runtime
+//! stores it, and only then [`DocSync::apply_local`] puts it in the document.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -76,6 +80,26 @@ pub enum Receipt {
     Applied,
     /// The peer asked for a document the server holds no content of yet.
     Unavailable,
+}
+
+/// A change made on the server, ready to be stored: the write comes first,
+/// then [`DocSync::apply_local`].
+#[derive(Debug)]
+pub struct Prepared {
+    pub hash: ChangeHash,
+    doc: DocId,
+    change: Change,
+}
+
+impl Prepared {
+    /// The change as the chunk it is stored as.
+    pub fn write(&self) -> Write {
+        Write::Put {
+            doc: self.doc,
+            key: chunks::incremental_key(&self.doc, &self.hash),
+            data: self.change.raw_bytes().to_vec(),
+        }
+    }
 }
 
 /// Splits bytes into Automerge chunks: each is a 4-byte magic number, a
@@ -318,6 +342,39 @@ impl DocSync {
         Ok(Receipt::Applied)
     }
 
+    /// Makes `edit`'s change on a copy of the document (under a new actor id),
+    /// leaving the document itself untouched until [`Self::apply_local`].
+    /// `Ok(None)`: the edit changed nothing. An edit that fails leaves no
+    /// trace.
+    pub fn prepare_edit<E>(
+        &self,
+        edit: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<(), E>,
+    ) -> Result<Option<Prepared>, E> {
+        let mut copy = self.doc.fork();
+        let mut tx = copy.transaction();
+        edit(&mut tx)?;
+        let (Some(hash), _) = tx.commit() else {
+            return Ok(None);
+        };
+        let change = copy
+            .get_change_by_hash(&hash)
+            .expect("a change just committed is in the document")
+            .clone();
+        Ok(Some(Prepared {
+            hash,
+            doc: self.id,
+            change,
+        }))
+    }
+
+    /// Puts a prepared change, now stored, into the document. Its subscribers
+    /// hear of it through [`Self::generate`].
+    pub fn apply_local(&mut self, prepared: Prepared) -> Result<(), automerge::AutomergeError> {
+        self.chunk_keys
+            .push(chunks::incremental_key(&self.id, &prepared.hash));
+        self.doc.apply_changes([prepared.change])
+    }
+
     /// Applies a new access decision; `false` when the peer lost its access
     /// and was unsubscribed.
     pub fn set_access(&mut self, conn: ConnId, access: Access) -> bool {
@@ -463,6 +520,53 @@ mod tests {
             }
         }
         stored
+    }
+
+    #[test]
+    fn a_server_edit_reaches_the_document_only_when_applied_and_then_its_readers() {
+        let id = DocId::random();
+        let mut server_doc = empty(id);
+        let mut device = AutoCommit::new();
+        device.put(automerge::ROOT, "status", "proposed").unwrap();
+        let mut ds = sync::State::new();
+        sync_until_quiet(&mut server_doc, 1, Access::ReadWrite, &mut device, &mut ds);
+        let before = server_doc.heads();
+
+        let prepared = server_doc
+            .prepare_edit(|tx| tx.put(automerge::ROOT, "status", "done"))
+            .unwrap()
+            .expect("the edit changed something");
+        assert_eq!(
+            server_doc.heads(),
+            before,
+            "not in the document before it is stored"
+        );
+        let Write::Put { key, data, .. } = &prepared.write() else {
+            panic!("a new change is written as an incremental chunk");
+        };
+        assert_eq!(key, &chunks::incremental_key(&id, &prepared.hash));
+        assert!(Change::try_from(data.as_slice()).is_ok());
+
+        let hash = prepared.hash;
+        server_doc.apply_local(prepared).unwrap();
+        assert_eq!(server_doc.heads(), vec![hash]);
+        sync_until_quiet(&mut server_doc, 1, Access::ReadWrite, &mut device, &mut ds);
+        assert_eq!(device.get_heads(), vec![hash]);
+        let status = device.get(automerge::ROOT, "status").unwrap().unwrap().0;
+        assert_eq!(status.as_str(), Some("done"));
+    }
+
+    #[test]
+    fn a_failed_or_empty_server_edit_leaves_no_trace() {
+        let server_doc = empty(DocId::random());
+        let failed = server_doc.prepare_edit(|tx| {
+            tx.put(automerge::ROOT, "status", "done").unwrap();
+            Err("refused")
+        });
+        assert_eq!(failed.unwrap_err(), "refused");
+        let nothing = server_doc.prepare_edit(|_| Ok::<(), String>(()));
+        assert!(nothing.unwrap().is_none());
+        assert!(server_doc.heads().is_empty());
     }
 
     #[test]

@@ -18,8 +18,8 @@ use automerge::ChangeHash;
 use automerge::sync;
 use bytes::Bytes;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
-use trygg_core::DocId;
 use trygg_core::access::{Access, ContentCheck};
+use trygg_core::{DocError, DocId};
 use trygg_store::GroupCommit;
 
 use crate::doc::{self, ConnId};
@@ -169,6 +169,30 @@ pub(crate) enum Input {
     AccessChanged,
     /// The document is gone for good (see [`Engine::retire`]).
     Retire(oneshot::Sender<()>),
+    /// A change made on the server (see [`Engine::edit`]).
+    Edit {
+        edit: EditFn,
+        done: oneshot::Sender<Result<Option<ChangeHash>, EditError>>,
+    },
+}
+
+/// An edit made on the server, on an open transaction of the document.
+pub(crate) type EditFn =
+    Box<dyn FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<(), DocError> + Send>;
+
+/// Why an edit made on the server did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("the server holds no such document")]
+    NotFound,
+    #[error("the document cannot be served: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Refused(#[from] DocError),
+    #[error("the change could not be stored: {0}")]
+    Storage(String),
+    #[error("the server is stopping")]
+    Stopped,
 }
 
 /// The sending half of one connection, shared with the documents it is
@@ -377,6 +401,29 @@ impl Engine {
             // An error means the task ended another way: it writes nothing either.
             let _ = done.await;
         }
+    }
+
+    /// Makes a change on the server (a person in the dashboard): `edit` runs
+    /// on the document as it is in memory; the change is stored through the
+    /// group commit, then applied and sent to every subscriber, like a
+    /// device's. Returns its hash, or `None` when the edit changed nothing.
+    /// The caller decides whether the person may make it.
+    pub async fn edit(
+        &self,
+        id: DocId,
+        edit: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<(), DocError>
+        + Send
+        + 'static,
+    ) -> Result<Option<ChangeHash>, EditError> {
+        let (done, result) = oneshot::channel();
+        self.shared.route(
+            id,
+            Input::Edit {
+                edit: Box::new(edit),
+                done,
+            },
+        );
+        result.await.map_err(|_| EditError::Stopped)?
     }
 
     /// Closes every connection of `peer` (a revoked or expired device).

@@ -24,7 +24,7 @@ mod task;
 pub mod wire;
 
 pub use engine::{
-    AccessSource, Audit, Connection, Engine, EngineConfig, Out, Outbox, Stats, SyncEvent,
+    AccessSource, Audit, Connection, EditError, Engine, EngineConfig, Out, Outbox, Stats, SyncEvent,
 };
 pub use gate::Refusal;
 pub use store::Readers;

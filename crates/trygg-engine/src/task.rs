@@ -7,13 +7,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use automerge::ChangeHash;
 use tokio::sync::mpsc;
 use trygg_core::DocId;
 use trygg_core::access::ContentCheck;
 use trygg_store::group_commit::Write;
 
 use crate::doc::{ConnId, DocSync, Receipt};
-use crate::engine::{IdleSub, Input, Outlet, Shared, Slot, SyncEvent, lock};
+use crate::engine::{EditError, EditFn, IdleSub, Input, Outlet, Shared, Slot, SyncEvent, lock};
 use crate::gate::Refusal;
 use crate::wire;
 
@@ -77,13 +78,85 @@ pub(crate) async fn run_document(
                 Err(_) => break,
             }
         }
-        if let Some(at) = batch.iter().position(|i| matches!(i, Input::Retire(_))) {
+        let retire_at = batch.iter().position(|i| matches!(i, Input::Retire(_)));
+        if let Some(at) = retire_at {
             let rest = batch.split_off(at);
-            round(&shared, &mut doc, &mut outs, batch).await;
+            rounds(&shared, &mut doc, &mut outs, batch).await;
             return retire(&shared, &doc, &outs, rx, rest);
         }
-        round(&shared, &mut doc, &mut outs, batch).await;
+        rounds(&shared, &mut doc, &mut outs, batch).await;
     }
+}
+
+/// Handles a batch in arrival order: messages in rounds, each server edit
+/// on its own between them.
+async fn rounds(
+    shared: &Shared,
+    doc: &mut DocSync,
+    outs: &mut HashMap<ConnId, Arc<Outlet>>,
+    batch: Vec<Input>,
+) {
+    let mut messages = Vec::with_capacity(batch.len());
+    for input in batch {
+        let Input::Edit { edit, done } = input else {
+            messages.push(input);
+            continue;
+        };
+        if !messages.is_empty() {
+            round(shared, doc, outs, std::mem::take(&mut messages)).await;
+        }
+        let result = edit_round(shared, doc, outs, edit).await;
+        if done.send(result).is_err() {
+            tracing::debug!(doc = %doc.id(), "the editor stopped waiting; the edit's outcome stands");
+        }
+    }
+    if !messages.is_empty() {
+        round(shared, doc, outs, messages).await;
+    }
+}
+
+/// One edit made on the server: made on a copy, stored, then applied and
+/// sent to every subscriber, as a device's change would be.
+async fn edit_round(
+    shared: &Shared,
+    doc: &mut DocSync,
+    outs: &mut HashMap<ConnId, Arc<Outlet>>,
+    edit: EditFn,
+) -> Result<Option<ChangeHash>, EditError> {
+    if let Some(reason) = doc.refused() {
+        return Err(EditError::Unavailable(reason.to_string()));
+    }
+    if doc.heads().is_empty() {
+        return Err(EditError::NotFound);
+    }
+    let Some(prepared) = doc.prepare_edit(edit)? else {
+        return Ok(None);
+    };
+    let id = doc.id();
+    if let Err(e) = shared.writer.commit(vec![prepared.write()]).await {
+        shared.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(doc = %id, %e, "cannot store a change made on the server; it is not made");
+        return Err(EditError::Storage(e.to_string()));
+    }
+    shared.stats.commits.fetch_add(1, Ordering::Relaxed);
+    shared.stats.chunks_stored.fetch_add(1, Ordering::Relaxed);
+    let hash = prepared.hash;
+    if let Err(e) = doc.apply_local(prepared) {
+        // Automerge took the change on the copy; it is stored and loads
+        // next time. Nobody is told it was made.
+        tracing::error!(doc = %id, %e, "a stored change made on the server does not apply");
+        return Err(EditError::Storage(e.to_string()));
+    }
+    lock(&shared.touched).insert(id);
+    if check_content(shared, doc, outs, None) {
+        let reason = doc.refused().map_or_else(
+            || "its content contradicts its registration".to_string(),
+            str::to_string,
+        );
+        return Err(EditError::Unavailable(reason));
+    }
+    fan_out(shared, doc, outs);
+    Ok(Some(hash))
 }
 
 /// Ends a retired document's task: every subscriber hears it is
@@ -127,6 +200,10 @@ fn retire(
                 // The caller may have stopped waiting; nothing is lost.
                 let _ = done.send(());
             }
+            Input::Edit { done, .. } => {
+                // Nothing was changed, whether or not the editor still waits.
+                let _ = done.send(Err(EditError::NotFound));
+            }
             Input::Ephemeral { .. } | Input::Leave(_) | Input::AccessChanged => {}
         }
     }
@@ -155,6 +232,7 @@ async fn round(
                 }
                 Input::Ephemeral { .. } | Input::AccessChanged => {}
                 Input::Retire(_) => unreachable!("run_document hands Retire to retire()"),
+                Input::Edit { .. } => unreachable!("rounds() hands edits to edit_round()"),
             }
         }
         return;
@@ -330,19 +408,26 @@ async fn round(
                 }
             }
             Input::Retire(_) => unreachable!("run_document hands Retire to retire()"),
+            Input::Edit { .. } => unreachable!("rounds() hands edits to edit_round()"),
         }
     }
     // 3. When the document changed, everyone else subscribed hears of it.
     if doc.heads() != heads_before {
-        let conns: Vec<ConnId> = outs.keys().copied().collect();
-        for conn in conns {
-            if let Some(out) = outs.get(&conn).cloned() {
-                if out.is_closed() {
-                    doc.remove(conn);
-                    outs.remove(&conn);
-                } else {
-                    answer(shared, doc, &out);
-                }
+        fan_out(shared, doc, outs);
+    }
+}
+
+/// Tells every subscriber what it lacks (after the document changed);
+/// closed connections are dropped on the way.
+fn fan_out(shared: &Shared, doc: &mut DocSync, outs: &mut HashMap<ConnId, Arc<Outlet>>) {
+    let conns: Vec<ConnId> = outs.keys().copied().collect();
+    for conn in conns {
+        if let Some(out) = outs.get(&conn).cloned() {
+            if out.is_closed() {
+                doc.remove(conn);
+                outs.remove(&conn);
+            } else {
+                answer(shared, doc, &out);
             }
         }
     }
@@ -474,8 +559,15 @@ fn fail_load(
         .fetch_sub(1, Ordering::Relaxed);
     let text = id.to_string();
     while let Ok(input) = rx.try_recv() {
-        if let Input::Sync { out, .. } = input {
-            out.send(wire::doc_unavailable(&shared.server, &out.peer, &text));
+        match input {
+            Input::Sync { out, .. } => {
+                out.send(wire::doc_unavailable(&shared.server, &out.peer, &text));
+            }
+            Input::Edit { done, .. } => {
+                // Nothing was changed, whether or not the editor still waits.
+                let _ = done.send(Err(EditError::Unavailable(reason.to_string())));
+            }
+            _ => {}
         }
     }
     drop(restore);

@@ -27,6 +27,9 @@ pub struct Item {
     pub overdue: bool,
     pub area: String,
     pub source: Option<Source>,
+    /// Whether the person asking may change its status (set by the caller,
+    /// from the access table).
+    pub writable: bool,
 }
 
 /// The walk or report an action answers.
@@ -64,6 +67,7 @@ pub fn by_owner(
             overdue,
             area: area_name(&a.area),
             source,
+            writable: false,
         });
     }
     let mut out: Vec<Owner> = owners

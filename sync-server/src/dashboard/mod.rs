@@ -7,12 +7,16 @@
 //! * [`actions`]: open actions per responsible organisation (no IO);
 //! * [`map`]: the map's clusters and heat grid as plain data, and its
 //!   outlines (built from open data by `build.rs`);
+//! * [`export`]: the selected observations as CSV and GeoJSON (no IO);
+//! * [`places`]: names and points of place ids (no IO);
 //! * [`read`]: the rows they read, from the documents' derived index;
 //! * here: login, sessions, the JSON API and the live stream.
 
 pub mod actions;
+pub mod export;
 pub mod map;
 pub mod picture;
+pub mod places;
 pub mod read;
 
 use std::collections::HashSet;
@@ -32,7 +36,9 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use trygg_core::Timestamp;
+use trygg_core::model::ActionStatus;
 use trygg_core::seed::areas;
+use trygg_engine::EditError;
 
 use crate::audit::{Action, Entry};
 use crate::http::ApiError;
@@ -43,6 +49,9 @@ use crate::serve::AppState;
 pub use read::IndexReader;
 
 const COOKIE: &str = "trygg_session";
+
+/// How long a status change waits for the index to show it before answering.
+const INDEXED_WITHIN: Duration = Duration::from_secs(2);
 
 /// How often an open live stream checks that its session still holds.
 const SESSION_CHECK: Duration = Duration::from_millis(250);
@@ -98,7 +107,13 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/dashboard/api/me", get(me))
         .route("/dashboard/api/lagesbild", get(lagesbild))
         .route("/dashboard/api/map", get(map_view))
+        .route("/dashboard/api/export.csv", get(export_csv))
+        .route("/dashboard/api/export.geojson", get(export_geojson))
         .route("/dashboard/api/actions", get(open_actions))
+        .route(
+            "/dashboard/api/actions/{id}/status",
+            post(set_action_status),
+        )
         .route("/dashboard/api/events", get(events))
 }
 
@@ -296,16 +311,30 @@ struct PictureQuery {
     group: Option<String>,
     /// Only observations at least this severe (1–5).
     min_severity: Option<u8>,
+    /// Exports only: this many weeks, ending with `week` (1 when absent).
+    weeks: Option<u8>,
 }
 
 /// Appends to the audit trail what `user` did from `from`.
 fn audit(state: &AppState, user: &User, from: SocketAddr, action: Action, detail: Option<String>) {
+    audit_doc(state, user, from, action, None, detail);
+}
+
+/// Appends to the audit trail what `user` did (to `doc`, if one) from `from`.
+fn audit_doc(
+    state: &AppState,
+    user: &User,
+    from: SocketAddr,
+    action: Action,
+    doc: Option<trygg_core::DocId>,
+    detail: Option<String>,
+) {
     state.audit.record(Entry {
         at: Timestamp::now(),
         actor: user.id.clone(),
         org: user.org.clone(),
         action,
-        doc: None,
+        doc,
         detail,
         origin: from.ip().to_string(),
     });
@@ -328,7 +357,12 @@ struct Selection {
     area: Option<String>,
     group: Option<String>,
     min_severity: u8,
+    /// Weeks ending with `week` (exports; the views show one week).
+    weeks: u8,
 }
+
+/// The longest export, in weeks.
+const MAX_EXPORT_WEEKS: u8 = 104;
 
 impl Selection {
     fn parse(q: PictureQuery, tz: &jiff::tz::TimeZone) -> Result<Self, ApiError> {
@@ -342,6 +376,12 @@ impl Selection {
                 "min_severity is 1 to 5, not {min_severity}"
             )));
         }
+        let weeks = q.weeks.unwrap_or(1);
+        if !(1..=MAX_EXPORT_WEEKS).contains(&weeks) {
+            return Err(ApiError::bad_request(format!(
+                "weeks is 1 to {MAX_EXPORT_WEEKS}, not {weeks}"
+            )));
+        }
         let area = district(q.area)?;
         let group = q.group.filter(|g| !g.is_empty());
         Ok(Self {
@@ -349,14 +389,24 @@ impl Selection {
             area,
             group,
             min_severity,
+            weeks,
         })
+    }
+
+    /// From the start of the first of `weeks` to the end of `week`.
+    fn period(&self, tz: &jiff::tz::TimeZone) -> (i64, i64) {
+        (
+            self.week.back(i64::from(self.weeks) - 1, tz).start_ms(tz),
+            self.week.back(-1, tz).start_ms(tz),
+        )
     }
 
     /// For the audit trail: which view, with which filters.
     fn describe(&self, view: &str) -> String {
         format!(
-            "{view} {} area={} group={} min_severity={}",
+            "{view} {} weeks={} area={} group={} min_severity={}",
             self.week,
+            self.weeks,
             self.area.as_deref().unwrap_or(""),
             self.group.as_deref().unwrap_or(""),
             self.min_severity
@@ -389,8 +439,7 @@ impl Selection {
             .into_iter()
             .filter(|r| {
                 vocabulary
-                    .terms
-                    .get(vocabulary.current_code(&r.category))
+                    .current_term(&r.category)
                     .is_some_and(|t| &t.group == group)
             })
             .collect())
@@ -418,18 +467,80 @@ async fn lagesbild(
         .await?;
     let vocabulary = trygg_core::seed::vocabulary();
     let districts = areas();
-    let name = |id: &str| {
-        let district = id.split('/').next().and_then(|a| districts.get(a));
-        match district {
-            Some(d) if d.code == id => d.name.clone(),
-            Some(d) => d
-                .places
-                .get(id)
-                .map_or_else(|| id.to_string(), |p| format!("{}, {}", p.name, d.name)),
-            None => id.to_string(),
-        }
-    };
+    let name = |id: &str| places::name(&districts, id);
     Ok(Json(picture::picture(week, &rows, &vocabulary, &tz, name)))
+}
+
+async fn export_csv(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    Query(q): Query<PictureQuery>,
+) -> Result<Response, ApiError> {
+    let (rows, name) = export_rows(&state, from, &person, q, "csv").await?;
+    let body = export::csv(&rows).map_err(ApiError::internal)?;
+    download(body, "text/csv; charset=utf-8", &format!("{name}.csv"))
+}
+
+async fn export_geojson(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    Query(q): Query<PictureQuery>,
+) -> Result<Response, ApiError> {
+    let (rows, name) = export_rows(&state, from, &person, q, "geojson").await?;
+    let body = serde_json::to_vec(&export::geojson(&rows)).map_err(ApiError::internal)?;
+    download(body, "application/geo+json", &format!("{name}.geojson"))
+}
+
+/// The rows an export holds (audited as an export in `format`), and a file
+/// name saying what they are.
+async fn export_rows(
+    state: &AppState,
+    from: SocketAddr,
+    person: &Person,
+    q: PictureQuery,
+    format: &str,
+) -> Result<(Vec<export::Row>, String), ApiError> {
+    let tz = picture::time_zone();
+    let selection = Selection::parse(q, &tz)?;
+    audit(
+        state,
+        &person.user,
+        from,
+        Action::Export,
+        Some(selection.describe(format)),
+    );
+    let seen = selection
+        .observations(state, &person.user, selection.period(&tz))
+        .await?;
+    let rows = export::rows(&seen, &trygg_core::seed::vocabulary(), &areas(), &tz);
+    let first = selection.week.back(i64::from(selection.weeks) - 1, &tz);
+    let weeks = if selection.weeks == 1 {
+        selection.week.to_string()
+    } else {
+        format!("{first}--{}", selection.week)
+    };
+    let name = format!(
+        "trygg-{}-{weeks}",
+        selection.area.as_deref().unwrap_or("stockholm")
+    );
+    Ok((rows, name))
+}
+
+/// A file to save, not to show.
+fn download(body: Vec<u8>, content_type: &'static str, name: &str) -> Result<Response, ApiError> {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The map of the selected week: clusters and a heat grid over the chosen
@@ -460,25 +571,12 @@ async fn map_view(
     let dots: Vec<map::Dot> = rows
         .iter()
         .filter_map(|r| {
-            let place = || {
-                let id = r.place_id.as_deref()?;
-                let district = districts.get(id.split('/').next()?)?;
-                let point = district.places.get(id)?.point.as_ref()?;
-                Some((point.lat, point.lon))
-            };
-            let (lat, lon) = match (r.lat, r.lon) {
-                (Some(lat), Some(lon)) => (lat, lon),
-                _ => match place() {
-                    Some(at) => at,
-                    None => {
-                        unplaced += 1;
-                        return None;
-                    }
-                },
+            let Some((lat, lon)) = r.point(&districts) else {
+                unplaced += 1;
+                return None;
             };
             let group = vocabulary
-                .terms
-                .get(vocabulary.current_code(&r.category))
+                .current_term(&r.category)
                 .map_or_else(String::new, |t| t.group.clone());
             Some(map::Dot {
                 lat,
@@ -549,7 +647,7 @@ async fn open_actions(
         .iter()
         .map(|(id, o)| (id.clone(), o.name.clone()))
         .collect();
-    let owners = actions::by_owner(
+    let mut owners = actions::by_owner(
         rows,
         &today,
         |org| orgs.get(org).cloned().unwrap_or_else(|| org.to_string()),
@@ -559,7 +657,103 @@ async fn open_actions(
                 .map_or_else(|| area.to_string(), |d| d.name.clone())
         },
     );
+    let who = person.user.principal();
+    let snap = state.snapshot.borrow();
+    for item in owners.iter_mut().flat_map(|o| o.actions.iter_mut()) {
+        item.writable = item
+            .doc_id
+            .parse()
+            .is_ok_and(|id| snap.decide(&who, &id).can_write());
+    }
+    drop(snap);
     Ok(Json(ActionsBody { today, owners }))
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: String,
+}
+
+#[derive(Serialize)]
+struct StatusChanged {
+    status: String,
+    /// The change's hash, or none when the action already had this status.
+    change: Option<String>,
+}
+
+/// Changes an action's status: an ordinary Automerge change, made through
+/// the sync engine, stored before this answers and sent to every device
+/// that follows the action. Only someone the access table lets write the
+/// action may (PRODUCT §3: the responsible organisation's people who
+/// record, the proposing organisation's coordinators); a reader is refused
+/// with 403, anyone else hears of no such action. The body must be JSON,
+/// which a form on another site cannot send (with the `SameSite=Strict`
+/// cookie, the guard against cross-site requests).
+async fn set_action_status(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Result<Json<StatusBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<StatusChanged>, ApiError> {
+    let Json(body) = body?;
+    let doc: trygg_core::DocId = id.parse().map_err(|_| ApiError::not_found())?;
+    let access = state
+        .snapshot
+        .borrow()
+        .decide(&person.user.principal(), &doc);
+    if !access.can_read() {
+        return Err(ApiError::not_found());
+    }
+    if !access.can_write() {
+        return Err(ApiError::forbidden(
+            "you may follow this action but not change it: its responsible organisation \
+             or the proposing organisation's coordinators can",
+        ));
+    }
+    let status: ActionStatus = body
+        .status
+        .parse()
+        .map_err(|e: String| ApiError::bad_request(format!("status: {e}")))?;
+    let change = state
+        .engine
+        .edit(doc, move |tx| {
+            trygg_core::edit::set_action_status(tx, status)
+        })
+        .await
+        .map_err(|e| match e {
+            EditError::NotFound => ApiError::not_found(),
+            EditError::Refused(e) => ApiError::bad_request(e.to_string()),
+            EditError::Unavailable(reason) => {
+                ApiError::conflict(format!("this action cannot be changed now: {reason}"))
+            }
+            EditError::Storage(_) | EditError::Stopped => {
+                ApiError::unavailable(format!("the change was not made: {e}; try again"))
+            }
+        })?;
+    let change = change.map(|h| h.to_string());
+    tracing::info!(user = %person.user.id, %doc, %status, "dashboard: action status changed");
+    // So that the page, asking again now, shows what it just did.
+    let indexed = state
+        .index
+        .wait_for_action_status(&doc.to_string(), status.as_str(), INDEXED_WITHIN)
+        .await
+        .map_err(ApiError::internal)?;
+    if !indexed {
+        tracing::warn!(%doc, "the index did not show a status change within {INDEXED_WITHIN:?}; open pages hear of it when it does");
+    }
+    audit_doc(
+        &state,
+        &person.user,
+        from,
+        Action::Edit,
+        Some(doc),
+        Some(format!("status={status}")),
+    );
+    Ok(Json(StatusChanged {
+        status: status.to_string(),
+        change,
+    }))
 }
 
 #[derive(Serialize)]

@@ -77,6 +77,19 @@ pub struct Seen {
     pub lon: Option<f64>,
 }
 
+impl Seen {
+    /// Where it was: the device's point, else its named place's.
+    pub fn point(
+        &self,
+        districts: &BTreeMap<String, trygg_core::model::Area>,
+    ) -> Option<(f64, f64)> {
+        match (self.lat, self.lon) {
+            (Some(lat), Some(lon)) => Some((lat, lon)),
+            _ => super::places::point(districts, self.place_id.as_deref()?),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Count {
     pub code: String,

@@ -153,3 +153,41 @@ impl IndexReader {
         .await?
     }
 }
+
+impl IndexReader {
+    /// Waits until the index has action `doc` at `status` (the indexer takes
+    /// in a stored change within [`INDEX_EVERY`] and its own time), so that
+    /// a page asking right after a change sees it; `false` after `timeout`
+    /// (the page then hears of it live).
+    pub async fn wait_for_action_status(
+        &self,
+        doc: &str,
+        status: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<bool> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let conn = self.conn.clone();
+            let (doc_id, want) = (doc.to_string(), status.to_string());
+            let indexed = tokio::task::spawn_blocking(move || {
+                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                let mut stmt =
+                    conn.prepare_cached("SELECT status FROM actions WHERE doc_id = ?1")?;
+                let mut rows = stmt.query(params![doc_id])?;
+                let status: Option<String> = match rows.next()? {
+                    Some(r) => Some(r.get(0)?),
+                    None => None,
+                };
+                anyhow::Ok(status.as_deref() == Some(want.as_str()))
+            })
+            .await??;
+            if indexed {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

@@ -67,6 +67,12 @@ impl Vocabulary {
         current
     }
 
+    /// The term to count data recorded with `code` under today (see
+    /// [`Self::current_code`]); `None` for a code the vocabulary lacks.
+    pub fn current_term(&self, code: &str) -> Option<&Term> {
+        self.terms.get(self.current_code(code))
+    }
+
     /// Terms a person may pick today, in group then label order.
     pub fn active_terms(&self) -> Vec<&Term> {
         let mut terms: Vec<&Term> = self.terms.values().filter(|t| !t.deprecated).collect();

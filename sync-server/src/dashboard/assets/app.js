@@ -200,7 +200,7 @@ function drawActions(a) {
       ...o.actions.map((x) => {
         const tr = row([
           cell(x.description),
-          cell(STATUS[x.status] ?? x.status),
+          x.writable ? statusPicker(x) : cell(STATUS[x.status] ?? x.status),
           cell(x.due_date ?? "–", x.overdue ? "overdue" : ""),
           cell(x.area),
           cell(x.source?.label ?? "–"),
@@ -218,6 +218,52 @@ function drawActions(a) {
   });
   $("owners").replaceChildren(...owners);
   $("no-actions").hidden = owners.length > 0;
+}
+
+// Who may change an action's status is the server's decision (`writable`);
+// a change is an edit of the action's document, which the devices receive.
+function statusPicker(x) {
+  const td = document.createElement("td");
+  const select = document.createElement("select");
+  select.className = "status";
+  select.setAttribute("aria-label", `Status: ${x.description}`);
+  for (const [code, label] of Object.entries(STATUS)) {
+    const option = document.createElement("option");
+    option.value = code;
+    option.textContent = label;
+    select.append(option);
+  }
+  select.value = x.status;
+  select.addEventListener("change", async () => {
+    select.disabled = true;
+    const message = $("action-message");
+    try {
+      await api(`/dashboard/api/actions/${encodeURIComponent(x.doc_id)}/status`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ status: select.value }),
+      });
+      message.hidden = true;
+    } catch (e) {
+      if (e instanceof LoggedOut) return show(e);
+      select.value = x.status;
+      message.textContent = `Statusen ändrades inte: ${e.message}`;
+      message.hidden = false;
+    } finally {
+      select.disabled = false;
+    }
+    await refresh().catch(show);
+  });
+  td.append(select);
+  return td;
+}
+
+// The exports hold what the filters select, over the chosen number of weeks.
+function exportLinks() {
+  const q = new URLSearchParams(query());
+  q.set("weeks", $("export-weeks").value);
+  $("export-csv").href = `/dashboard/api/export.csv?${q}`;
+  $("export-geojson").href = `/dashboard/api/export.geojson?${q}`;
 }
 
 let me = null;
@@ -242,6 +288,7 @@ async function refresh() {
     loadOutlines(),
   ]);
   if (mine !== asked) return; // a newer answer is on its way
+  exportLinks();
   lastMap = m;
   drawMap();
   drawActions(a);
@@ -328,6 +375,7 @@ async function start() {
   }
   $("filters").addEventListener("change", () => refresh().catch(show));
   $("map-controls").addEventListener("change", drawMap);
+  $("export-weeks").addEventListener("change", exportLinks);
   $("logout").hidden = false;
   $("logout").addEventListener("click", async () => {
     await api("/dashboard/api/logout", { method: "POST" }).catch(show);

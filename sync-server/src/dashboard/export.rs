@@ -1,0 +1,234 @@
+//! Exports as plain data (no IO): the selected observations as CSV (for a
+//! spreadsheet) and as GeoJSON (for a GIS). Coded fields only — when, where,
+//! what and how serious — never notes, photos or who recorded them; and
+//! only what the person may read (the rows come in filtered by the caller,
+//! with the same decisions as every other view).
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use serde_json::{Value, json};
+use trygg_core::model::{Area, Vocabulary};
+
+use super::picture::{Seen, Week};
+use super::places;
+
+/// One exported observation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// Local time in Stockholm, `YYYY-MM-DD HH:MM`.
+    pub observed: String,
+    /// ISO week, `YYYY-Www`.
+    pub week: String,
+    pub district: String,
+    /// The named place, or empty.
+    pub place: String,
+    pub group: String,
+    /// The term's label as the vocabulary has it today (a deprecated term's
+    /// replacement), so counts in a spreadsheet match the dashboard's.
+    pub category: String,
+    pub category_code: String,
+    pub severity: u8,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// The rows to export, oldest first.
+pub fn rows(
+    seen: &[Seen],
+    vocabulary: &Vocabulary,
+    districts: &BTreeMap<String, Area>,
+    tz: &TimeZone,
+) -> Vec<Row> {
+    let mut seen: Vec<&Seen> = seen.iter().collect();
+    seen.sort_by_key(|s| s.observed_at);
+    seen.into_iter()
+        .map(|s| {
+            let term = vocabulary.current_term(&s.category);
+            let group = term
+                .and_then(|t| vocabulary.groups.get(&t.group))
+                .map_or_else(String::new, |g| g.label_sv.clone());
+            let observed = jiff::Timestamp::from_millisecond(s.observed_at).map_or_else(
+                |_| s.observed_at.to_string(),
+                |t| {
+                    t.to_zoned_datetime(tz.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                },
+            );
+            let point = s.point(districts);
+            Row {
+                observed,
+                week: Week::containing(s.observed_at, tz).to_string(),
+                district: places::name(districts, &s.area),
+                place: s
+                    .place_id
+                    .as_deref()
+                    .and_then(|id| districts.get(&s.area)?.places.get(id))
+                    .map_or_else(String::new, |p| p.name.clone()),
+                group,
+                category: term.map_or_else(|| s.category.clone(), |t| t.label_sv.clone()),
+                category_code: term.map_or_else(|| s.category.clone(), |t| t.code.clone()),
+                severity: s.severity,
+                lat: point.map(|p| p.0),
+                lon: point.map(|p| p.1),
+            }
+        })
+        .collect()
+}
+
+/// The CSV header, in Swedish as the dashboard is.
+const HEADER: [&str; 10] = [
+    "observerad",
+    "vecka",
+    "stadsdelsområde",
+    "plats",
+    "grupp",
+    "kategori",
+    "kategorikod",
+    "allvarlighet",
+    "lat",
+    "lon",
+];
+
+/// CSV as Excel opens it in Sweden: UTF-8 with a byte-order mark, `;`
+/// between fields, points as `59.33` (text a GIS reads as is).
+pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record(HEADER)?;
+    for r in rows {
+        let coordinate = |c: Option<f64>| c.map_or_else(String::new, |c| format!("{c:.6}"));
+        out.write_record([
+            r.observed.as_str(),
+            &r.week,
+            &r.district,
+            &r.place,
+            &r.group,
+            &r.category,
+            &r.category_code,
+            &r.severity.to_string(),
+            &coordinate(r.lat),
+            &coordinate(r.lon),
+        ])?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// A GeoJSON FeatureCollection: one Point feature per observation (WGS 84,
+/// `[lon, lat]`); one without a known place has a `null` geometry, as the
+/// format allows, so nothing selected is left out.
+pub fn geojson(rows: &[Row]) -> Value {
+    let features: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let geometry = match (r.lat, r.lon) {
+                (Some(lat), Some(lon)) => json!({ "type": "Point", "coordinates": [lon, lat] }),
+                _ => Value::Null,
+            };
+            json!({
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "observed": r.observed,
+                    "week": r.week,
+                    "district": r.district,
+                    "place": r.place,
+                    "group": r.group,
+                    "category": r.category,
+                    "category_code": r.category_code,
+                    "severity": r.severity,
+                },
+            })
+        })
+        .collect();
+    json!({ "type": "FeatureCollection", "features": features })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(category: &str, at: i64, place: Option<&str>, area: &str) -> Seen {
+        Seen {
+            category: category.into(),
+            severity: 3,
+            area: area.into(),
+            place_id: place.map(String::from),
+            observed_at: at,
+            lat: None,
+            lon: None,
+        }
+    }
+
+    #[test]
+    fn rows_are_named_placed_counted_under_replacements_and_in_time_order() {
+        let vocabulary = trygg_core::seed::vocabulary();
+        let districts = trygg_core::seed::areas();
+        let tz = super::super::picture::time_zone();
+        let (code, district) = districts.iter().next().unwrap();
+        let (place_id, place) = district.places.iter().next().unwrap();
+        // 2026-12-01 08:00 UTC = 09:00 in Stockholm; "skrap" is deprecated
+        // for "nedskrapning".
+        let at = 1_796_112_000_000;
+        let mut unplaced = seen("brand", at + 60_000, None, code);
+        unplaced.severity = 5;
+        let rows = rows(
+            &[unplaced, seen("skrap", at, Some(place_id), code)],
+            &vocabulary,
+            &districts,
+            &tz,
+        );
+        assert_eq!(rows.len(), 2);
+        let first = &rows[0];
+        assert_eq!(first.observed, "2026-12-01 09:00");
+        assert_eq!(first.week, "2026-W49");
+        assert_eq!(first.category_code, "nedskrapning");
+        assert_eq!(first.district, district.name);
+        assert_eq!(first.place, place.name);
+        let point = place.point.as_ref().unwrap();
+        assert_eq!((first.lat, first.lon), (Some(point.lat), Some(point.lon)));
+        assert_eq!(rows[1].severity, 5);
+        assert_eq!((rows[1].lat, rows[1].place.as_str()), (None, ""));
+
+        let text = String::from_utf8(csv(&rows).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("\u{feff}observerad;vecka;stadsdelsområde;"));
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].contains(";nedskrapning;3;"), "{}", lines[1]);
+        assert!(lines[2].ends_with(";5;;"), "{}", lines[2]);
+
+        let geo = geojson(&rows);
+        assert_eq!(geo["features"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            geo["features"][0]["geometry"]["coordinates"],
+            json!([point.lon, point.lat])
+        );
+        assert_eq!(geo["features"][1]["geometry"], Value::Null);
+    }
+
+    #[test]
+    fn fields_with_separators_and_quotes_stay_one_field() {
+        let row = Row {
+            observed: "2026-12-01 09:00".into(),
+            week: "2026-W49".into(),
+            district: "Söder; \"Mitt\"".into(),
+            place: String::new(),
+            group: String::new(),
+            category: "okänd".into(),
+            category_code: "okand".into(),
+            severity: 1,
+            lat: None,
+            lon: None,
+        };
+        let bytes = csv(&[row]).unwrap();
+        let mut read = ::csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(&bytes[3..]);
+        let record = read.records().next().unwrap().unwrap();
+        assert_eq!(&record[2], "Söder; \"Mitt\"");
+        assert_eq!(record.len(), HEADER.len());
+    }
+}
