@@ -393,10 +393,15 @@ impl Selection {
         })
     }
 
+    /// The first of the `weeks` ending with `week`.
+    fn first_week(&self, tz: &jiff::tz::TimeZone) -> picture::Week {
+        self.week.back(i64::from(self.weeks) - 1, tz)
+    }
+
     /// From the start of the first of `weeks` to the end of `week`.
     fn period(&self, tz: &jiff::tz::TimeZone) -> (i64, i64) {
         (
-            self.week.back(i64::from(self.weeks) - 1, tz).start_ms(tz),
+            self.first_week(tz).start_ms(tz),
             self.week.back(-1, tz).start_ms(tz),
         )
     }
@@ -515,7 +520,7 @@ async fn export_rows(
         .observations(state, &person.user, selection.period(&tz))
         .await?;
     let rows = export::rows(&seen, &trygg_core::seed::vocabulary(), &areas(), &tz);
-    let first = selection.week.back(i64::from(selection.weeks) - 1, &tz);
+    let first = selection.first_week(&tz);
     let weeks = if selection.weeks == 1 {
         selection.week.to_string()
     } else {
