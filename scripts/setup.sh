@@ -10,10 +10,12 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # The field app (Tauri 2 on WebKitGTK) and its end-to-end test under Xvfb.
 # The app keeps its token in the Secret Service (libdbus); the test of that
-# runs a private gnome-keyring under dbus-run-session.
+# runs a private gnome-keyring under dbus-run-session. The dashboard's test
+# reads its PDF protocol with pdftotext (poppler-utils).
 for pkg in libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
            librsvg2-dev libssl-dev xvfb xauth webkit2gtk-driver \
-           libdbus-1-dev dbus gnome-keyring chromium; do
+           libdbus-1-dev dbus gnome-keyring chromium \
+           poppler-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -19,6 +19,9 @@
 //   {"set_status": [DOC, CODE]}  → chooses CODE in action DOC's status, waits until the page shows it
 //                                  (or the action left the open list), prints the page's message
 //                                  (null if none), how many organisations are listed and the first's rows
+//   {"protocol": DOC}            → opens walk DOC's protocol on the page, downloads its PDF to
+//                                  SCREENSHOT_DIR/protocol.pdf, prints the heading, the findings'
+//                                  text and the PDF's path and name
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -130,6 +133,18 @@ try {
       const chunks = [];
       for await (const chunk of await download.createReadStream()) chunks.push(chunk);
       say({ name: download.suggestedFilename(), text: Buffer.concat(chunks).toString("utf8") });
+    } else if (cmd.protocol) {
+      await page.click(`#walks tr[data-doc="${cmd.protocol}"] button`);
+      await page.waitForSelector(`#protocol[data-doc="${cmd.protocol}"]:not([hidden])`);
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#protocol-pdf")]);
+      const path = `${shots}/protocol.pdf`;
+      await download.saveAs(path);
+      say({
+        heading: await page.textContent("#protocol-h"),
+        findings: await page.$$eval("#protocol-findings > li", (items) => items.map((i) => i.textContent)),
+        pdf: path,
+        name: download.suggestedFilename(),
+      });
     } else if (cmd.set_status) {
       const [doc, code] = cmd.set_status;
       const before = await page.evaluate(() => document.body.dataset.updated);

@@ -292,6 +292,52 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         geo["features"].as_array().is_some_and(|f| f.len() == 3),
         "{geo}"
     );
+    // The walk's protocol: its findings, the action proposed from one of
+    // them, on the page and as a PDF, read back with pdftotext.
+    let protocol = browser.ask(json!({ "protocol": id.to_string() }))?;
+    ensure!(
+        protocol["heading"] == format!("Protokoll: {}", walk_now.route_name),
+        "{protocol}"
+    );
+    let findings: Vec<&str> = protocol["findings"]
+        .as_array()
+        .context("findings")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    ensure!(
+        findings.len() == 3
+            && findings
+                .iter()
+                .all(|f| f.starts_with("Brand och brandskador, allvarlighet 4"))
+            && findings
+                .iter()
+                .filter(|f| f.contains("Åtgärd: Åtgärda enligt iakttagelsen (demo)."))
+                .count()
+                == 1,
+        "{protocol}"
+    );
+    let text = pdf_text(protocol["pdf"].as_str().context("the PDF's path")?)?;
+    for expected in [
+        format!("Protokoll, trygghetsvandring: {}", walk_now.route_name),
+        "Iakttagelser (3)".to_string(),
+        "1. Brand och brandskador, allvarlighet 4".to_string(),
+        "Åtgärd: Åtgärda enligt iakttagelsen (demo).".to_string(),
+        "senast 2026-01-15, status: Accepterad".to_string(),
+        "sida 1 av 1".to_string(),
+    ] {
+        ensure!(
+            text.contains(&expected),
+            "`{expected}` is not in the PDF:\n{text}"
+        );
+    }
+    ensure!(
+        protocol["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("trygg-protokoll-") && n.ends_with(".pdf")),
+        "{protocol}"
+    );
+    browser.ask(json!({ "screenshot": "dashboard-protocol" }))?;
     browser.ask(json!({ "screenshot": "dashboard-lagesbild" }))?;
     let heat = browser.ask(json!({ "map_mode": "heat" }))?;
     ensure!(
@@ -363,6 +409,15 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .map(|k| map[k].as_u64().unwrap_or(u64::MAX))
         .sum::<u64>();
     ensure!(shown == 1, "the police's map has their one report: {map}");
+    // Nor the district's walk or its protocol (the action from it, yes).
+    let walks = get_json(&http, &base, &cookie, "/dashboard/api/walks").await?;
+    ensure!(walks == json!([]), "{walks}");
+    let hidden = http
+        .get(base.join(&format!("/dashboard/api/walks/{id}/protocol.pdf"))?)
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    ensure!(hidden.status() == StatusCode::NOT_FOUND);
     // Exports hold what the person may read, nothing else: the police their
     // restricted report; a housing company's viewer not even that.
     let export = |cookie: String, format: &'static str| {
@@ -686,5 +741,229 @@ async fn an_action_status_changed_in_the_dashboard_reaches_the_devices_and_only_
     if let Ok(line) = browser.lines.recv_timeout(Duration::from_secs(10)) {
         bail!("the page logged errors: {line}");
     }
+    Ok(())
+}
+
+/// A PDF's text as `pdftotext` reads it, with every run of white space one
+/// space (so a line the PDF wrapped reads as one).
+fn pdf_text(path: &str) -> Result<String> {
+    let out = Command::new("pdftotext")
+        .args([path, "-"])
+        .output()
+        .context("running pdftotext (scripts/setup.sh installs poppler-utils)")?;
+    ensure!(
+        out.status.success(),
+        "pdftotext {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// `path` as JSON, for the person holding `cookie`.
+async fn get_json(
+    http: &reqwest::Client,
+    base: &url::Url,
+    cookie: &str,
+    path: &str,
+) -> Result<Value> {
+    Ok(http
+        .get(base.join(path)?)
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+/// Metres between two points (near enough for a few kilometres).
+fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let dy = (a.0 - b.0) * 111_320.0;
+    let dx = (a.1 - b.1) * 111_320.0 * a.0.to_radians().cos();
+    (dx * dx + dy * dy).sqrt()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partner_sees_another_organisations_observations_only_in_aggregates() -> Result<()> {
+    let w = World::new(&[]);
+    let d = w.device(DISTRICT, "field");
+    let district = w.client("district", &d).await;
+    let p = w.device(POLICE, "field");
+    let police = w.client("police", &p).await;
+
+    // The district's walk, shared with the housing company: six fires at
+    // one place, and three litter observations 3 km away, this week.
+    let (mut walk, reg) = new_walk(DISTRICT, &[HOUSING]);
+    let walk_id = reg.id;
+    let area = reg.area.clone().context("a walk has an area")?;
+    let areas = trygg_core::seed::areas();
+    let (place_id, place) = areas[&area].places.iter().next().context("a named place")?;
+    let place_point = place.point.context("a place with a point")?;
+    for _ in 0..6 {
+        edit::put_observation(&mut walk, &fire(&d.id, &area, place_id)?)?;
+    }
+    for _ in 0..3 {
+        let mut litter = observation(DISTRICT, &d.id, "Soptunnan är full", Sensitivity::Shared);
+        litter.category = "nedskrapning".into();
+        litter.location = Some(Location {
+            point: Some(trygg_core::model::GeoPoint::new(
+                place_point.lat - 0.03,
+                place_point.lon,
+            )),
+            place_id: None,
+        });
+        edit::put_observation(&mut walk, &litter)?;
+    }
+    district.create(&mut walk, reg).await?;
+    // The police's restricted report: nobody else sees it, in any form.
+    let (mut report, report_reg) = new_report(POLICE, true, "");
+    police.create(&mut report, report_reg).await?;
+    ensure!(district.all_on_server(WAIT).await && police.all_on_server(WAIT).await);
+
+    let http = reqwest::Client::new();
+    let base = w.server.base();
+    let person = |org: &'static str, name: &'static str| {
+        let (http, base, dir) = (http.clone(), base.clone(), w.data_dir().to_path_buf());
+        async move {
+            let (_, link) = add_person(&dir, &base, org, "viewer", name);
+            cookie_of(&login(&http, &base, &link).await?)
+        }
+    };
+    let housing = person(HOUSING, "Fastighet (test)").await?;
+    let own = person(DISTRICT, "Analytiker (test)").await?;
+    let term = |picture: &Value, code: &str| {
+        picture["terms"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["code"] == code))
+            .map(|t| t["this_week"].clone())
+    };
+    // The index takes the walk in within a moment.
+    let mut picture = Value::Null;
+    for _ in 0..50 {
+        picture = get_json(&http, &base, &housing, "/dashboard/api/lagesbild").await?;
+        if picture["total"]["this_week"] == 9 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Counts: the total of nine shows; the three litter do not, nor the
+    // six fires, from which 9 − 6 would give the three back.
+    ensure!(picture["total"]["this_week"] == 9, "{picture}");
+    ensure!(picture["suppressed"] == true, "{picture}");
+    ensure!(
+        term(&picture, "nedskrapning") == Some(Value::Null),
+        "a count of 3 is suppressed: {picture}"
+    );
+    ensure!(
+        term(&picture, "brand") == Some(Value::Null),
+        "and the count it could be worked out from: {picture}"
+    );
+    // Hot-spots: the six fires' place; not the three.
+    let hot = picture["hot_spots"].as_array().context("hot-spots")?;
+    ensure!(
+        hot.len() == 1 && hot[0]["place"] == place_id.as_str() && hot[0]["this_week"] == 6,
+        "{picture}"
+    );
+    // The owning organisation sees every count.
+    let theirs = get_json(&http, &base, &own, "/dashboard/api/lagesbild").await?;
+    ensure!(
+        theirs["suppressed"] == false
+            && term(&theirs, "nedskrapning") == Some(json!(3))
+            && term(&theirs, "brand") == Some(json!(6)),
+        "{theirs}"
+    );
+
+    // The map: the six fires at their H3 cell's centre, not at their
+    // place; the three litter withheld, and their number with them.
+    let map = get_json(&http, &base, &housing, "/dashboard/api/map").await?;
+    ensure!(
+        map["placed"] == 6 && map["withheld"] == Value::Null && map["unplaced"] == 0,
+        "{map}"
+    );
+    let clusters = map["clusters"].as_array().context("clusters")?;
+    ensure!(clusters.len() == 1 && clusters[0]["count"] == 6, "{map}");
+    let centre = (
+        clusters[0]["lat"].as_f64().context("lat")?,
+        clusters[0]["lon"].as_f64().context("lon")?,
+    );
+    let moved = metres(centre, (place_point.lat, place_point.lon));
+    ensure!(
+        moved > 1.0 && moved < 600.0,
+        "the cell's centre is {moved:.0} m from the place"
+    );
+    let theirs = get_json(&http, &base, &own, "/dashboard/api/map").await?;
+    ensure!(theirs["placed"] == 9 && theirs["withheld"] == 0, "{theirs}");
+
+    // Exports: the same six, at the cell's centre, with the day but not
+    // the time, no named place; the litter and the police's report absent.
+    let csv = http
+        .get(base.join("/dashboard/api/export.csv")?)
+        .header("cookie", &housing)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    ensure!(lines.len() == 6, "{csv}");
+    for line in &lines {
+        let fields: Vec<&str> = line.split(';').collect();
+        let point = (fields[8].parse::<f64>()?, fields[9].parse::<f64>()?);
+        ensure!(
+            fields[0].len() == "2026-12-03".len()
+                && fields[3].is_empty()
+                && fields[6] == "brand"
+                && metres(point, centre) < 1.0,
+            "{line}"
+        );
+    }
+    let geo = get_json(&http, &base, &housing, "/dashboard/api/export.geojson").await?;
+    let features = geo["features"].as_array().context("features")?;
+    ensure!(features.len() == 6, "{geo}");
+    for f in features {
+        let at = &f["geometry"]["coordinates"];
+        let point = (
+            at[1].as_f64().context("lat")?,
+            at[0].as_f64().context("lon")?,
+        );
+        ensure!(metres(point, centre) < 1.0, "{f}");
+    }
+    let theirs = http
+        .get(base.join("/dashboard/api/export.csv")?)
+        .header("cookie", &own)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    ensure!(theirs.lines().count() == 10, "{theirs}");
+
+    // The walk's protocol: the housing company took part, so it has it,
+    // without the district's free text; the district's own people see it all.
+    let notes = |protocol: &Value| -> Vec<Value> {
+        protocol["findings"]
+            .as_array()
+            .map(|f| f.iter().map(|f| f["note"].clone()).collect())
+            .unwrap_or_default()
+    };
+    let path = format!("/dashboard/api/walks/{walk_id}/protocol");
+    let partner = get_json(&http, &base, &housing, &path).await?;
+    let notes_seen = notes(&partner);
+    ensure!(
+        notes_seen.len() == 9 && notes_seen.iter().all(Value::is_null),
+        "{partner}"
+    );
+    let own_notes = notes(&get_json(&http, &base, &own, &path).await?);
+    ensure!(
+        own_notes
+            .iter()
+            .filter(|n| **n == "Soptunnan är full")
+            .count()
+            == 3,
+        "{own_notes:?}"
+    );
     Ok(())
 }

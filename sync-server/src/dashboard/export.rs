@@ -2,7 +2,8 @@
 //! spreadsheet) and as GeoJSON (for a GIS). Coded fields only — when, where,
 //! what and how serious — never notes, photos or who recorded them; and
 //! only what the person may read (the rows come in filtered by the caller,
-//! with the same decisions as every other view).
+//! with the same decisions as every other view, and partners' observations
+//! already coarsened by `suppress::coarsen`).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use super::places;
 /// One exported observation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
-    /// Local time in Stockholm, `YYYY-MM-DD HH:MM`.
+    /// Local time in Stockholm, `YYYY-MM-DD HH:MM` (a partner's: the day).
     pub observed: String,
     /// ISO week, `YYYY-Www`.
     pub week: String,
@@ -49,13 +50,15 @@ pub fn rows(
             let group = term
                 .and_then(|t| vocabulary.groups.get(&t.group))
                 .map_or_else(String::new, |g| g.label_sv.clone());
+            // A partner's observation: the day, not the minute (`suppress`).
+            let format = if s.partner {
+                "%Y-%m-%d"
+            } else {
+                "%Y-%m-%d %H:%M"
+            };
             let observed = jiff::Timestamp::from_millisecond(s.observed_at).map_or_else(
                 |_| s.observed_at.to_string(),
-                |t| {
-                    t.to_zoned_datetime(tz.clone())
-                        .strftime("%Y-%m-%d %H:%M")
-                        .to_string()
-                },
+                |t| t.to_zoned_datetime(tz.clone()).strftime(format).to_string(),
             );
             let point = s.point(districts);
             Row {
@@ -160,6 +163,7 @@ mod tests {
             observed_at: at,
             lat: None,
             lon: None,
+            partner: false,
         }
     }
 

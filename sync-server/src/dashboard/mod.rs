@@ -9,17 +9,23 @@
 //!   outlines (built from open data by `build.rs`);
 //! * [`export`]: the selected observations as CSV and GeoJSON (no IO);
 //! * [`places`]: names and points of place ids (no IO);
+//! * [`protocol`]: one walk's findings and actions (no IO), [`pdf`] prints it;
+//! * [`suppress`]: what a person sees of other organisations' observations:
+//!   H3 cells and no count below 5 (no IO);
 //! * [`read`]: the rows they read, from the documents' derived index;
 //! * here: login, sessions, the JSON API and the live stream.
 
 pub mod actions;
 pub mod export;
 pub mod map;
+pub mod pdf;
 pub mod picture;
 pub mod places;
+pub mod protocol;
 pub mod read;
+pub mod suppress;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -113,6 +119,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/dashboard/api/actions/{id}/status",
             post(set_action_status),
+        )
+        .route("/dashboard/api/walks", get(walks))
+        .route("/dashboard/api/walks/{id}/protocol", get(walk_protocol))
+        .route(
+            "/dashboard/api/walks/{id}/protocol.pdf",
+            get(walk_protocol_pdf),
         )
         .route("/dashboard/api/events", get(events))
 }
@@ -311,7 +323,7 @@ struct PictureQuery {
     group: Option<String>,
     /// Only observations at least this severe (1–5).
     min_severity: Option<u8>,
-    /// Exports only: this many weeks, ending with `week` (1 when absent).
+    /// The map and exports: this many weeks, ending with `week` (1 when absent).
     weeks: Option<u8>,
 }
 
@@ -519,7 +531,9 @@ async fn export_rows(
     let seen = selection
         .observations(state, &person.user, selection.period(&tz))
         .await?;
-    let rows = export::rows(&seen, &trygg_core::seed::vocabulary(), &areas(), &tz);
+    let districts = areas();
+    let (seen, _withheld) = suppress::coarsen(seen, &districts);
+    let rows = export::rows(&seen, &trygg_core::seed::vocabulary(), &districts, &tz);
     let first = selection.first_week(&tz);
     let weeks = if selection.weeks == 1 {
         selection.week.to_string()
@@ -548,7 +562,7 @@ fn download(body: Vec<u8>, content_type: &'static str, name: &str) -> Result<Res
         .into_response())
 }
 
-/// The map of the selected week: clusters and a heat grid over the chosen
+/// The map of the selected week (or `weeks` weeks ending with it): clusters and a heat grid over the chosen
 /// district (or the city), with the vocabulary groups for the legend.
 async fn map_view(
     State(state): State<Arc<AppState>>,
@@ -568,10 +582,11 @@ async fn map_view(
     let extent = map::extent(selection.area.as_deref())
         .ok_or_else(|| ApiError::internal("the map has no outline for this district"))?;
     let rows = selection
-        .observations(&state, &person.user, picture::window(selection.week, &tz))
+        .observations(&state, &person.user, selection.period(&tz))
         .await?;
     let vocabulary = trygg_core::seed::vocabulary();
     let districts = areas();
+    let (rows, withheld) = suppress::coarsen(rows, &districts);
     let mut unplaced = 0;
     let dots: Vec<map::Dot> = rows
         .iter()
@@ -602,6 +617,7 @@ async fn map_view(
         .collect();
     Ok(Json(MapBody {
         week: selection.week.to_string(),
+        withheld: suppress::publishable(withheld),
         groups,
         view: map::map_view(&dots, unplaced, extent),
     }))
@@ -638,20 +654,14 @@ async fn open_actions(
     );
     let rows = state
         .index
-        .open_actions(area, readable(&state, &person.user))
+        .open_actions(area, readable(&state, &person.user).into_keys().collect())
         .await
         .map_err(ApiError::internal)?;
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(picture::time_zone())
         .date()
         .to_string();
-    let orgs: std::collections::BTreeMap<String, String> = state
-        .snapshot
-        .borrow()
-        .orgs
-        .iter()
-        .map(|(id, o)| (id.clone(), o.name.clone()))
-        .collect();
+    let orgs = org_names(&state);
     let mut owners = actions::by_owner(
         rows,
         &today,
@@ -762,22 +772,173 @@ async fn set_action_status(
 }
 
 #[derive(Serialize)]
+struct WalkItem {
+    doc_id: String,
+    route: String,
+    district: String,
+    status: String,
+    /// `YYYY-MM-DD`: its start, else when it was created.
+    date: String,
+    observations: u32,
+}
+
+/// The walks the person may read, newest first.
+async fn walks(
+    State(state): State<Arc<AppState>>,
+    person: Person,
+    Query(q): Query<ActionsQuery>,
+) -> Result<Json<Vec<WalkItem>>, ApiError> {
+    let area = district(q.area)?;
+    let rows = state
+        .index
+        .walks(area, readable(&state, &person.user).into_keys().collect())
+        .await
+        .map_err(ApiError::internal)?;
+    let districts = areas();
+    let tz = picture::time_zone();
+    Ok(Json(
+        rows.into_iter()
+            .map(|w| WalkItem {
+                district: places::name(&districts, &w.area),
+                status: w.status.parse().map_or(w.status.clone(), |s| {
+                    protocol::walk_status_sv(s).to_string()
+                }),
+                date: jiff::Timestamp::from_millisecond(w.at).map_or_else(
+                    |_| String::new(),
+                    |t| t.to_zoned_datetime(tz.clone()).date().to_string(),
+                ),
+                doc_id: w.doc_id,
+                route: w.route,
+                observations: w.observations,
+            })
+            .collect(),
+    ))
+}
+
+/// One walk's protocol for `person`: 404 unless they may read the walk.
+/// Free text (the notes) only for the organisation that arranged it.
+async fn protocol_of(
+    state: &AppState,
+    person: &Person,
+    id: &str,
+) -> Result<protocol::Protocol, ApiError> {
+    let doc: trygg_core::DocId = id.parse().map_err(|_| ApiError::not_found())?;
+    let readable = readable(state, &person.user);
+    if !readable.contains_key(&doc.to_string()) {
+        return Err(ApiError::not_found());
+    }
+    let (walk, actions) = state
+        .index
+        .walk_with_actions(doc, readable.into_keys().collect())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
+    let orgs = org_names(state);
+    let org_name = |org: &str| orgs.get(org).cloned().unwrap_or_else(|| org.to_string());
+    let districts = areas();
+    let tz = picture::time_zone();
+    let vocabulary = trygg_core::seed::vocabulary();
+    let cx = protocol::Context {
+        vocabulary: &vocabulary,
+        districts: &districts,
+        tz: &tz,
+        org_name: &org_name,
+        free_text: walk.owner_org == person.user.org,
+    };
+    Ok(protocol::protocol(&doc.to_string(), &walk, &actions, &cx))
+}
+
+async fn walk_protocol(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<protocol::Protocol>, ApiError> {
+    let p = protocol_of(&state, &person, &id).await?;
+    audit(
+        &state,
+        &person.user,
+        from,
+        Action::View,
+        Some(format!("protokoll {id}")),
+    );
+    Ok(Json(p))
+}
+
+async fn walk_protocol_pdf(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let p = protocol_of(&state, &person, &id).await?;
+    audit(
+        &state,
+        &person.user,
+        from,
+        Action::Export,
+        Some(format!("protokoll.pdf {id}")),
+    );
+    let date = p
+        .started
+        .as_deref()
+        .map_or("", |s| s.get(..10).unwrap_or(s));
+    let name = format!("trygg-protokoll-{}-{date}.pdf", slug(&p.route));
+    download(pdf::protocol_pdf(&p), "application/pdf", &name)
+}
+
+/// A file name's part from free text: letters and digits, `-` between.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.to_lowercase().chars() {
+        let c = match c {
+            'å' | 'ä' => 'a',
+            'ö' => 'o',
+            'é' => 'e',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').chars().take(40).collect()
+}
+
+/// Organisations' names by id, from the access table.
+fn org_names(state: &AppState) -> std::collections::BTreeMap<String, String> {
+    state
+        .snapshot
+        .borrow()
+        .orgs
+        .iter()
+        .map(|(id, o)| (id.clone(), o.name.clone()))
+        .collect()
+}
+
+#[derive(Serialize)]
 struct MapBody {
     week: String,
+    /// Partners' observations left off (too few in their cells); `None`
+    /// when that number is itself too small to publish.
+    withheld: Option<u32>,
     /// The vocabulary's groups, in order, for colouring by category.
     groups: Vec<AreaName>,
     #[serde(flatten)]
     view: map::MapView,
 }
 
-/// The documents `user` may read now, by their ids' text (as the index keys them).
-fn readable(state: &AppState, user: &User) -> HashSet<String> {
+/// The documents `user` may read now, by their ids' text (as the index
+/// keys them), each with whether another organisation owns it (then
+/// `user` sees what it holds only in aggregates, see [`suppress`]).
+fn readable(state: &AppState, user: &User) -> HashMap<String, bool> {
     let who = user.principal();
     let snap = state.snapshot.borrow();
     snap.documents
-        .keys()
-        .filter(|id| snap.decide(&who, id).can_read())
-        .map(|id| id.to_string())
+        .iter()
+        .filter(|(id, _)| snap.decide(&who, id).can_read())
+        .map(|(id, record)| (id.to_string(), record.access.owner_org != user.org))
         .collect()
 }
 

@@ -2,13 +2,14 @@
 //! tables in the documents file), kept current by [`keep_current`], which
 //! also tells open dashboards when it took in new changes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tokio::sync::watch;
+use trygg_core::model::{Action, Walk};
 use trygg_store::{Store, StoreError};
 
 use super::picture::Seen;
@@ -57,11 +58,12 @@ impl IndexReader {
         self.changes.clone()
     }
 
-    /// The observations that `filter` selects, in documents among `readable`.
+    /// The observations that `filter` selects, in documents among
+    /// `readable` (each with whether another organisation owns it).
     pub async fn observations(
         &self,
         filter: Filter,
-        readable: HashSet<String>,
+        readable: HashMap<String, bool>,
     ) -> anyhow::Result<Vec<Seen>> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
@@ -81,10 +83,11 @@ impl IndexReader {
             ])?;
             while let Some(r) = rows.next()? {
                 let doc: String = r.get(0)?;
-                if !readable.contains(&doc) {
+                let Some(partner) = readable.get(&doc) else {
                     continue;
-                }
+                };
                 out.push(Seen {
+                    partner: *partner,
                     category: r.get(1)?,
                     severity: r.get(2)?,
                     area: r.get(3)?,
@@ -189,5 +192,96 @@ impl IndexReader {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// A walk as the index lists it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WalkRow {
+    pub doc_id: String,
+    pub area: String,
+    pub route: String,
+    pub status: String,
+    /// Milliseconds; the walk's start, else when it was created.
+    pub at: i64,
+    pub observations: u32,
+}
+
+/// The most walks one list holds.
+pub const MAX_WALKS: usize = 200;
+
+impl IndexReader {
+    /// The walks among `readable`, in one district or all, newest first
+    /// (at most [`MAX_WALKS`]).
+    pub async fn walks(
+        &self,
+        area: Option<String>,
+        readable: HashSet<String>,
+    ) -> anyhow::Result<Vec<WalkRow>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT doc_id, area, route_name, status, COALESCE(started_at, created_at),
+                        observation_count
+                 FROM walks WHERE (?1 IS NULL OR area = ?1)
+                 ORDER BY COALESCE(started_at, created_at) DESC, doc_id",
+            )?;
+            let mut out = Vec::new();
+            let mut rows = stmt.query(params![area])?;
+            while let Some(r) = rows.next()? {
+                let doc_id: String = r.get(0)?;
+                if !readable.contains(&doc_id) {
+                    continue;
+                }
+                out.push(WalkRow {
+                    doc_id,
+                    area: r.get(1)?,
+                    route: r.get(2)?,
+                    status: r.get(3)?,
+                    at: r.get(4)?,
+                    observations: r.get(5)?,
+                });
+                if out.len() == MAX_WALKS {
+                    break;
+                }
+            }
+            anyhow::Ok(out)
+        })
+        .await?
+    }
+
+    /// Walk `walk` and the actions proposed from it that are among
+    /// `readable`, read from the stored documents; none when the walk is
+    /// not stored here.
+    pub async fn walk_with_actions(
+        &self,
+        walk: trygg_core::DocId,
+        readable: HashSet<String>,
+    ) -> anyhow::Result<Option<(Walk, Vec<(String, Action)>)>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(doc) = trygg_store::chunks::load_doc(&conn, &walk)? else {
+                return Ok(None);
+            };
+            let walk_value: Walk = trygg_core::document::read(&doc)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT doc_id FROM actions WHERE source_doc = ?1 ORDER BY created_at, doc_id",
+            )?;
+            let ids: Vec<String> = stmt
+                .query_map(params![walk.to_string()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut actions = Vec::new();
+            for id in ids.into_iter().filter(|id| readable.contains(id)) {
+                let doc_id: trygg_core::DocId = id.parse()?;
+                let Some(doc) = trygg_store::chunks::load_doc(&conn, &doc_id)? else {
+                    continue; // indexed, then forgotten by retention
+                };
+                actions.push((id, trygg_core::document::read::<Action, _>(&doc)?));
+            }
+            anyhow::Ok(Some((walk_value, actions)))
+        })
+        .await?
     }
 }

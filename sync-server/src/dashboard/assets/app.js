@@ -5,6 +5,10 @@
 const $ = (id) => document.getElementById(id);
 const DAYS = ["Måndag", "Tisdag", "Onsdag", "Torsdag", "Fredag", "Lördag", "Söndag"];
 const fmt = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(1).replace(".", ","));
+// A count the server suppressed (fewer than 5 of another organisation's
+// observations, or one a total would give back) arrives as null.
+const SUPPRESSED = "–";
+const num = (x) => (x === null ? SUPPRESSED : fmt(x));
 
 function cell(text, className) {
   const td = document.createElement("td");
@@ -38,9 +42,9 @@ function counts(tbody, items, label) {
     ...items.map((c) =>
       row([
         cell(label(c)),
-        cell(String(c.this_week), c.this_week > c.mean_4 ? "n up" : "n"),
-        cell(fmt(c.mean_4), "n"),
-        cell(fmt(c.mean_52), "n"),
+        cell(num(c.this_week), c.this_week !== null && c.mean_4 !== null && c.this_week > c.mean_4 ? "n up" : "n"),
+        cell(num(c.mean_4), "n"),
+        cell(num(c.mean_52), "n"),
       ]),
     ),
   );
@@ -159,8 +163,10 @@ function drawMap() {
   map.dataset.placed = String(m.placed);
   map.dataset.mode = mode;
   const notShown = m.unplaced + m.outside;
+  const withheld =
+    m.withheld === 0 ? "" : `, ${m.withheld ?? "färre än 5"} från andra organisationer inte visade (för få i sin ruta)`;
   $("map-summary").textContent =
-    `${m.placed} observationer på kartan` + (notShown ? `, ${notShown} utan plats på kartan` : "") + ".";
+    `${m.placed} observationer på kartan` + (notShown ? `, ${notShown} utan plats på kartan` : "") + withheld + ".";
   $("map-legend").replaceChildren(
     ...(mode === "heat"
       ? [legendItem("#b2182b", "Fler observationer: mörkare")]
@@ -218,6 +224,75 @@ function drawActions(a) {
   });
   $("owners").replaceChildren(...owners);
   $("no-actions").hidden = owners.length > 0;
+}
+
+// ---- walks and their protocols ----
+
+function drawWalks(walks) {
+  $("walks").tBodies[0].replaceChildren(
+    ...walks.map((w) => {
+      const show = document.createElement("button");
+      show.type = "button";
+      show.className = "link";
+      show.textContent = "Visa";
+      show.addEventListener("click", () => showProtocol(w.doc_id).catch(show));
+      const pdf = document.createElement("a");
+      pdf.href = `/dashboard/api/walks/${encodeURIComponent(w.doc_id)}/protocol.pdf`;
+      pdf.textContent = "PDF";
+      const links = document.createElement("td");
+      links.append(show, " ", pdf);
+      const tr = row([cell(w.date), cell(w.route), cell(w.district), cell(w.status), cell(String(w.observations), "n"), links]);
+      tr.dataset.doc = w.doc_id;
+      return tr;
+    }),
+  );
+  $("no-walks").hidden = walks.length > 0;
+}
+
+function actionText(a) {
+  return `Åtgärd: ${a.description} — ansvarig: ${a.responsible}, senast ${a.due_date ?? "inget datum"}, status: ${a.status}`;
+}
+
+async function showProtocol(id) {
+  const p = await api(`/dashboard/api/walks/${encodeURIComponent(id)}/protocol`);
+  $("protocol-h").textContent = `Protokoll: ${p.route}`;
+  $("protocol-facts").textContent =
+    `${p.district} · ${p.status} · ${p.light} · ${p.organisations.join(", ")}` +
+    (p.started ? ` · start ${p.started}` : "") + (p.ended ? ` · slut ${p.ended}` : "");
+  $("protocol-findings").replaceChildren(
+    ...p.findings.map((f) => {
+      const li = document.createElement("li");
+      const head = document.createElement("strong");
+      head.textContent = `${f.category}, allvarlighet ${f.severity}`;
+      const where = [f.observed, f.place, f.photos ? `${f.photos} foto` : ""].filter(Boolean).join(", ");
+      li.append(head, ` — ${where}`);
+      if (f.note) {
+        const note = document.createElement("p");
+        note.textContent = f.note;
+        li.append(note);
+      }
+      const actions = document.createElement("ul");
+      actions.append(
+        ...(f.actions.length ? f.actions.map(actionText) : ["Ingen åtgärd föreslagen."]).map((t) => {
+          const item = document.createElement("li");
+          item.textContent = t;
+          return item;
+        }),
+      );
+      li.append(actions);
+      return li;
+    }),
+  );
+  $("protocol-other").replaceChildren(
+    ...p.other_actions.map((a) => {
+      const item = document.createElement("li");
+      item.textContent = actionText(a);
+      return item;
+    }),
+  );
+  $("protocol-pdf").href = `/dashboard/api/walks/${encodeURIComponent(id)}/protocol.pdf`;
+  $("protocol").dataset.doc = id;
+  $("protocol").hidden = false;
 }
 
 // Who may change an action's status is the server's decision (`writable`);
@@ -281,10 +356,11 @@ function query() {
 async function refresh() {
   const mine = ++asked;
   const area = encodeURIComponent($("area").value);
-  const [p, m, a] = await Promise.all([
+  const [p, m, a, w] = await Promise.all([
     api(`/dashboard/api/lagesbild?${query()}`),
     api(`/dashboard/api/map?${query()}`),
     api(`/dashboard/api/actions?area=${area}`),
+    api(`/dashboard/api/walks?area=${area}`),
     loadOutlines(),
   ]);
   if (mine !== asked) return; // a newer answer is on its way
@@ -292,11 +368,13 @@ async function refresh() {
   lastMap = m;
   drawMap();
   drawActions(a);
+  drawWalks(w);
   if (!$("week").value) $("week").value = p.week;
   $("week-label").textContent = p.week;
-  $("total").textContent = String(p.total.this_week);
-  $("mean4").textContent = fmt(p.total.mean_4);
-  $("mean52").textContent = fmt(p.total.mean_52);
+  $("total").textContent = num(p.total.this_week);
+  $("mean4").textContent = num(p.total.mean_4);
+  $("mean52").textContent = num(p.total.mean_52);
+  $("suppressed").hidden = !p.suppressed;
   counts($("groups").tBodies[0], p.groups, (c) => c.label);
   counts($("terms").tBodies[0], p.terms, (c) => c.label);
   $("hotspots").tBodies[0].replaceChildren(
@@ -304,20 +382,20 @@ async function refresh() {
       row([
         cell(h.name),
         cell(String(h.this_week), "n"),
-        cell(String(h.previous_4), "n"),
+        cell(num(h.previous_4), "n"),
         cell(h.kind === "new" ? "ny" : "återkommande", `kind-${h.kind}`),
       ]),
     ),
   );
   $("no-hotspots").hidden = p.hot_spots.length > 0;
-  const max = Math.max(1, ...p.grid.flat());
+  const max = Math.max(1, ...p.grid.flat().filter((n) => n !== null));
   $("grid").tBodies[0].replaceChildren(
     ...p.grid.map((bands, day) =>
       row([
         cell(DAYS[day]),
         ...bands.map((n) => {
-          const td = cell(String(n));
-          td.style.background = `rgba(164, 22, 26, ${(0.6 * n) / max})`;
+          const td = cell(num(n));
+          td.style.background = `rgba(164, 22, 26, ${(0.6 * (n ?? 0)) / max})`;
           return td;
         }),
       ]),

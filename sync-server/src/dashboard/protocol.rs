@@ -1,0 +1,184 @@
+//! A walk's protocol as plain data (no IO): what was found, where and how
+//! serious, which actions were proposed for it, who owns each, by when and
+//! how far it has come. The page shows it and [`super::pdf`] prints it.
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use trygg_core::model::{Action, ActionStatus, Area, Light, Vocabulary, Walk, WalkStatus};
+
+use super::places;
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Protocol {
+    pub doc_id: String,
+    pub route: String,
+    pub district: String,
+    /// `Dagsljus` or `Mörker`.
+    pub light: String,
+    pub status: String,
+    /// The arranging organisation's name.
+    pub owner: String,
+    /// Every participating organisation's name, the arranging one first.
+    pub organisations: Vec<String>,
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub started: Option<String>,
+    pub ended: Option<String>,
+    pub findings: Vec<Finding>,
+    /// Actions that answer no finding of this walk in particular.
+    pub other_actions: Vec<ProtocolAction>,
+    /// The walk's general notes, when the person may read free text.
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Finding {
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub observed: String,
+    pub category: String,
+    pub severity: u8,
+    /// The named place, or empty.
+    pub place: String,
+    /// Free text, when the person may read it.
+    pub note: Option<String>,
+    pub photos: usize,
+    pub actions: Vec<ProtocolAction>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Clone)]
+pub struct ProtocolAction {
+    pub doc_id: String,
+    pub description: String,
+    /// The responsible organisation's name.
+    pub responsible: String,
+    /// `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    /// In Swedish, as the page shows it.
+    pub status: String,
+}
+
+/// An action's status as people read it.
+pub fn status_sv(status: ActionStatus) -> &'static str {
+    match status {
+        ActionStatus::Proposed => "Föreslagen",
+        ActionStatus::Accepted => "Accepterad",
+        ActionStatus::InProgress => "Pågår",
+        ActionStatus::Done => "Klar",
+        ActionStatus::Rejected => "Avvisad",
+    }
+}
+
+pub fn walk_status_sv(status: WalkStatus) -> &'static str {
+    match status {
+        WalkStatus::Planned => "Planerad",
+        WalkStatus::InProgress => "Pågår",
+        WalkStatus::Completed => "Genomförd",
+        WalkStatus::Reported => "Återrapporterad",
+    }
+}
+
+fn local(at: trygg_core::Timestamp, tz: &TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(at.millis()).map_or_else(
+        |_| at.millis().to_string(),
+        |t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        },
+    )
+}
+
+/// What the protocol needs besides the walk.
+pub struct Context<'a> {
+    pub vocabulary: &'a Vocabulary,
+    pub districts: &'a BTreeMap<String, Area>,
+    pub tz: &'a TimeZone,
+    /// An organisation's name by its id.
+    pub org_name: &'a dyn Fn(&str) -> String,
+    /// Whether the person may read free text (notes).
+    pub free_text: bool,
+}
+
+/// The protocol of `walk` (document `doc_id`) with the `actions` proposed
+/// from it that the person may read: findings in time order, each with
+/// the actions that answer it.
+pub fn protocol(doc_id: &str, walk: &Walk, actions: &[(String, Action)], cx: &Context) -> Protocol {
+    let action = |(id, a): &(String, Action)| ProtocolAction {
+        doc_id: id.clone(),
+        description: a.description.as_str().to_string(),
+        responsible: (cx.org_name)(&a.responsible_org),
+        due_date: a.due_date.clone(),
+        status: status_sv(a.status).to_string(),
+    };
+    let answers = |obs: &str| -> Vec<ProtocolAction> {
+        actions
+            .iter()
+            .filter(|(_, a)| {
+                a.observations
+                    .iter()
+                    .any(|r| r.doc_id == doc_id && r.observation_id == obs)
+            })
+            .map(action)
+            .collect()
+    };
+    let mut observations: Vec<_> = walk.observations.values().collect();
+    observations.sort_by_key(|o| (o.observed_at, o.id.clone()));
+    let findings = observations
+        .into_iter()
+        .map(|o| {
+            let term = cx.vocabulary.current_term(&o.category);
+            Finding {
+                observed: local(o.observed_at, cx.tz),
+                category: term.map_or_else(|| o.category.clone(), |t| t.label_sv.clone()),
+                severity: o.severity.level(),
+                place: o
+                    .location
+                    .as_ref()
+                    .and_then(|l| l.place_id.as_deref())
+                    .and_then(|id| cx.districts.get(&walk.area)?.places.get(id))
+                    .map_or_else(String::new, |p| p.name.clone()),
+                note: cx
+                    .free_text
+                    .then(|| o.note.as_str().trim().to_string())
+                    .filter(|n| !n.is_empty()),
+                photos: o.photos.len(),
+                actions: answers(&o.id),
+            }
+        })
+        .collect();
+    let other_actions = actions
+        .iter()
+        .filter(|(_, a)| {
+            !a.observations
+                .iter()
+                .any(|r| r.doc_id == doc_id && walk.observations.contains_key(&r.observation_id))
+        })
+        .map(action)
+        .collect();
+    let organisations = std::iter::once(&walk.owner_org)
+        .chain(walk.organisations.keys().filter(|o| **o != walk.owner_org))
+        .map(|o| (cx.org_name)(o))
+        .collect();
+    Protocol {
+        doc_id: doc_id.to_string(),
+        route: walk.route_name.clone(),
+        district: places::name(cx.districts, &walk.area),
+        light: match walk.light {
+            Light::Daylight => "Dagsljus",
+            Light::Dark => "Mörker",
+        }
+        .to_string(),
+        status: walk_status_sv(walk.status).to_string(),
+        owner: (cx.org_name)(&walk.owner_org),
+        organisations,
+        started: walk.started_at.map(|t| local(t, cx.tz)),
+        ended: walk.ended_at.map(|t| local(t, cx.tz)),
+        findings,
+        other_actions,
+        notes: cx
+            .free_text
+            .then(|| walk.notes.as_str().trim().to_string())
+            .filter(|n| !n.is_empty()),
+    }
+}
