@@ -137,6 +137,7 @@ fn documents(creator: &str) -> Result<Vec<ToCreate>> {
     let mut obs = observation("district", creator, "Matrisvandring", Sensitivity::Shared);
     obs.photos.push(walk_photo.reference.clone());
     edit::put_observation(&mut walk_doc, &obs)?;
+    more_observations(&mut walk_doc, creator, "walk", Sensitivity::Shared)?;
     let walk: Walk = document::read(&walk_doc)?;
     out.push(("walk", walk_doc, walk_reg, Some(walk_photo)));
 
@@ -151,6 +152,7 @@ fn documents(creator: &str) -> Result<Vec<ToCreate>> {
         let mut with_photo = observation("district", creator, "Med foto", sensitivity);
         with_photo.photos.push(shown.reference.clone());
         edit::put_observation(&mut doc, &with_photo)?;
+        more_observations(&mut doc, creator, name, sensitivity)?;
         out.push((name, doc, reg, Some(shown)));
     }
 
@@ -237,8 +239,36 @@ async fn create_documents(
     Ok(docs)
 }
 
-/// Observations in each document that holds any (see `documents`).
-const OBSERVATIONS_IN: [(&str, u64); 3] = [("walk", 1), ("report", 2), ("restricted", 2)];
+/// Observations in each document that holds any (see `documents`): at
+/// least 5 each, so that no organisation's total is suppressed as too small
+/// a count of another organisation's observations (the dashboard's k = 5),
+/// and every set of them adds up to a different total.
+const OBSERVATIONS_IN: [(&str, u64); 3] = [("walk", 5), ("report", 6), ("restricted", 7)];
+
+/// Adds observations to document `name` until it holds its `OBSERVATIONS_IN`.
+fn more_observations(
+    doc: &mut automerge::AutoCommit,
+    creator: &str,
+    name: &str,
+    sensitivity: Sensitivity,
+) -> Result<()> {
+    let want = OBSERVATIONS_IN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, n)| *n)
+        .context("a document with observations")?;
+    let mut have = match document::read_any(doc)? {
+        trygg_core::document::AnyDocument::Walk(w) => w.observations.len(),
+        trygg_core::document::AnyDocument::Report(r) => r.observations.len(),
+        other => anyhow::bail!("{name} is a {:?}", other.kind()),
+    } as u64;
+    while have < want {
+        let extra = observation("district", creator, "", sensitivity);
+        edit::put_observation(doc, &extra)?;
+        have += 1;
+    }
+    Ok(())
+}
 
 /// The dashboard: a person of each organisation, as viewer and as
 /// coordinator, logs in and reads the week's lägesbild; its total must be
