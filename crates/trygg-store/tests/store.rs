@@ -597,7 +597,10 @@ async fn group_commits_do_not_wait_while_the_index_reads_a_document() {
     let mut doc = walk.doc().clone();
     let writer = GroupCommit::open(&f.path).unwrap();
     let mut writes = Vec::new();
-    for i in 0..1_000_i64 {
+    // Long enough to read (about 0.6 s in a debug build) that a commit
+    // delayed by a busy machine (an fsync under load took 0.2 s in CI)
+    // is not taken for one that waited for the index.
+    for i in 0..3_000_i64 {
         doc.put(automerge::ROOT, "padding", i).unwrap();
         doc.commit();
         writes.push(last_change(id, &mut doc));
