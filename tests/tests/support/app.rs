@@ -15,7 +15,7 @@ use super::server::free_port;
 use super::workspace_bin;
 
 pub fn app_bin() -> PathBuf {
-    workspace_bin("trygg-app")
+    workspace_bin("trygg-app", "trygg-app")
 }
 
 /// A private X display for one test; stopped on drop.

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 
 /// Path of a workspace binary, building it first if needed. Test binaries live in
 /// `<target>/<profile>/deps/`; workspace binaries one level up.
-pub fn workspace_bin(name: &str) -> PathBuf {
+pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe
@@ -37,17 +37,13 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         // Build it so `cargo test` alone works; a no-op when it is up to date.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        // `--lib` builds the power-cut shim (a cdylib) too.
-        cmd.args(["build", "-q", "--workspace", "--lib", "--bins"]);
+        // The whole workspace with its tests, as `cargo test --workspace`
+        // builds it: one feature set, so nothing is compiled twice. `--lib`
+        // builds the power-cut shim (a cdylib) too.
+        let _ = package;
+        cmd.args(["build", "-q", "--workspace", "--lib", "--bins", "--tests"]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
-            // Benchmarks: the binaries alone. Building every test in
-            // release as well took minutes of CI for nothing.
             cmd.arg("--release");
-        } else {
-            // Tests: the whole workspace with its tests, as `cargo test
-            // --workspace` builds it: one feature set, so nothing is
-            // compiled twice (and nothing at all after that command).
-            cmd.arg("--tests");
         }
         if let Some(target) = profile_dir.parent() {
             cmd.env("CARGO_TARGET_DIR", target);
@@ -60,9 +56,9 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 }
 
 pub fn trygg_bin() -> PathBuf {
-    workspace_bin("trygg")
+    workspace_bin("trygg-cli", "trygg")
 }
 
 pub fn server_bin() -> PathBuf {
-    workspace_bin("trygg-server")
+    workspace_bin("trygg-server", "trygg-server")
 }

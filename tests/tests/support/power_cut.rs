@@ -14,7 +14,7 @@ use super::workspace_bin;
 
 /// The shim, built with the workspace.
 pub fn shim() -> PathBuf {
-    let lib = workspace_bin("libtrygg_power_cut.so");
+    let lib = workspace_bin("trygg-power-cut", "libtrygg_power_cut.so");
     lib.canonicalize().expect("the shim's path")
 }
 
