@@ -225,7 +225,6 @@ pub fn picture(
     // total the sum of the grid's cells. Each measure is protected alone.
     let group_codes: Vec<&String> = groups.keys().collect();
     let term_codes: Vec<&String> = terms.keys().collect();
-    let group_at = |code: &str| 1 + group_codes.iter().position(|g| *g == code).unwrap_or(0);
     let term_group = |code: &str| {
         vocabulary
             .terms
@@ -299,16 +298,15 @@ pub fn picture(
             .cmp(&a.this_week.unwrap_or(0))
             .then_with(|| a.label.cmp(&b.label))
     });
+    // The table holds the groups in `groups`' order from index 1.
     let mut group_rows: Vec<(u32, Count)> = groups
         .iter()
-        .map(|(code, t)| {
+        .enumerate()
+        .map(|(i, (code, t))| {
             let g = vocabulary.groups.get(code);
             let label = g.map_or_else(|| "Okänd term".to_string(), |g| g.label_sv.clone());
             let order = g.map_or(u32::MAX, |g| g.order);
-            (
-                order,
-                count(group_at(code), code.clone(), label, String::new(), t),
-            )
+            (order, count(1 + i, code.clone(), label, String::new(), t))
         })
         .collect();
     group_rows.sort_by_key(|(order, _)| *order);
