@@ -105,6 +105,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         &docs_path,
         Store::open(&docs_path)
             .with_context(|| format!("cannot open the document index {}", docs_path.display()))?,
+        &writer,
     )
     .with_context(|| format!("cannot open the document index {}", docs_path.display()))?;
 

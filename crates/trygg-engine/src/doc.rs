@@ -194,6 +194,12 @@ impl DocSync {
         }
     }
 
+    /// Whether chunks could not be read when loading: the document in memory
+    /// is then not all that is stored.
+    pub fn is_damaged(&self) -> bool {
+        self.damaged > 0
+    }
+
     /// Whether the content still has to be checked against its registration:
     /// until it has matched once (a first sync may carry only part of it).
     pub fn needs_check(&self) -> bool {

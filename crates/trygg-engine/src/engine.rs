@@ -70,6 +70,9 @@ pub struct EngineConfig {
     pub max_in_flight: usize,
     /// Bytes queued for one connection before it counts as too slow and is closed.
     pub max_queued_bytes: usize,
+    /// A changed document's index rows are derived from it in memory at
+    /// most this often (and once more when it goes idle).
+    pub index_every: Duration,
 }
 
 impl Default for EngineConfig {
@@ -79,6 +82,7 @@ impl Default for EngineConfig {
             evict_after: Duration::from_secs(30),
             max_in_flight: 64,
             max_queued_bytes: 256 * 1024 * 1024,
+            index_every: Duration::from_millis(200),
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct Stats {
     pub chunks_stored: AtomicU64,
     pub evictions: AtomicU64,
     pub failed_commits: AtomicU64,
+    /// Times a document's index rows were derived from it in memory.
+    pub indexed: AtomicU64,
     /// Times a document was refused because its content contradicts its
     /// registration (when it arrived, and each time it is loaded again).
     pub refused_documents: AtomicU64,

@@ -1,17 +1,20 @@
 //! One loaded document's task: it loads the document, then handles rounds
 //! of inputs (store what is new through the group commit, apply, answer,
 //! fan out to subscribers) until it is idle long enough to be evicted, or
-//! is retired.
+//! is retired. A changed document's index rows are derived from it in
+//! memory, at most every `index_every` and once more before it goes idle.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use automerge::ChangeHash;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use trygg_core::DocId;
 use trygg_core::access::ContentCheck;
-use trygg_store::group_commit::Write;
+use trygg_store::group_commit::{Mark, Write};
 
 use crate::doc::{ConnId, DocSync, Receipt};
 use crate::engine::{EditError, EditFn, IdleSub, Input, Outlet, Shared, Slot, SyncEvent, lock};
@@ -54,11 +57,19 @@ pub(crate) async fn run_document(
         }
     }
     check_content(&shared, &mut doc, &mut outs, None);
+    let mut index = Indexing::default();
     loop {
-        let first = match tokio::time::timeout(shared.config.evict_after, rx.recv()).await {
+        let wait = index
+            .due_in(shared.config.index_every)
+            .unwrap_or(shared.config.evict_after);
+        let first = match tokio::time::timeout(wait, rx.recv()).await {
             Ok(Some(input)) => input,
             // Every sender is gone: only when the engine itself is dropped.
             Ok(None) => return,
+            Err(_) if index.due => {
+                index.now(&shared, &doc);
+                continue;
+            }
             Err(_) => {
                 if evict(&shared, &doc, &outs, &rx) {
                     if let Some(write) = doc.compaction()
@@ -81,10 +92,62 @@ pub(crate) async fn run_document(
         let retire_at = batch.iter().position(|i| matches!(i, Input::Retire(_)));
         if let Some(at) = retire_at {
             let rest = batch.split_off(at);
-            rounds(&shared, &mut doc, &mut outs, batch).await;
+            rounds(&shared, &mut doc, &mut outs, batch, &mut index).await;
             return retire(&shared, &doc, &outs, rx, rest);
         }
-        rounds(&shared, &mut doc, &mut outs, batch).await;
+        rounds(&shared, &mut doc, &mut outs, batch, &mut index).await;
+        if index.due_in(shared.config.index_every) == Some(Duration::ZERO) {
+            index.now(&shared, &doc);
+        }
+    }
+}
+
+/// Whether the document's index rows lag behind it, and what its last
+/// commit left.
+#[derive(Default)]
+struct Indexing {
+    /// Changed since its rows were last derived.
+    due: bool,
+    last: Option<Instant>,
+    /// The stale mark of this task's last commit of the document.
+    mark: Option<Mark>,
+}
+
+impl Indexing {
+    fn committed(&mut self, mark: Option<Mark>) {
+        if mark.is_some() {
+            self.mark = mark;
+        }
+    }
+
+    /// How long until the rows are to be derived; `None` when they are current.
+    fn due_in(&self, every: Duration) -> Option<Duration> {
+        if !self.due {
+            return None;
+        }
+        Some(self.last.map_or(Duration::ZERO, |last| {
+            (last + every).saturating_duration_since(Instant::now())
+        }))
+    }
+
+    /// Derives the rows from the document in memory and queues them for the
+    /// index. A document with damaged chunks is left to the stale-mark pass,
+    /// which records the damage in its row.
+    fn now(&mut self, shared: &Shared, doc: &DocSync) {
+        self.due = false;
+        self.last = Some(Instant::now());
+        if doc.is_damaged() {
+            return;
+        }
+        let rows = trygg_store::index::rows_for(&doc.id(), doc.document());
+        match shared.writer.index(doc.id(), self.mark, rows) {
+            Ok(()) => {
+                shared.stats.indexed.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::warn!(doc = %doc.id(), %e, "cannot queue index rows; the stale mark stays for the next pass")
+            }
+        }
     }
 }
 
@@ -95,7 +158,9 @@ async fn rounds(
     doc: &mut DocSync,
     outs: &mut HashMap<ConnId, Arc<Outlet>>,
     batch: Vec<Input>,
+    index: &mut Indexing,
 ) {
+    let heads_before = doc.heads();
     let mut messages = Vec::with_capacity(batch.len());
     for input in batch {
         let Input::Edit { edit, done } = input else {
@@ -103,15 +168,18 @@ async fn rounds(
             continue;
         };
         if !messages.is_empty() {
-            round(shared, doc, outs, std::mem::take(&mut messages)).await;
+            round(shared, doc, outs, std::mem::take(&mut messages), index).await;
         }
-        let result = edit_round(shared, doc, outs, edit).await;
+        let result = edit_round(shared, doc, outs, edit, index).await;
         if done.send(result).is_err() {
             tracing::debug!(doc = %doc.id(), "the editor stopped waiting; the edit's outcome stands");
         }
     }
     if !messages.is_empty() {
-        round(shared, doc, outs, messages).await;
+        round(shared, doc, outs, messages, index).await;
+    }
+    if doc.heads() != heads_before {
+        index.due = true;
     }
 }
 
@@ -122,6 +190,7 @@ async fn edit_round(
     doc: &mut DocSync,
     outs: &mut HashMap<ConnId, Arc<Outlet>>,
     edit: EditFn,
+    index: &mut Indexing,
 ) -> Result<Option<ChangeHash>, EditError> {
     if let Some(reason) = doc.refused() {
         return Err(EditError::Unavailable(reason.to_string()));
@@ -133,10 +202,13 @@ async fn edit_round(
         return Ok(None);
     };
     let id = doc.id();
-    if let Err(e) = shared.writer.commit(vec![prepared.write()]).await {
-        shared.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-        tracing::error!(doc = %id, %e, "cannot store a change made on the server; it is not made");
-        return Err(EditError::Storage(e.to_string()));
+    match shared.writer.commit(vec![prepared.write()]).await {
+        Ok(committed) => index.committed(committed.mark(&id)),
+        Err(e) => {
+            shared.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(doc = %id, %e, "cannot store a change made on the server; it is not made");
+            return Err(EditError::Storage(e.to_string()));
+        }
     }
     shared.stats.commits.fetch_add(1, Ordering::Relaxed);
     shared.stats.chunks_stored.fetch_add(1, Ordering::Relaxed);
@@ -215,6 +287,7 @@ async fn round(
     doc: &mut DocSync,
     outs: &mut HashMap<ConnId, Arc<Outlet>>,
     mut batch: Vec<Input>,
+    index: &mut Indexing,
 ) {
     let id = doc.id();
     if doc.refused().is_some() {
@@ -288,7 +361,8 @@ async fn round(
     if !writes.is_empty() {
         let n = writes.len() as u64;
         match shared.writer.commit(writes).await {
-            Ok(()) => {
+            Ok(committed) => {
+                index.committed(committed.mark(&id));
                 shared.stats.commits.fetch_add(1, Ordering::Relaxed);
                 shared.stats.chunks_stored.fetch_add(n, Ordering::Relaxed);
                 doc.stored(keys);

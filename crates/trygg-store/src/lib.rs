@@ -17,6 +17,7 @@ pub mod index;
 mod samod_storage;
 mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use automerge::{AutoCommit, ChangeHash};
@@ -53,19 +54,38 @@ pub fn open_connection(path: impl AsRef<Path>) -> Result<Connection> {
 pub async fn keep_index_current(
     store: Store,
     every: std::time::Duration,
-    mut indexed: impl FnMut(u64) + Send + 'static,
+    indexed: impl FnMut(u64) + Send + 'static,
 ) {
-    let store = std::sync::Arc::new(std::sync::Mutex::new(store));
+    upkeep(store, every, indexed, |store, _| store.reindex_dirty()).await
+}
+
+/// A server's index upkeep beside the engine, which indexes what it changes
+/// from memory: every `every`, re-indexes the documents whose stale mark
+/// has not moved since the previous pass ([`Store::reindex_settled`]).
+pub async fn keep_stale_index_current(
+    store: Store,
+    every: std::time::Duration,
+    indexed: impl FnMut(u64) + Send + 'static,
+) {
+    upkeep(store, every, indexed, Store::reindex_settled).await
+}
+
+async fn upkeep(
+    store: Store,
+    every: std::time::Duration,
+    mut indexed: impl FnMut(u64) + Send + 'static,
+    pass: fn(&mut Store, &mut HashMap<String, i64>) -> Result<u64>,
+) {
+    let state = std::sync::Arc::new(std::sync::Mutex::new((store, HashMap::new())));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let store = store.clone();
+        let state = state.clone();
         let done = tokio::task::spawn_blocking(move || {
-            store
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .reindex_dirty()
+            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            let (store, settled) = &mut *state;
+            pass(store, settled)
         })
         .await;
         match done {
@@ -440,13 +460,40 @@ impl Store {
     /// still the one seen when reading; a document stored again meanwhile
     /// stays marked for the next pass.
     pub fn reindex_dirty(&mut self) -> Result<u64> {
-        let dirty: Vec<String> = {
-            let mut stmt = self.conn.prepare("SELECT doc_id FROM index_dirty")?;
-            stmt.query_map([], |r| r.get(0))?
+        self.reindex_marked(|_, _| true)
+    }
+
+    /// Like [`Self::reindex_dirty`], but only documents whose stale mark is
+    /// the one in `settled` (what the previous pass saw); afterwards
+    /// `settled` holds the marks left for the next pass. On a server the
+    /// engine indexes the documents it changes itself, from memory
+    /// ([`GroupCommit::index`]); this pass takes only what it left: a mark
+    /// that has not moved for a whole pass (a write from elsewhere, a failed
+    /// index write), without re-reading a document the engine is about to
+    /// index anyway.
+    pub fn reindex_settled(&mut self, settled: &mut HashMap<String, i64>) -> Result<u64> {
+        let previous = std::mem::take(settled);
+        let n = self.reindex_marked(|id, generation| previous.get(id) == Some(&generation))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT doc_id, generation FROM index_dirty")?;
+        *settled = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(n)
+    }
+
+    /// Indexes the marked documents `take` chooses (by id and mark).
+    fn reindex_marked(&mut self, take: impl Fn(&str, i64) -> bool) -> Result<u64> {
+        let dirty: Vec<(String, i64)> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT doc_id, generation FROM index_dirty")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
         let mut n = 0;
-        for id in dirty {
+        for (id, _) in dirty.into_iter().filter(|(id, g)| take(id, *g)) {
             let Ok(doc_id) = id.parse::<DocId>() else {
                 // A mark naming no document: nothing to index.
                 commit_index(&mut self.conn, |tx| clear_dirty(tx, &id))?;
@@ -584,6 +631,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// The documents whose index rows are marked stale, in id order.
+    pub fn stale(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT doc_id FROM index_dirty ORDER BY doc_id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
     /// The index row of one document.
     pub fn document_row(&self, id: DocId) -> Result<Option<DocumentRow>> {
         let sql = format!(
@@ -636,19 +694,20 @@ impl Store {
     }
 }
 
-/// Marks a document's index rows as stale, in the caller's transaction; a
-/// mark already there counts up (see [`Store::reindex_dirty`]).
+/// Marks a document's index rows as stale, in the caller's transaction,
+/// with a new random generation each time (see [`Store::reindex_dirty`]):
+/// a mark cleared and set again never looks like the one seen before.
 pub(crate) fn mark_dirty(conn: &Connection, id: &DocId) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO index_dirty (doc_id) VALUES (?1)
-         ON CONFLICT (doc_id) DO UPDATE SET generation = generation + 1",
+        "INSERT INTO index_dirty (doc_id, generation) VALUES (?1, random())
+         ON CONFLICT (doc_id) DO UPDATE SET generation = random()",
     )?
     .execute([id.to_string()])?;
     Ok(())
 }
 
 /// A document's stale mark, if it has one.
-fn dirty_generation(conn: &Connection, doc_id: &str) -> Result<Option<i64>> {
+pub(crate) fn dirty_generation(conn: &Connection, doc_id: &str) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT generation FROM index_dirty WHERE doc_id = ?1")?
         .query_row([doc_id], |r| r.get(0))

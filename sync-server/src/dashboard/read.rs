@@ -10,12 +10,14 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use tokio::sync::watch;
 use trygg_core::model::{Action, Walk};
-use trygg_store::{Store, StoreError};
+use trygg_store::{GroupCommit, Store, StoreError};
 
 use super::picture::Seen;
 
-/// How often the index takes in what the engine stored: the bound on how
-/// late a device's change reaches an open dashboard, plus the page's fetch.
+/// How often the index takes in what the engine left to the stale marks (a
+/// write from elsewhere, a failed index write; a mark must stay unmoved for
+/// a whole pass). What the engine changes it indexes itself, at most
+/// `EngineConfig::index_every` late.
 pub const INDEX_EVERY: Duration = Duration::from_millis(200);
 
 /// A read connection to the index and the revision it has reached.
@@ -37,16 +39,26 @@ pub struct Filter {
 }
 
 impl IndexReader {
-    /// Opens a reader of the index in `documents` and starts keeping the
-    /// index current with `store` (a writer of the same file).
-    pub fn start(documents: &Path, store: Store) -> Result<Self, StoreError> {
+    /// Opens a reader of the index in `documents`. The engine writes the
+    /// rows of what it changes through `writer`; `store` (a writer of the
+    /// same file) takes in what it leaves (see
+    /// `trygg_store::keep_stale_index_current`). Both bump [`Self::changes`].
+    pub fn start(documents: &Path, store: Store, writer: &GroupCommit) -> Result<Self, StoreError> {
         let conn = trygg_store::open_connection(documents)?;
         let (tx, rx) = watch::channel(0);
-        tokio::spawn(trygg_store::keep_index_current(
+        let tx = Arc::new(tx);
+        let bump = tx.clone();
+        tokio::spawn(trygg_store::keep_stale_index_current(
             store,
             INDEX_EVERY,
-            move |_| tx.send_modify(|n| *n += 1),
+            move |_| bump.send_modify(|n| *n += 1),
         ));
+        let mut indexed = writer.indexed();
+        tokio::spawn(async move {
+            while indexed.changed().await.is_ok() {
+                tx.send_modify(|n| *n += 1);
+            }
+        });
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             changes: rx,
