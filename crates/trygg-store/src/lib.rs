@@ -474,24 +474,13 @@ impl Store {
     pub fn reindex_settled(&mut self, settled: &mut HashMap<String, i64>) -> Result<u64> {
         let previous = std::mem::take(settled);
         let n = self.reindex_marked(|id, generation| previous.get(id) == Some(&generation))?;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT doc_id, generation FROM index_dirty")?;
-        *settled = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        *settled = stale_marks(&self.conn)?.into_iter().collect();
         Ok(n)
     }
 
     /// Indexes the marked documents `take` chooses (by id and mark).
     fn reindex_marked(&mut self, take: impl Fn(&str, i64) -> bool) -> Result<u64> {
-        let dirty: Vec<(String, i64)> = {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT doc_id, generation FROM index_dirty")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
-        };
+        let dirty = stale_marks(&self.conn)?;
         let mut n = 0;
         for (id, _) in dirty.into_iter().filter(|(id, g)| take(id, *g)) {
             let Ok(doc_id) = id.parse::<DocId>() else {
@@ -704,6 +693,15 @@ pub(crate) fn mark_dirty(conn: &Connection, id: &DocId) -> Result<()> {
     )?
     .execute([id.to_string()])?;
     Ok(())
+}
+
+/// Every stale mark: document id and generation.
+fn stale_marks(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT doc_id, generation FROM index_dirty")?;
+    let marks = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(marks)
 }
 
 /// A document's stale mark, if it has one.
