@@ -132,7 +132,14 @@ fn read_body<T: DocumentSchema, D: ReadDoc + autosurgeon::ReadDoc>(
 /// one field produces a change to that field only. Pass a value obtained from
 /// [`read`] on this document: a [`autosurgeon::Text`] built from scratch has no
 /// history and replaces the whole text, losing concurrent edits to it.
-pub fn write<T: DocumentSchema>(doc: &mut AutoCommit, value: &T) -> Result<(), DocError> {
+///
+/// `doc` is an `AutoCommit` or an open transaction (the server writes a new
+/// document's first change in one).
+pub fn write<T, D>(doc: &mut D, value: &T) -> Result<(), DocError>
+where
+    T: DocumentSchema,
+    D: automerge::transaction::Transactable + autosurgeon::ReadDoc,
+{
     value.validate().map_err(|errors| DocError::Invalid {
         kind: T::KIND,
         errors,
@@ -145,7 +152,7 @@ pub fn write<T: DocumentSchema>(doc: &mut AutoCommit, value: &T) -> Result<(), D
                 found: h.kind,
             });
         }
-        Err(DocError::Foreign) if doc.is_empty() => {}
+        Err(DocError::Foreign) if automerge::ReadDoc::length(doc, automerge::ROOT) == 0 => {}
         Err(e) => return Err(e),
     }
     put_header(doc, T::KIND, T::SCHEMA_VERSION)?;
@@ -153,8 +160,11 @@ pub fn write<T: DocumentSchema>(doc: &mut AutoCommit, value: &T) -> Result<(), D
     Ok(())
 }
 
-fn put_header(doc: &mut AutoCommit, kind: DocKind, version: u64) -> Result<(), DocError> {
-    use automerge::transaction::Transactable;
+fn put_header(
+    doc: &mut impl automerge::transaction::Transactable,
+    kind: DocKind,
+    version: u64,
+) -> Result<(), DocError> {
     let current = header(doc).ok();
     if current.map(|h| h.kind) != Some(kind) {
         doc.put(automerge::ROOT, KIND_KEY, kind.as_str())?;

@@ -175,9 +175,11 @@ pub(crate) enum Input {
     AccessChanged,
     /// The document is gone for good (see [`Engine::retire`]).
     Retire(oneshot::Sender<()>),
-    /// A change made on the server (see [`Engine::edit`]).
+    /// A change made on the server (see [`Engine::edit`]); with `new`, the
+    /// first change of a document nobody has written yet ([`Engine::create`]).
     Edit {
         edit: EditFn,
+        new: bool,
         done: oneshot::Sender<Result<Option<ChangeHash>, EditError>>,
     },
 }
@@ -191,6 +193,10 @@ pub(crate) type EditFn =
 pub enum EditError {
     #[error("the server holds no such document")]
     NotFound,
+    #[error("a document with this id already holds changes")]
+    Exists,
+    #[error("the new document would hold nothing")]
+    Empty,
     #[error("the document cannot be served: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -421,14 +427,34 @@ impl Engine {
         + Send
         + 'static,
     ) -> Result<Option<ChangeHash>, EditError> {
+        self.server_change(id, false, Box::new(edit)).await
+    }
+
+    /// Makes the first change of a document on the server (a decision taken
+    /// in a council meeting becomes an action): like [`Self::edit`], but the
+    /// document must hold nothing yet ([`EditError::Exists`] otherwise).
+    /// The caller registers the document first, so that the content check
+    /// and every subscriber's access follow the access table.
+    pub async fn create(
+        &self,
+        id: DocId,
+        write: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<(), DocError>
+        + Send
+        + 'static,
+    ) -> Result<ChangeHash, EditError> {
+        self.server_change(id, true, Box::new(write))
+            .await?
+            .ok_or(EditError::Empty)
+    }
+
+    async fn server_change(
+        &self,
+        id: DocId,
+        new: bool,
+        edit: EditFn,
+    ) -> Result<Option<ChangeHash>, EditError> {
         let (done, result) = oneshot::channel();
-        self.shared.route(
-            id,
-            Input::Edit {
-                edit: Box::new(edit),
-                done,
-            },
-        );
+        self.shared.route(id, Input::Edit { edit, new, done });
         result.await.map_err(|_| EditError::Stopped)?
     }
 

@@ -163,14 +163,14 @@ async fn rounds(
     let heads_before = doc.heads();
     let mut messages = Vec::with_capacity(batch.len());
     for input in batch {
-        let Input::Edit { edit, done } = input else {
+        let Input::Edit { edit, new, done } = input else {
             messages.push(input);
             continue;
         };
         if !messages.is_empty() {
             round(shared, doc, outs, std::mem::take(&mut messages), index).await;
         }
-        let result = edit_round(shared, doc, outs, edit, index).await;
+        let result = edit_round(shared, doc, outs, edit, new, index).await;
         if done.send(result).is_err() {
             tracing::debug!(doc = %doc.id(), "the editor stopped waiting; the edit's outcome stands");
         }
@@ -184,19 +184,23 @@ async fn rounds(
 }
 
 /// One edit made on the server: made on a copy, stored, then applied and
-/// sent to every subscriber, as a device's change would be.
+/// sent to every subscriber, as a device's change would be. A `new` edit
+/// writes a document's first change and finds it empty.
 async fn edit_round(
     shared: &Shared,
     doc: &mut DocSync,
     outs: &mut HashMap<ConnId, Arc<Outlet>>,
     edit: EditFn,
+    new: bool,
     index: &mut Indexing,
 ) -> Result<Option<ChangeHash>, EditError> {
     if let Some(reason) = doc.refused() {
         return Err(EditError::Unavailable(reason.to_string()));
     }
-    if doc.heads().is_empty() {
-        return Err(EditError::NotFound);
+    match (new, doc.heads().is_empty()) {
+        (false, true) => return Err(EditError::NotFound),
+        (true, false) => return Err(EditError::Exists),
+        _ => {}
     }
     let Some(prepared) = doc.prepare_edit(edit)? else {
         return Ok(None);

@@ -1,6 +1,7 @@
 //! `Engine::edit` against a real store file: a change made on the server is
 //! in the file when the edit returns, an edit that fails or changes nothing
-//! stores nothing, and an unknown document is reported as such.
+//! stores nothing, and an unknown document is reported as such; a document
+//! created on the server (`Engine::create`) likewise, and only once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -129,4 +130,62 @@ async fn a_server_edit_is_stored_before_it_returns_and_a_refused_one_stores_noth
         "{walk_edit:?}"
     );
     assert_eq!(check.load(&id).unwrap().doc.get_heads(), vec![hash]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_created_on_the_server_is_stored_before_it_returns_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("documents.db");
+    drop(Store::open(&path).unwrap());
+    let writer = GroupCommit::open(&path).unwrap();
+    let readers = trygg_engine::Readers::open(&path).unwrap();
+    let check = trygg_engine::Readers::open(&path).unwrap();
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(Nobody),
+        Arc::new(Nobody),
+        writer.clone(),
+        readers,
+    );
+    let id = DocId::random();
+    let value = action(ActionStatus::Proposed);
+    let first = value.clone();
+    let hash = engine
+        .create(id, move |tx| document::write(tx, &first))
+        .await
+        .unwrap();
+    // One change, in the file as soon as `create` returned, holding it all.
+    let stored = check.load(&id).unwrap().doc;
+    assert_eq!(stored.get_heads(), vec![hash]);
+    assert_eq!(document::read::<Action, _>(&stored).unwrap(), value);
+
+    // A second create of the same id finds it written and writes nothing;
+    // an ordinary edit now finds the document.
+    let again = value.clone();
+    let twice = engine
+        .create(id, move |tx| document::write(tx, &again))
+        .await;
+    assert!(matches!(twice, Err(EditError::Exists)), "{twice:?}");
+    assert_eq!(check.load(&id).unwrap().doc.get_heads(), vec![hash]);
+    let edited = engine
+        .edit(id, |tx| edit::set_action_status(tx, ActionStatus::Accepted))
+        .await
+        .unwrap();
+    assert!(edited.is_some());
+
+    // An invalid document is refused before anything is stored, and a
+    // write that makes no change is reported, not taken as a document.
+    let other = DocId::random();
+    let mut bad = action(ActionStatus::Proposed);
+    bad.responsible_org = String::new();
+    let refused = engine
+        .create(other, move |tx| document::write(tx, &bad))
+        .await;
+    assert!(
+        matches!(refused, Err(EditError::Refused(DocError::Invalid { .. }))),
+        "{refused:?}"
+    );
+    let empty = engine.create(other, |_| Ok(())).await;
+    assert!(matches!(empty, Err(EditError::Empty)), "{empty:?}");
+    assert!(check.load(&other).unwrap().doc.get_heads().is_empty());
 }
