@@ -79,6 +79,11 @@ impl ApiError {
     pub(crate) fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not found")
     }
+    /// A 404 that says what is missing: only for something the asker may
+    /// know is missing (never to tell unknown ids from foreign ones).
+    pub(crate) fn not_found_because(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, m)
+    }
     pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "request failed");
         Self::new(
@@ -360,7 +365,7 @@ async fn get_document(
 }
 
 /// A refusal of the access rules as an HTTP answer.
-fn refusal(r: access::RegisterRefusal) -> ApiError {
+pub(crate) fn refusal(r: access::RegisterRefusal) -> ApiError {
     use trygg_sync::access::RegisterRefusal::*;
     match r {
         RoleCannotCreate { .. } | CoordinatorOnly { .. } | NotOwner => {

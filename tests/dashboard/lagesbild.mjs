@@ -6,7 +6,8 @@
 //   {"wait_total": N}            → waits until the total shows N, prints {"total": N, "ms": …}
 //   {"state": true}              → prints the total, the terms' rows, the hot-spots' rows,
 //                                  what the map draws (outlines, clusters' counts, heat cells)
-//                                  and the open actions per organisation
+//                                  the open actions per organisation, and the district comparison
+//                                  (its rows, and each district's grade on its map)
 //   {"wait_for": SELECTOR}       → waits until the page has SELECTOR, prints {"found": SELECTOR}
 //   {"map_mode": "heat"|"clusters"} → switches the map, prints what it draws
 //   {"print": NAME}              → renders for print: NAME-print.png and NAME.pdf in SCREENSHOT_DIR,
@@ -22,6 +23,16 @@
 //   {"protocol": DOC}            → opens walk DOC's protocol on the page, downloads its PDF to
 //                                  SCREENSHOT_DIR/protocol.pdf, prints the heading, the findings'
 //                                  text and the PDF's path and name
+//   {"rewalk": DOC}              → clicks "Jämför med förra" on walk DOC, prints the heading and the
+//                                  texts of what is gone, what remains and what is new
+//   {"reload": true}             → reloads the page, prints {"ms": …} once it shows its data
+//   {"meeting": true}            → enters meeting mode and steps through the agenda with the arrow
+//                                  key, saving meeting-STEP.png in SCREENSHOT_DIR at each point;
+//                                  prints each point's visible section headings, the page's font
+//                                  size and colours, and the point shown after Escape (none)
+//   {"decide": {description, responsible_org, area, due_date}} → in meeting mode, at "Beslut",
+//                                  fills in and sends the decision form; prints the page's message
+//                                  (null if none), the decisions listed and the last one's document
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -77,6 +88,18 @@ try {
     hot_spots: await cells("#hotspots tbody tr"),
     map: await map(),
     actions: await actions(),
+    compare: {
+      rows: await page.$$eval("#compare tbody tr", (rows) =>
+        rows.map((r) => ({
+          code: r.dataset.code,
+          cells: [...r.cells].map((c) => c.textContent),
+          lines: r.querySelectorAll("svg.trend polyline").length,
+        })),
+      ),
+      grades: await page.$$eval("#compare-map path.district", (paths) =>
+        Object.fromEntries(paths.map((p) => [p.dataset.code, p.dataset.grade])),
+      ),
+    },
   });
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === "trygg_session");
@@ -144,6 +167,64 @@ try {
         findings: await page.$$eval("#protocol-findings > li", (items) => items.map((i) => i.textContent)),
         pdf: path,
         name: download.suggestedFilename(),
+      });
+    } else if (cmd.rewalk) {
+      await page.click(`#walks tr[data-doc="${cmd.rewalk}"] button.rewalk`);
+      await page.waitForSelector(`#rewalk[data-doc="${cmd.rewalk}"]:not([hidden])`);
+      const texts = (id) => page.$$eval(`#${id} > li`, (items) => items.map((li) => li.firstChild.textContent));
+      say({
+        heading: await page.textContent("#rewalk-h"),
+        gone: await texts("rewalk-gone"),
+        remains: await texts("rewalk-remains"),
+        new: await texts("rewalk-new"),
+      });
+    } else if (cmd.reload) {
+      const t0 = Date.now();
+      await page.reload();
+      await page.waitForFunction(() => document.body.dataset.updated, null, { timeout: 30_000 });
+      say({ ms: Date.now() - t0 });
+    } else if (cmd.meeting) {
+      const visible = () =>
+        page.$$eval("#picture > section:not([hidden]) h2", (hs) => hs.map((h) => h.textContent.trim()));
+      await page.click("#meeting");
+      const steps = {};
+      for (let i = 0; i < 4; i++) {
+        if (i > 0) await page.keyboard.press("ArrowRight");
+        const step = await page.evaluate(() => document.body.dataset.step);
+        steps[step] = await visible();
+        await page.screenshot({ path: `${shots}/meeting-${step}.png`, fullPage: true });
+      }
+      const look = await page.evaluate(() => {
+        const s = getComputedStyle(document.body);
+        return { font_size: parseFloat(s.fontSize), background: s.backgroundColor, color: s.color };
+      });
+      await page.keyboard.press("ArrowRight"); // past the last point: stays
+      const last = await page.evaluate(() => document.body.dataset.step);
+      await page.keyboard.press("Escape");
+      const after = await page.evaluate(() => document.body.dataset.step);
+      say({ steps, ...look, last, after, all_back: (await visible()).length });
+    } else if (cmd.decide) {
+      if ((await page.evaluate(() => document.body.dataset.step)) !== "decide") {
+        if (!(await page.evaluate(() => document.body.classList.contains("meeting")))) await page.click("#meeting");
+        await page.click('#agenda button[data-step="decide"]');
+      }
+      const d = cmd.decide;
+      const before = await page.$$eval("#decisions > li", (l) => l.length);
+      await page.fill("#decide-description", d.description);
+      await page.selectOption("#decide-org", d.responsible_org);
+      await page.selectOption("#decide-area", d.area);
+      await page.fill("#decide-due", d.due_date);
+      await page.click('#decide button[type="submit"]');
+      await page.waitForFunction(
+        (n) =>
+          document.querySelectorAll("#decisions > li").length > n || !document.getElementById("decide-message").hidden,
+        before,
+        { timeout: 10_000 },
+      );
+      say({
+        message: await page.$eval("#decide-message", (m) => (m.hidden ? null : m.textContent)),
+        decisions: await page.$$eval("#decisions > li", (l) => l.map((li) => li.textContent)),
+        doc: await page.$$eval("#decisions > li", (l) => l.at(-1)?.dataset.doc ?? null),
       });
     } else if (cmd.set_status) {
       const [doc, code] = cmd.set_status;

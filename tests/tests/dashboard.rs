@@ -11,16 +11,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use support::browser::Browser;
 use support::people::{add_person, cookie_of, login};
 use support::server::admin;
 use support::world::{
@@ -33,74 +33,6 @@ use trygg_core::{DocId, DocKind, document, edit};
 use trygg_sync::api::RegisterDocument;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// The browser, driven by `lagesbild.mjs`: JSON lines each way.
-struct Browser {
-    child: Child,
-    stdin: ChildStdin,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Browser {
-    fn open(link: &str, screenshots: &std::path::Path) -> Result<Browser> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dashboard");
-        ensure!(
-            dir.join("node_modules/playwright-core").exists(),
-            "run scripts/setup.sh: tests/dashboard's npm packages are missing"
-        );
-        let mut child = Command::new("node")
-            .current_dir(&dir)
-            .arg("lagesbild.mjs")
-            .arg(link)
-            .arg(screenshots)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting node lagesbild.mjs")?;
-        let stdin = child.stdin.take().context("stdin")?;
-        let stdout = child.stdout.take().context("stdout")?;
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Browser {
-            child,
-            stdin,
-            lines,
-        })
-    }
-
-    fn next(&self) -> Result<Value> {
-        let line = self
-            .lines
-            .recv_timeout(WAIT)
-            .context("the browser said nothing (see its stderr above)")?;
-        serde_json::from_str(&line).with_context(|| format!("not JSON: {line}"))
-    }
-
-    fn ask(&mut self, command: Value) -> Result<Value> {
-        writeln!(self.stdin, "{command}")?;
-        self.stdin.flush()?;
-        self.next()
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if let Err(e) = self.child.kill() {
-            eprintln!("stopping the browser driver: {e}");
-        }
-        if let Err(e) = self.child.wait() {
-            eprintln!("waiting for the browser driver: {e}");
-        }
-    }
-}
 
 /// A fire this week at `place` in `area`.
 fn fire(device: &str, area: &str, place: &str) -> Result<Observation> {
@@ -269,6 +201,31 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
             .is_some_and(|h| h.len() == 1 && h[0][1] == "3" && h[0][3] == "ny"),
         "three at one place this week is a new hot-spot: {state}"
     );
+    // Districts side by side over 12 weeks: the walk's district has the
+    // three, in the last week of its trend line, and the darkest grade;
+    // every other district none.
+    let compare = &state["compare"];
+    let rows = compare["rows"].as_array().context("comparison rows")?;
+    ensure!(rows.len() == 11, "{compare}");
+    for r in rows {
+        let (total, grade) = if r["code"] == area.as_str() {
+            ("3", "5")
+        } else {
+            ("0", "0")
+        };
+        ensure!(
+            r["cells"][2] == total
+                && r["cells"][3] == "0"
+                && r["lines"] == 1
+                && compare["grades"][r["code"].as_str().context("a code")?] == grade,
+            "{r} in {compare}"
+        );
+    }
+    let mine = rows
+        .iter()
+        .find(|r| r["code"] == area.as_str())
+        .context("the walk's district")?;
+    ensure!(mine["cells"][4] == "ny", "{mine}");
     // Exports: what the page shows, as a file; the week's three fires.
     let csv = browser.ask(json!({ "export": "csv", "weeks": 4 }))?;
     let name = csv["name"].as_str().context("a file name")?;
@@ -867,6 +824,21 @@ async fn a_partner_sees_another_organisations_observations_only_in_aggregates() 
         hot.len() == 1 && hot[0]["place"] == place_id.as_str() && hot[0]["this_week"] == 6,
         "{picture}"
     );
+    // Districts compared: the nine in the walk's district (six and three
+    // in one week are each 5 or more together, so nothing is hidden), and
+    // the police's restricted report in none.
+    let compare = get_json(&http, &base, &housing, "/dashboard/api/compare?weeks=4").await?;
+    let districts = compare["districts"].as_array().context("districts")?;
+    ensure!(
+        compare["city_total"] == 9
+            && compare["suppressed"] == false
+            && districts.len() == 11
+            && districts.iter().all(|x| {
+                let n = if x["code"] == area.as_str() { 9 } else { 0 };
+                x["total"] == n && x["weeks"][3] == n
+            }),
+        "{compare}"
+    );
     // The owning organisation sees every count.
     let theirs = get_json(&http, &base, &own, "/dashboard/api/lagesbild").await?;
     ensure!(
@@ -965,5 +937,234 @@ async fn a_partner_sees_another_organisations_observations_only_in_aggregates() 
             == 3,
         "{own_notes:?}"
     );
+    Ok(())
+}
+
+/// `walk` (as `new_walk` made it) started `days_ago` days ago, holding
+/// `observations`, all made when it started; ready to create under the
+/// registration `new_walk` gave.
+fn walk_days_ago(
+    walk: &automerge::AutoCommit,
+    days_ago: i64,
+    observations: Vec<Observation>,
+) -> Result<(automerge::AutoCommit, Walk)> {
+    let mut value: Walk = document::read(walk)?;
+    let at = trygg_core::Timestamp(trygg_core::Timestamp::now().millis() - days_ago * 86_400_000);
+    value.created_at = at;
+    value.planned_at = Some(at);
+    value.started_at = Some(at);
+    value.ended_at = None;
+    value.status = trygg_core::model::WalkStatus::InProgress;
+    value.organisations = value
+        .organisations
+        .keys()
+        .map(|o| (o.clone(), at))
+        .collect();
+    value.observations = observations
+        .into_iter()
+        .map(|mut o| {
+            o.observed_at = at;
+            (o.id.clone(), o)
+        })
+        .collect();
+    Ok((document::create(&value)?, value))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_re_walk_shows_what_is_gone_what_remains_and_what_is_new() -> Result<()> {
+    let w = World::new(&[]);
+    let d = w.device(DISTRICT, "field");
+    let district = w.client("district", &d).await;
+    let coordinator = w.device(DISTRICT, "coordinator");
+    let planner = w.client("planner", &coordinator).await;
+
+    // Two walks of one route (the demo generator gives both the same route
+    // and district), six weeks apart.
+    let (first_doc, first_reg) = new_walk(DISTRICT, &[]);
+    let (second_doc, second_reg) = new_walk(DISTRICT, &[]);
+    let area = first_reg.area.clone().context("a walk has an area")?;
+    let areas = trygg_core::seed::areas();
+    let place = areas[&area]
+        .places
+        .keys()
+        .next()
+        .context("a named place")?
+        .clone();
+    let at = |category: &str, lat: f64, lon: f64| {
+        let mut o = observation(DISTRICT, &d.id, "", Sensitivity::Shared);
+        o.category = category.into();
+        o.location = Some(Location {
+            point: Some(trygg_core::model::GeoPoint::new(lat, lon)),
+            place_id: None,
+        });
+        o
+    };
+    let fire = fire(&d.id, &area, &place)?;
+    let litter = at("nedskrapning", 59.30, 18.10);
+    let graffiti = at("klotter", 59.31, 18.10);
+    let (mut first, first_walk) =
+        walk_days_ago(&first_doc, 42, vec![fire.clone(), litter.clone(), graffiti])?;
+    let mut fire_again = self::fire(&d.id, &area, &place)?;
+    fire_again.severity = Severity::new(3).map_err(anyhow::Error::msg)?;
+    let (mut second, _) = walk_days_ago(
+        &second_doc,
+        0,
+        vec![
+            fire_again,
+            // 20 m from the first time's graffiti: the same.
+            at("klotter", 59.31018, 18.10),
+            at("belysning", 59.32, 18.10),
+        ],
+    )?;
+    let (first_id, second_id) = (first_reg.id, second_reg.id);
+    district.create(&mut first, first_reg).await?;
+    district.create(&mut second, second_reg).await?;
+    // The litter was taken care of: its action is done.
+    let mut action = demo::action(
+        &first_id.to_string(),
+        &first_walk,
+        &litter.id,
+        DISTRICT,
+        ActionStatus::Done,
+    );
+    action.description = autosurgeon::Text::with_value("Töm och flytta soptunnan (test).");
+    planner
+        .create(
+            &mut document::create(&action)?,
+            RegisterDocument {
+                id: DocId::random(),
+                kind: DocKind::Action,
+                area: Some(area.clone()),
+                shared_with: BTreeSet::new(),
+                restricted: false,
+                responsible_org: Some(DISTRICT.into()),
+            },
+        )
+        .await?;
+    ensure!(district.all_on_server(WAIT).await && planner.all_on_server(WAIT).await);
+
+    let http = reqwest::Client::new();
+    let base = w.server.base();
+    let (_, link) = add_person(w.data_dir(), &base, DISTRICT, "viewer", "Analytiker (test)");
+    // The browser logs in first (the link is one-time); the same person's
+    // requests over HTTP use a second link.
+    let (_, api_link) = add_person(
+        w.data_dir(),
+        &base,
+        DISTRICT,
+        "viewer",
+        "Analytiker 2 (test)",
+    );
+    let own = cookie_of(&login(&http, &base, &api_link).await?)?;
+    let path = format!("/dashboard/api/walks/{second_id}/rewalk");
+    let mut rewalk = Value::Null;
+    for _ in 0..50 {
+        // Both walks indexed, then the action on the litter too.
+        let walks = get_json(&http, &base, &own, "/dashboard/api/walks").await?;
+        if walks.as_array().is_some_and(|w| w.len() == 2) {
+            rewalk = get_json(&http, &base, &own, &path).await?;
+            if rewalk["gone"][0]["actions"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+            {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let vocabulary = trygg_core::seed::vocabulary();
+    let label = |code: &str| vocabulary.current_term(code).map(|t| t.label_sv.clone());
+    let categories = |list: &Value| -> Vec<Option<String>> {
+        list.as_array()
+            .map(|l| {
+                l.iter()
+                    .map(|f| f["category"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    ensure!(
+        rewalk["earlier"]["doc_id"] == first_id.to_string(),
+        "{rewalk}"
+    );
+    ensure!(
+        categories(&rewalk["gone"]) == vec![label("nedskrapning")]
+            && rewalk["gone"][0]["actions"][0]["status"] == "Klar",
+        "the litter is gone, and its action done: {rewalk}"
+    );
+    let remains: Vec<Option<String>> = rewalk["remains"]
+        .as_array()
+        .context("remains")?
+        .iter()
+        .map(|p| p["now"]["category"].as_str().map(String::from))
+        .collect();
+    ensure!(
+        remains.len() == 2
+            && remains.contains(&label("brand"))
+            && remains.contains(&label("klotter")),
+        "{rewalk}"
+    );
+    ensure!(
+        categories(&rewalk["new"]) == vec![label("belysning")],
+        "{rewalk}"
+    );
+
+    // The page: the newer walk offers the comparison.
+    let shots = match std::env::var_os("TRYGG_SCREENSHOTS") {
+        Some(dir) => PathBuf::from(dir),
+        None => w.dir.path().to_path_buf(),
+    };
+    let mut browser = Browser::open(&link, &shots)?;
+    browser.next()?;
+    browser
+        .ask(json!({ "wait_for": format!("#walks tr[data-doc=\"{second_id}\"] button.rewalk") }))?;
+    let shown = browser.ask(json!({ "rewalk": second_id.to_string() }))?;
+    ensure!(
+        shown["heading"] == format!("Återbesök: {}", first_walk.route_name)
+            && shown["gone"].as_array().is_some_and(|g| g.len() == 1)
+            && shown["remains"].as_array().is_some_and(|r| r.len() == 2)
+            && shown["new"].as_array().is_some_and(|n| n.len() == 1),
+        "{shown}"
+    );
+    browser.ask(json!({ "screenshot": "dashboard-rewalk" }))?;
+
+    // Refusals: the earlier walk has nothing before it; a walk against
+    // itself; someone who may not read the walks gets 404 as for any id.
+    let get = |cookie: String, path: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let r = http
+                .get(base.join(&path)?)
+                .header("cookie", cookie)
+                .send()
+                .await?;
+            Ok::<_, anyhow::Error>((r.status(), r.text().await?))
+        }
+    };
+    let (status, body) = get(
+        own.clone(),
+        format!("/dashboard/api/walks/{first_id}/rewalk"),
+    )
+    .await?;
+    ensure!(
+        status == StatusCode::NOT_FOUND && body.contains("no earlier walk of this route"),
+        "{status} {body}"
+    );
+    let (status, _) = get(own.clone(), format!("{path}?against={second_id}")).await?;
+    ensure!(status == StatusCode::BAD_REQUEST);
+    let (status, _) = get(own.clone(), format!("{path}?against={first_id}")).await?;
+    ensure!(status == StatusCode::OK);
+    let (_, housing_link) = add_person(w.data_dir(), &base, HOUSING, "viewer", "Fastighet (test)");
+    let housing = cookie_of(&login(&http, &base, &housing_link).await?)?;
+    let (status, body) = get(housing, path.clone()).await?;
+    ensure!(
+        status == StatusCode::NOT_FOUND && body.contains("\"not found\""),
+        "{body}"
+    );
+    writeln!(browser.stdin, "{}", json!({ "quit": true }))?;
+    browser.stdin.flush()?;
+    if let Ok(line) = browser.lines.recv_timeout(Duration::from_secs(10)) {
+        bail!("the page logged errors: {line}");
+    }
     Ok(())
 }

@@ -5,17 +5,23 @@
 //!
 //! * [`picture`]: the weekly lägesbild as plain data (no IO);
 //! * [`actions`]: open actions per responsible organisation (no IO);
+//! * [`compare`]: districts side by side, with trend lines (no IO);
 //! * [`map`]: the map's clusters and heat grid as plain data, and its
 //!   outlines (built from open data by `build.rs`);
 //! * [`export`]: the selected observations as CSV and GeoJSON (no IO);
 //! * [`places`]: names and points of place ids (no IO);
 //! * [`protocol`]: one walk's findings and actions (no IO), [`pdf`] prints it;
+//! * [`rewalk`]: a walk against the one before it on its route (no IO);
 //! * [`suppress`]: what a person sees of other organisations' observations:
 //!   H3 cells and no count below 5 (no IO);
 //! * [`read`]: the rows they read, from the documents' derived index;
-//! * here: login, sessions, the JSON API and the live stream.
+//! * `walks`: the routes for walks, protocols and re-walks;
+//! * `decide`: a decision taken in meeting mode becomes an action document;
+//! * here: login, sessions, the rest of the JSON API and the live stream.
 
 pub mod actions;
+pub mod compare;
+mod decide;
 pub mod export;
 pub mod map;
 pub mod pdf;
@@ -23,7 +29,9 @@ pub mod picture;
 pub mod places;
 pub mod protocol;
 pub mod read;
+pub mod rewalk;
 pub mod suppress;
+mod walks;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -113,18 +121,26 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/dashboard/api/me", get(me))
         .route("/dashboard/api/lagesbild", get(lagesbild))
         .route("/dashboard/api/map", get(map_view))
+        .route("/dashboard/api/compare", get(compare_districts))
         .route("/dashboard/api/export.csv", get(export_csv))
         .route("/dashboard/api/export.geojson", get(export_geojson))
-        .route("/dashboard/api/actions", get(open_actions))
+        .route(
+            "/dashboard/api/actions",
+            get(open_actions).post(decide::decide),
+        )
         .route(
             "/dashboard/api/actions/{id}/status",
             post(set_action_status),
         )
-        .route("/dashboard/api/walks", get(walks))
-        .route("/dashboard/api/walks/{id}/protocol", get(walk_protocol))
+        .route("/dashboard/api/walks", get(walks::walks))
+        .route(
+            "/dashboard/api/walks/{id}/protocol",
+            get(walks::walk_protocol),
+        )
+        .route("/dashboard/api/walks/{id}/rewalk", get(walks::rewalk))
         .route(
             "/dashboard/api/walks/{id}/protocol.pdf",
-            get(walk_protocol_pdf),
+            get(walks::walk_protocol_pdf),
         )
         .route("/dashboard/api/events", get(events))
 }
@@ -201,11 +217,15 @@ struct MeBody {
     organisation_name: String,
     role: String,
     /// The districts, for the filters.
-    areas: Vec<AreaName>,
+    areas: Vec<Named>,
+    /// Every organisation in the access table (code and name), for a
+    /// decision's responsible organisation.
+    organisations: Vec<Named>,
 }
 
+/// A code and its name: a district, a vocabulary group, an organisation.
 #[derive(Serialize)]
-struct AreaName {
+struct Named {
     code: String,
     name: String,
 }
@@ -224,10 +244,14 @@ fn me_body(state: &AppState, user: &User) -> MeBody {
         role: user.role.as_str().to_string(),
         areas: areas()
             .into_values()
-            .map(|a| AreaName {
+            .map(|a| Named {
                 code: a.code,
                 name: a.name,
             })
+            .collect(),
+        organisations: org_names(state)
+            .into_iter()
+            .map(|(code, name)| Named { code, name })
             .collect(),
     }
 }
@@ -488,6 +512,54 @@ async fn lagesbild(
     Ok(Json(picture::picture(week, &rows, &vocabulary, &tz, name)))
 }
 
+/// Weeks the district comparison shows when the page does not say.
+const COMPARE_WEEKS: u8 = 12;
+
+/// Every district side by side over `weeks` (12 when absent) ending with
+/// `week`, with the group and severity filters; the district filter only
+/// marks which one is chosen, on the page.
+async fn compare_districts(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    Query(mut q): Query<PictureQuery>,
+) -> Result<Json<CompareBody>, ApiError> {
+    let tz = picture::time_zone();
+    q.weeks = Some(q.weeks.unwrap_or(COMPARE_WEEKS));
+    let mut selection = Selection::parse(q, &tz)?;
+    audit(
+        &state,
+        &person.user,
+        from,
+        Action::View,
+        Some(selection.describe("compare")),
+    );
+    selection.area = None;
+    let weeks = usize::from(selection.weeks);
+    let rows = selection
+        .observations(
+            &state,
+            &person.user,
+            compare::window(selection.week, weeks, &tz),
+        )
+        .await?;
+    let mut districts: Vec<(String, String)> =
+        areas().into_values().map(|a| (a.code, a.name)).collect();
+    districts.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(Json(CompareBody {
+        comparison: compare::compare(selection.week, weeks, &rows, &districts, &tz),
+        extent: map::extent(None),
+    }))
+}
+
+#[derive(Serialize)]
+struct CompareBody {
+    #[serde(flatten)]
+    comparison: compare::Comparison,
+    /// The whole city, for the graded map.
+    extent: Option<map::Extent>,
+}
+
 async fn export_csv(
     State(state): State<Arc<AppState>>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
@@ -610,7 +682,7 @@ async fn map_view(
     groups.sort_by_key(|g| g.order);
     let groups = groups
         .into_iter()
-        .map(|g| AreaName {
+        .map(|g| Named {
             code: g.code.clone(),
             name: g.label_sv.clone(),
         })
@@ -742,7 +814,9 @@ async fn set_action_status(
             EditError::Unavailable(reason) => {
                 ApiError::conflict(format!("this action cannot be changed now: {reason}"))
             }
-            EditError::Storage(_) | EditError::Stopped => {
+            // Only creating a document can meet these; an edit of one that
+            // exists never does, but if it did the change was not made.
+            EditError::Exists | EditError::Empty | EditError::Storage(_) | EditError::Stopped => {
                 ApiError::unavailable(format!("the change was not made: {e}; try again"))
             }
         })?;
@@ -771,141 +845,6 @@ async fn set_action_status(
     }))
 }
 
-#[derive(Serialize)]
-struct WalkItem {
-    doc_id: String,
-    route: String,
-    district: String,
-    status: String,
-    /// `YYYY-MM-DD`: its start, else when it was created.
-    date: String,
-    observations: u32,
-}
-
-/// The walks the person may read, newest first.
-async fn walks(
-    State(state): State<Arc<AppState>>,
-    person: Person,
-    Query(q): Query<ActionsQuery>,
-) -> Result<Json<Vec<WalkItem>>, ApiError> {
-    let area = district(q.area)?;
-    let rows = state
-        .index
-        .walks(area, readable(&state, &person.user).into_keys().collect())
-        .await
-        .map_err(ApiError::internal)?;
-    let districts = areas();
-    let tz = picture::time_zone();
-    Ok(Json(
-        rows.into_iter()
-            .map(|w| WalkItem {
-                district: places::name(&districts, &w.area),
-                status: w.status.parse().map_or(w.status.clone(), |s| {
-                    protocol::walk_status_sv(s).to_string()
-                }),
-                date: jiff::Timestamp::from_millisecond(w.at).map_or_else(
-                    |_| String::new(),
-                    |t| t.to_zoned_datetime(tz.clone()).date().to_string(),
-                ),
-                doc_id: w.doc_id,
-                route: w.route,
-                observations: w.observations,
-            })
-            .collect(),
-    ))
-}
-
-/// One walk's protocol for `person`: 404 unless they may read the walk.
-/// Free text (the notes) only for the organisation that arranged it.
-async fn protocol_of(
-    state: &AppState,
-    person: &Person,
-    id: &str,
-) -> Result<protocol::Protocol, ApiError> {
-    let doc: trygg_core::DocId = id.parse().map_err(|_| ApiError::not_found())?;
-    let readable = readable(state, &person.user);
-    if !readable.contains_key(&doc.to_string()) {
-        return Err(ApiError::not_found());
-    }
-    let (walk, actions) = state
-        .index
-        .walk_with_actions(doc, readable.into_keys().collect())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(ApiError::not_found)?;
-    let orgs = org_names(state);
-    let org_name = |org: &str| orgs.get(org).cloned().unwrap_or_else(|| org.to_string());
-    let districts = areas();
-    let tz = picture::time_zone();
-    let vocabulary = trygg_core::seed::vocabulary();
-    let cx = protocol::Context {
-        vocabulary: &vocabulary,
-        districts: &districts,
-        tz: &tz,
-        org_name: &org_name,
-        free_text: walk.owner_org == person.user.org,
-    };
-    Ok(protocol::protocol(&doc.to_string(), &walk, &actions, &cx))
-}
-
-async fn walk_protocol(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    person: Person,
-    axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Json<protocol::Protocol>, ApiError> {
-    let p = protocol_of(&state, &person, &id).await?;
-    audit(
-        &state,
-        &person.user,
-        from,
-        Action::View,
-        Some(format!("protokoll {id}")),
-    );
-    Ok(Json(p))
-}
-
-async fn walk_protocol_pdf(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    person: Person,
-    axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Response, ApiError> {
-    let p = protocol_of(&state, &person, &id).await?;
-    audit(
-        &state,
-        &person.user,
-        from,
-        Action::Export,
-        Some(format!("protokoll.pdf {id}")),
-    );
-    let date = p
-        .started
-        .as_deref()
-        .map_or("", |s| s.get(..10).unwrap_or(s));
-    let name = format!("trygg-protokoll-{}-{date}.pdf", slug(&p.route));
-    download(pdf::protocol_pdf(&p), "application/pdf", &name)
-}
-
-/// A file name's part from free text: letters and digits, `-` between.
-fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.to_lowercase().chars() {
-        let c = match c {
-            'å' | 'ä' => 'a',
-            'ö' => 'o',
-            'é' => 'e',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').chars().take(40).collect()
-}
-
 /// Organisations' names by id, from the access table.
 fn org_names(state: &AppState) -> std::collections::BTreeMap<String, String> {
     state
@@ -924,7 +863,7 @@ struct MapBody {
     /// when that number is itself too small to publish.
     withheld: Option<u32>,
     /// The vocabulary's groups, in order, for colouring by category.
-    groups: Vec<AreaName>,
+    groups: Vec<Named>,
     #[serde(flatten)]
     view: map::MapView,
 }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use jiff::tz::TimeZone;
 use serde::Serialize;
-use trygg_core::model::{Action, ActionStatus, Area, Light, Vocabulary, Walk, WalkStatus};
+use trygg_core::model::{
+    Action, ActionStatus, Area, Light, Observation, Vocabulary, Walk, WalkStatus,
+};
 
 use super::places;
 
@@ -78,7 +80,7 @@ pub fn walk_status_sv(status: WalkStatus) -> &'static str {
     }
 }
 
-fn local(at: trygg_core::Timestamp, tz: &TimeZone) -> String {
+pub fn local(at: trygg_core::Timestamp, tz: &TimeZone) -> String {
     jiff::Timestamp::from_millisecond(at.millis()).map_or_else(
         |_| at.millis().to_string(),
         |t| {
@@ -100,52 +102,68 @@ pub struct Context<'a> {
     pub free_text: bool,
 }
 
-/// The protocol of `walk` (document `doc_id`) with the `actions` proposed
-/// from it that the person may read: findings in time order, each with
-/// the actions that answer it.
-pub fn protocol(doc_id: &str, walk: &Walk, actions: &[(String, Action)], cx: &Context) -> Protocol {
-    let action = |(id, a): &(String, Action)| ProtocolAction {
+/// One action as the protocol shows it.
+fn protocol_action((id, a): &(String, Action), cx: &Context) -> ProtocolAction {
+    ProtocolAction {
         doc_id: id.clone(),
         description: a.description.as_str().to_string(),
         responsible: (cx.org_name)(&a.responsible_org),
         due_date: a.due_date.clone(),
         status: status_sv(a.status).to_string(),
-    };
-    let answers = |obs: &str| -> Vec<ProtocolAction> {
-        actions
+    }
+}
+
+/// Observation `o` of `walk` (document `doc_id`) as a finding, with the
+/// `actions` that answer it.
+pub fn finding(
+    doc_id: &str,
+    walk: &Walk,
+    o: &Observation,
+    actions: &[(String, Action)],
+    cx: &Context,
+) -> Finding {
+    let term = cx.vocabulary.current_term(&o.category);
+    Finding {
+        observed: local(o.observed_at, cx.tz),
+        category: term.map_or_else(|| o.category.clone(), |t| t.label_sv.clone()),
+        severity: o.severity.level(),
+        place: o
+            .location
+            .as_ref()
+            .and_then(|l| l.place_id.as_deref())
+            .and_then(|id| cx.districts.get(&walk.area)?.places.get(id))
+            .map_or_else(String::new, |p| p.name.clone()),
+        note: cx
+            .free_text
+            .then(|| o.note.as_str().trim().to_string())
+            .filter(|n| !n.is_empty()),
+        photos: o.photos.len(),
+        actions: actions
             .iter()
             .filter(|(_, a)| {
                 a.observations
                     .iter()
-                    .any(|r| r.doc_id == doc_id && r.observation_id == obs)
+                    .any(|r| r.doc_id == doc_id && r.observation_id == o.id)
             })
-            .map(action)
-            .collect()
-    };
+            .map(|a| protocol_action(a, cx))
+            .collect(),
+    }
+}
+
+/// A walk's observations in time order.
+pub fn in_time_order(walk: &Walk) -> Vec<&Observation> {
     let mut observations: Vec<_> = walk.observations.values().collect();
     observations.sort_by_key(|o| (o.observed_at, o.id.clone()));
-    let findings = observations
+    observations
+}
+
+/// The protocol of `walk` (document `doc_id`) with the `actions` proposed
+/// from it that the person may read: findings in time order, each with
+/// the actions that answer it.
+pub fn protocol(doc_id: &str, walk: &Walk, actions: &[(String, Action)], cx: &Context) -> Protocol {
+    let findings = in_time_order(walk)
         .into_iter()
-        .map(|o| {
-            let term = cx.vocabulary.current_term(&o.category);
-            Finding {
-                observed: local(o.observed_at, cx.tz),
-                category: term.map_or_else(|| o.category.clone(), |t| t.label_sv.clone()),
-                severity: o.severity.level(),
-                place: o
-                    .location
-                    .as_ref()
-                    .and_then(|l| l.place_id.as_deref())
-                    .and_then(|id| cx.districts.get(&walk.area)?.places.get(id))
-                    .map_or_else(String::new, |p| p.name.clone()),
-                note: cx
-                    .free_text
-                    .then(|| o.note.as_str().trim().to_string())
-                    .filter(|n| !n.is_empty()),
-                photos: o.photos.len(),
-                actions: answers(&o.id),
-            }
-        })
+        .map(|o| finding(doc_id, walk, o, actions, cx))
         .collect();
     let other_actions = actions
         .iter()
@@ -154,7 +172,7 @@ pub fn protocol(doc_id: &str, walk: &Walk, actions: &[(String, Action)], cx: &Co
                 .iter()
                 .any(|r| r.doc_id == doc_id && walk.observations.contains_key(&r.observation_id))
         })
-        .map(action)
+        .map(|a| protocol_action(a, cx))
         .collect();
     let organisations = std::iter::once(&walk.owner_org)
         .chain(walk.organisations.keys().filter(|o| **o != walk.owner_org))

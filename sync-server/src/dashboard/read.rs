@@ -263,6 +263,36 @@ impl IndexReader {
         .await?
     }
 
+    /// The newest walk among `readable` in `area` on `route` (by
+    /// [`same_route`]) that started (else was created) before `before`.
+    pub async fn previous_walk(
+        &self,
+        area: String,
+        route: String,
+        before: i64,
+        readable: HashSet<String>,
+    ) -> anyhow::Result<Option<String>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT doc_id, route_name FROM walks
+                 WHERE area = ?1 AND COALESCE(started_at, created_at) < ?2
+                 ORDER BY COALESCE(started_at, created_at) DESC, doc_id",
+            )?;
+            let mut rows = stmt.query(params![area, before])?;
+            while let Some(r) = rows.next()? {
+                let doc_id: String = r.get(0)?;
+                let name: String = r.get(1)?;
+                if same_route(&name, &route) && readable.contains(&doc_id) {
+                    return Ok(Some(doc_id));
+                }
+            }
+            anyhow::Ok(None)
+        })
+        .await?
+    }
+
     /// Walk `walk` and the actions proposed from it that are among
     /// `readable`, read from the stored documents; none when the walk is
     /// not stored here.
@@ -296,4 +326,14 @@ impl IndexReader {
         })
         .await?
     }
+}
+
+/// Two route names name the same route: equal but for case and spaces.
+pub fn same_route(a: &str, b: &str) -> bool {
+    let words = |s: &str| {
+        s.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+    };
+    words(a) == words(b)
 }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod browser;
 pub mod js;
 pub mod load;
 pub mod people;

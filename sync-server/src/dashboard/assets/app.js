@@ -183,6 +183,98 @@ function legendItem(colour, label) {
   return li;
 }
 
+// ---- districts side by side: graded map and trend lines ----
+
+// Grade 0 (none) to 5 (most), light to dark; a suppressed total is grey.
+const GRADE = ["#f7f7f7", "#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
+const HIDDEN = "#c8c8c8";
+let lastCompare = null;
+
+function drawCompare() {
+  const c = lastCompare;
+  if (!c || !c.extent || !outlines) return;
+  const chosen = $("area").value;
+  const byCode = new Map(c.districts.map((d) => [d.code, d]));
+  const p = projector(c.extent);
+  const map = $("compare-map");
+  map.setAttribute("viewBox", `0 0 ${MAP_WIDTH} ${p.height.toFixed(1)}`);
+  const layers = [];
+  for (const f of outlines.districts.features) {
+    const d = byCode.get(f.properties.code);
+    const fill = !d ? GRADE[0] : d.grade === null ? HIDDEN : GRADE[d.grade];
+    const path = svg("path", {
+      d: pathOf(f.geometry, p),
+      class: f.properties.code === chosen ? "district chosen" : "district",
+      fill,
+      "data-code": f.properties.code,
+      "data-grade": d?.grade ?? "",
+    });
+    path.append(svg("title", {}, `${f.properties.name}: ${d ? num(d.total) : 0} observationer`));
+    layers.push(path);
+  }
+  for (const f of outlines.water.features) layers.push(svg("path", { d: pathOf(f.geometry, p), class: "water" }));
+  for (const f of outlines.districts.features) {
+    const ring = f.geometry.coordinates[0][0];
+    const lon = ring.reduce((a, x) => a + x[0], 0) / ring.length;
+    const lat = ring.reduce((a, x) => a + x[1], 0) / ring.length;
+    layers.push(svg("text", { x: p.x(lon).toFixed(1), y: p.y(lat).toFixed(1), class: "label" }, f.properties.name));
+  }
+  map.replaceChildren(...layers);
+  const n = c.weeks.length;
+  $("compare-summary").textContent =
+    `${num(c.city_total)} observationer i alla områden under ${n} veckor (${c.weeks[0]}–${c.weeks[n - 1]}).` +
+    (c.suppressed ? " Antal med färre än 5 av andra organisationers observationer visas som – (grått på kartan)." : "");
+  const step = (g) => Math.ceil((g * c.max_total) / 5);
+  $("compare-legend").replaceChildren(
+    legendItem(GRADE[0], "Inga"),
+    ...[1, 2, 3, 4, 5].map((g) => legendItem(GRADE[g], `${step(g - 1) + 1}–${step(g)}`)),
+    ...(c.suppressed ? [legendItem(HIDDEN, "Dolt")] : []),
+  );
+  const max = Math.max(1, ...c.districts.flatMap((d) => d.weeks.filter((x) => x !== null)));
+  $("compare").tBodies[0].replaceChildren(
+    ...c.districts.map((d) => {
+      const tr = row([
+        cell(d.name),
+        trendCell(d.weeks, max),
+        cell(num(d.total), "n"),
+        cell(num(d.previous), "n"),
+        cell(change(d.total, d.previous), d.total !== null && d.previous !== null && d.total > d.previous ? "n up" : "n"),
+      ]);
+      tr.dataset.code = d.code;
+      if (d.code === chosen) tr.className = "chosen";
+      return tr;
+    }),
+  );
+}
+
+// A trend line of weekly counts; a suppressed week breaks the line.
+function trendCell(weeks, max) {
+  const td = document.createElement("td");
+  const w = 160;
+  const h = 28;
+  const line = svg("svg", { class: "trend", width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: "img" });
+  line.append(svg("line", { class: "base", x1: 0, y1: h - 1, x2: w, y2: h - 1 }));
+  const x = (i) => (weeks.length === 1 ? w / 2 : (i * (w - 4)) / (weeks.length - 1) + 2);
+  const y = (v) => h - 2 - (v * (h - 4)) / max;
+  let run = [];
+  const flush = () => {
+    if (run.length) line.append(svg("polyline", { points: run.join(" ") }));
+    run = [];
+  };
+  weeks.forEach((v, i) => (v === null ? flush() : run.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`)));
+  flush();
+  line.append(svg("title", {}, `Per vecka: ${weeks.map(num).join(", ")}`));
+  td.append(line);
+  return td;
+}
+
+function change(now, before) {
+  if (now === null || before === null) return SUPPRESSED;
+  if (before === 0) return now === 0 ? "±0" : "ny";
+  const pct = Math.round((100 * (now - before)) / before);
+  return `${pct > 0 ? "+" : pct < 0 ? "−" : "±"}${Math.abs(pct)} %`;
+}
+
 // ---- open actions per responsible organisation ----
 
 const STATUS = { proposed: "Föreslagen", accepted: "Accepterad", in_progress: "Pågår", done: "Klar", rejected: "Avvisad" };
@@ -228,25 +320,81 @@ function drawActions(a) {
 
 // ---- walks and their protocols ----
 
+// Walks on the same route (same district, same name but for case and
+// spaces) can be compared: each with the newest before it.
+const routeKey = (w) => `${w.district}\u0000${w.route.toLowerCase().split(/\s+/).filter(Boolean).join(" ")}`;
+
 function drawWalks(walks) {
   $("walks").tBodies[0].replaceChildren(
-    ...walks.map((w) => {
-      const show = document.createElement("button");
-      show.type = "button";
-      show.className = "link";
-      show.textContent = "Visa";
-      show.addEventListener("click", () => showProtocol(w.doc_id).catch(show));
+    ...walks.map((w, i) => {
+      const view = document.createElement("button");
+      view.type = "button";
+      view.className = "link";
+      view.textContent = "Visa";
+      view.addEventListener("click", () => showProtocol(w.doc_id).catch(show));
       const pdf = document.createElement("a");
       pdf.href = `/dashboard/api/walks/${encodeURIComponent(w.doc_id)}/protocol.pdf`;
       pdf.textContent = "PDF";
       const links = document.createElement("td");
-      links.append(show, " ", pdf);
+      links.append(view, " ", pdf);
+      // The list is newest first: an earlier walk of the route comes later.
+      if (walks.slice(i + 1).some((x) => routeKey(x) === routeKey(w))) {
+        const compare = document.createElement("button");
+        compare.type = "button";
+        compare.className = "link rewalk";
+        compare.textContent = "Jämför med förra";
+        compare.addEventListener("click", () => showRewalk(w.doc_id).catch(show));
+        links.append(" ", compare);
+      }
       const tr = row([cell(w.date), cell(w.route), cell(w.district), cell(w.status), cell(String(w.observations), "n"), links]);
       tr.dataset.doc = w.doc_id;
       return tr;
     }),
   );
   $("no-walks").hidden = walks.length > 0;
+}
+
+function findingText(f) {
+  return `${f.category}, allvarlighet ${f.severity} — ${[f.observed, f.place].filter(Boolean).join(", ")}`;
+}
+
+function listItem(text, sub) {
+  const li = document.createElement("li");
+  li.textContent = text;
+  if (sub.length) {
+    const ul = document.createElement("ul");
+    for (const t of sub) {
+      const item = document.createElement("li");
+      item.textContent = t;
+      ul.append(item);
+    }
+    li.append(ul);
+  }
+  return li;
+}
+
+async function showRewalk(id) {
+  const r = await api(`/dashboard/api/walks/${encodeURIComponent(id)}/rewalk`);
+  $("rewalk-h").textContent = `Återbesök: ${r.route}`;
+  $("rewalk-facts").textContent =
+    `${r.district} · ${r.earlier.when} (${r.earlier.findings} iakttagelser) → ${r.later.when} (${r.later.findings} iakttagelser)`;
+  const none = (list, text) => (list.length ? [] : [listItem(text, [])]);
+  $("rewalk-gone").replaceChildren(
+    ...r.gone.map((f) => listItem(findingText(f), f.actions.map(actionText))),
+    ...none(r.gone, "Inget."),
+  );
+  $("rewalk-remains").replaceChildren(
+    ...r.remains.map((p) =>
+      listItem(`${findingText(p.now)} (förra gången: allvarlighet ${p.before.severity})`, p.before.actions.map(actionText)),
+    ),
+    ...none(r.remains, "Inget."),
+  );
+  $("rewalk-new").replaceChildren(
+    ...r.new.map((f) => listItem(findingText(f), f.actions.map(actionText))),
+    ...none(r.new, "Inget."),
+  );
+  $("rewalk").dataset.doc = id;
+  $("rewalk").hidden = false;
 }
 
 function actionText(a) {
@@ -341,6 +489,109 @@ function exportLinks() {
   $("export-geojson").href = `/dashboard/api/export.geojson?${q}`;
 }
 
+// ---- meeting mode: large type, high contrast, one agenda point at a time ----
+
+const STEPS = ["lagesbild", "hotspots", "actions", "decide"];
+let step = null; // null: not in a meeting
+
+function showStep(next) {
+  step = next;
+  const meeting = step !== null;
+  document.body.classList.toggle("meeting", meeting);
+  $("meeting").setAttribute("aria-pressed", String(meeting));
+  $("meeting").textContent = meeting ? "Avsluta mötesläget" : "Mötesläge";
+  $("agenda").hidden = !meeting;
+  $("exports").hidden = meeting;
+  for (const section of document.querySelectorAll("#picture > section")) {
+    section.hidden = meeting ? section.dataset.step !== step : "meetingOnly" in section.dataset;
+  }
+  for (const b of document.querySelectorAll("#agenda ol button")) {
+    if (b.dataset.step === step) b.setAttribute("aria-current", "step");
+    else b.removeAttribute("aria-current");
+  }
+  document.body.dataset.step = step ?? "";
+  // A decision is most often about the district the meeting looks at.
+  if (step === "decide" && $("area").value) $("decide-area").value = $("area").value;
+  if (meeting) window.scrollTo(0, 0);
+  // The map's size follows its section: draw it again once it shows.
+  drawMap();
+}
+
+function move(by) {
+  const i = STEPS.indexOf(step) + by;
+  if (i >= 0 && i < STEPS.length) showStep(STEPS[i]);
+}
+
+function typing(target) {
+  return target instanceof HTMLElement && target.matches("input, textarea, select");
+}
+
+function meetingKeys(e) {
+  if (step === null || typing(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.key === "ArrowRight" || e.key === "PageDown") move(1);
+  else if (e.key === "ArrowLeft" || e.key === "PageUp") move(-1);
+  else if (e.key === "Escape") showStep(null);
+  else return;
+  e.preventDefault();
+}
+
+function fillDecisionForm() {
+  const org = $("decide-org");
+  org.replaceChildren(
+    ...me.organisations.map((o) => {
+      const option = document.createElement("option");
+      option.value = o.code;
+      option.textContent = o.name;
+      return option;
+    }),
+  );
+  org.value = me.organisation;
+  $("decide-area").replaceChildren(
+    ...me.areas.map((a) => {
+      const option = document.createElement("option");
+      option.value = a.code;
+      option.textContent = a.name;
+      return option;
+    }),
+  );
+  $("decide-due").min = new Date().toLocaleDateString("sv-SE");
+  const may = me.role === "coordinator";
+  for (const el of $("decide").elements) el.disabled = !may;
+  $("decide-who").textContent = may
+    ? `Ett beslut blir en åtgärd föreslagen av ${me.organisation_name}, synlig för rådets alla organisationer och genast på den ansvariges enheter.`
+    : "Bara en samordnare kan föra in rådets beslut. Du ser dem här och bland åtgärderna.";
+}
+
+async function decide(e) {
+  e.preventDefault();
+  const form = $("decide");
+  const message = $("decide-message");
+  const body = Object.fromEntries(new FormData(form));
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  message.hidden = true;
+  try {
+    const made = await api("/dashboard/api/actions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const org = me.organisations.find((o) => o.code === body.responsible_org)?.name ?? body.responsible_org;
+    const li = listItem(body.description.trim(), [`${org}, senast ${body.due_date}`]);
+    li.dataset.doc = made.doc_id;
+    $("decisions").append(li);
+    $("no-decisions").hidden = true;
+    $("decide-description").value = "";
+    await refresh();
+  } catch (err) {
+    if (err instanceof LoggedOut) throw err;
+    message.textContent = `Beslutet kunde inte föras in: ${err.message}`;
+    message.hidden = false;
+  } finally {
+    submit.disabled = me.role !== "coordinator";
+  }
+}
+
 let me = null;
 let asked = 0;
 
@@ -356,17 +607,20 @@ function query() {
 async function refresh() {
   const mine = ++asked;
   const area = encodeURIComponent($("area").value);
-  const [p, m, a, w] = await Promise.all([
+  const [p, m, a, w, c] = await Promise.all([
     api(`/dashboard/api/lagesbild?${query()}`),
     api(`/dashboard/api/map?${query()}`),
     api(`/dashboard/api/actions?area=${area}`),
     api(`/dashboard/api/walks?area=${area}`),
+    api(`/dashboard/api/compare?${query()}&weeks=${$("compare-weeks").value}`),
     loadOutlines(),
   ]);
   if (mine !== asked) return; // a newer answer is on its way
   exportLinks();
   lastMap = m;
+  lastCompare = c;
   drawMap();
+  drawCompare();
   drawActions(a);
   drawWalks(w);
   if (!$("week").value) $("week").value = p.week;
@@ -454,6 +708,17 @@ async function start() {
   $("filters").addEventListener("change", () => refresh().catch(show));
   $("map-controls").addEventListener("change", drawMap);
   $("export-weeks").addEventListener("change", exportLinks);
+  $("compare-weeks").addEventListener("change", () => refresh().catch(show));
+  fillDecisionForm();
+  $("decide").addEventListener("submit", (e) => decide(e).catch(show));
+  $("meeting").hidden = false;
+  $("meeting").addEventListener("click", () => showStep(step === null ? STEPS[0] : null));
+  $("agenda-back").addEventListener("click", () => move(-1));
+  $("agenda-next").addEventListener("click", () => move(1));
+  for (const b of document.querySelectorAll("#agenda ol button")) {
+    b.addEventListener("click", () => showStep(b.dataset.step));
+  }
+  document.addEventListener("keydown", meetingKeys);
   $("logout").hidden = false;
   $("logout").addEventListener("click", async () => {
     await api("/dashboard/api/logout", { method: "POST" }).catch(show);
