@@ -620,12 +620,18 @@ async fn retention_purges_old_text_and_photos_from_every_file_history_included()
         devices_dir.join("district.db"),
         devices_dir.join("police.db"),
     ];
+    // A device applies a change in memory before its store writes it, so
+    // the police's file may need a moment after its read showed the note.
     for db in &dbs {
-        ensure!(
-            stored_changes_hold(db, old_words)?,
-            "before the purge, a change in {} should hold the words",
-            db.display()
-        );
+        let deadline = std::time::Instant::now() + WAIT;
+        while !stored_changes_hold(db, old_words)? {
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "before the purge, a change in {} should hold the words",
+                db.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     let server_photo = server_dir.join("photos").join(&sha[..2]).join(&sha);
     ensure!(server_photo.exists());
