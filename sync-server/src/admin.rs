@@ -5,6 +5,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use trygg_core::Timestamp;
+use trygg_core::ids::slug;
 use trygg_core::seed::demo;
 use trygg_store::Store;
 use trygg_sync::access::access_of;
@@ -220,25 +221,6 @@ async fn users(registry: &dyn Registry, command: UserCommand, out: &mut impl Wri
     Ok(())
 }
 
-/// A lowercase id from a name: letters and digits, the rest as single dashes.
-fn slug(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'å' | 'ä' => 'a',
-            'ö' => 'o',
-            'é' => 'e',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            s.push(c);
-        } else if !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    s.trim_matches('-').to_string()
-}
-
 /// Loads the invented demo organisations and documents and registers them.
 async fn demo_data(
     store: &StoreArgs,
@@ -292,18 +274,4 @@ async fn demo_data(
         }
     }
     Ok(registered)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slug;
-
-    #[test]
-    fn slugs_are_ascii_and_dashed() {
-        assert_eq!(
-            slug("Lokalpolisområde Exempel (demo)"),
-            "lokalpolisomrade-exempel-demo"
-        );
-        assert_eq!(slug("  Ära & Öl  "), "ara-ol");
-    }
 }

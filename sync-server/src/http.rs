@@ -464,23 +464,13 @@ async fn register_document(
         &state.snapshot.borrow(),
         doc.shared_with.iter().chain(doc.responsible_org.iter()),
     )?;
-    let now = Timestamp::now();
-    let record = DocRecord {
-        access: doc,
-        registered_by: device.id.clone(),
-        registered_at: now,
-        updated_at: now,
-        replaces: None,
-        replaced_by: None,
-    };
-    match state.registry.register_document(&record).await {
-        Ok(()) => {}
+    let record = match state.register_new(doc, &device.id).await {
+        Ok(record) => record,
         Err(RegistryError::Conflict(_)) => {
             return Err(ApiError::new(StatusCode::CONFLICT, "conflict"));
         }
         Err(e) => return Err(ApiError::internal(e)),
-    }
-    snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
+    };
     tracing::info!(doc = %record.access.id, kind = %record.access.kind, device = %device.id, "document registered");
     let doc = &record.access;
     audit(

@@ -9,12 +9,13 @@ use axum::serve::ListenerExt;
 use trygg_core::Timestamp;
 use trygg_engine::{Engine, EngineConfig, Readers};
 use trygg_store::{GroupCommit, Store};
+use trygg_sync::access::DocAccess;
 
 use crate::audit::{AuditLog, audit_path};
 use crate::auth_limit::UnknownTokenLimit;
 use crate::config::{ServeArgs, StoreArgs};
 use crate::photos::{PhotoDir, PhotoRefs};
-use crate::registry::{Registry, SqliteRegistry};
+use crate::registry::{DocRecord, Registry, RegistryError, SqliteRegistry};
 use crate::retention::Retention;
 use crate::snapshot::{self, Published};
 
@@ -31,6 +32,31 @@ pub struct AppState {
     pub audit: AuditLog,
     /// The dashboard's view of the documents.
     pub index: crate::dashboard::IndexReader,
+}
+
+impl AppState {
+    /// Enters a new document in the access table, registered now by
+    /// `registered_by`, and refreshes the snapshot so this instance's next
+    /// request sees it. The caller has checked `access::may_register`.
+    /// [`RegistryError::Conflict`] when the id is taken.
+    pub async fn register_new(
+        &self,
+        access: DocAccess,
+        registered_by: &str,
+    ) -> Result<DocRecord, RegistryError> {
+        let now = Timestamp::now();
+        let record = DocRecord {
+            access,
+            registered_by: registered_by.to_string(),
+            registered_at: now,
+            updated_at: now,
+            replaces: None,
+            replaced_by: None,
+        };
+        self.registry.register_document(&record).await?;
+        crate::snapshot::refresh_now(self.registry.as_ref(), &self.snapshot).await;
+        Ok(record)
+    }
 }
 
 pub fn registry_path(dir: &Path) -> PathBuf {

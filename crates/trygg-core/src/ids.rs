@@ -11,6 +11,27 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A readable id or file-name part from a name: lower-case ASCII letters and
+/// digits, one `-` for each run of anything else, none at either end
+/// (`"Skärholmens centrum"` → `skarholmens-centrum`).
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'å' | 'ä' => 'a',
+            'ö' => 'o',
+            'é' => 'e',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
 /// An automerge-repo document id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DocId([u8; 16]);
@@ -94,6 +115,17 @@ pub fn new_entity_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_are_ascii_and_dashed() {
+        assert_eq!(
+            slug("Lokalpolisområde Exempel (demo)"),
+            "lokalpolisomrade-exempel-demo"
+        );
+        assert_eq!(slug("  Ära & Öl  "), "ara-ol");
+        assert_eq!(slug("Skärholmens centrum"), "skarholmens-centrum");
+        assert_eq!(slug("–"), "");
+    }
 
     #[test]
     fn doc_id_round_trips_through_text() {

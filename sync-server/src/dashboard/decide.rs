@@ -23,9 +23,8 @@ use trygg_engine::EditError;
 use super::{INDEXED_WITHIN, Person, audit_doc};
 use crate::audit::Action;
 use crate::http::{ApiError, refusal};
-use crate::registry::{DocRecord, RegistryError};
+use crate::registry::RegistryError;
 use crate::serve::AppState;
-use crate::snapshot;
 
 /// The longest decision text taken (a meeting's decision is a sentence or
 /// a paragraph, not a report).
@@ -124,16 +123,8 @@ pub(super) async fn decide(
         .cloned()
         .collect();
     access::may_register(&who, &facts).map_err(refusal)?;
-    let record = DocRecord {
-        access: facts,
-        registered_by: who.device_id.clone(),
-        registered_at: now,
-        updated_at: now,
-        replaces: None,
-        replaced_by: None,
-    };
-    match state.registry.register_document(&record).await {
-        Ok(()) => {}
+    match state.register_new(facts, &who.device_id).await {
+        Ok(_) => {}
         // A random id taken already: vanishingly rare, and nothing was made.
         Err(RegistryError::Conflict(_)) => {
             return Err(ApiError::conflict(
@@ -142,7 +133,6 @@ pub(super) async fn decide(
         }
         Err(e) => return Err(ApiError::internal(e)),
     }
-    snapshot::refresh_now(state.registry.as_ref(), &state.snapshot).await;
     let change = state
         .engine
         .create(id, move |tx| document::write(tx, &action))

@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use trygg_core::DocId;
+use trygg_core::ids::slug;
 use trygg_core::model::{Action as DocAction, Walk};
 use trygg_core::seed::areas;
 
@@ -244,25 +245,7 @@ pub(super) async fn walk_protocol_pdf(
         .started
         .as_deref()
         .map_or("", |s| s.get(..10).unwrap_or(s));
-    let name = format!("trygg-protokoll-{}-{date}.pdf", slug(&p.route));
+    let route: String = slug(&p.route).chars().take(40).collect();
+    let name = format!("trygg-protokoll-{route}-{date}.pdf");
     download(pdf::protocol_pdf(&p), "application/pdf", &name)
-}
-
-/// A file name's part from free text: letters and digits, `-` between.
-fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.to_lowercase().chars() {
-        let c = match c {
-            'å' | 'ä' => 'a',
-            'ö' => 'o',
-            'é' => 'e',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').chars().take(40).collect()
 }

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use crate::ids::slug;
 use crate::model::{Area, Directory, GeoPoint, Place};
 
 /// (code, name, approximate centre, a few public places).
@@ -88,17 +89,6 @@ const DISTRICTS: &[(&str, &str, f64, f64, &[&str])] = &[
         &["Skärholmens centrum", "Bredäng centrum"],
     ),
 ];
-
-fn slug(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
-            'å' | 'ä' | 'Å' | 'Ä' => 'a',
-            'ö' | 'Ö' => 'o',
-            ' ' => '-',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
-}
 
 /// The 11 districts (stadsdelsområden) of Stockholm since 1 July 2023, with a
 /// few named places each; the same codes as the dashboard's map outlines.
