@@ -38,13 +38,15 @@ pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
         // Build it so `cargo test` alone works; a no-op when it is up to date.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        // The whole workspace with its tests, as `cargo test --workspace`
-        // builds it: one feature set, so nothing is compiled twice. `--lib`
-        // builds the power-cut shim (a cdylib) too.
-        let _ = package;
-        cmd.args(["build", "-q", "--workspace", "--lib", "--bins", "--tests"]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
-            cmd.arg("--release");
+            // A bench: only this package, so a release build does not
+            // compile the whole workspace's tests and the app as well.
+            cmd.args(["build", "-q", "--release", "-p", package]);
+        } else {
+            // The whole workspace with its tests, as `cargo test --workspace`
+            // builds it: one feature set, so nothing is compiled twice.
+            // `--lib` builds the power-cut shim (a cdylib) too.
+            cmd.args(["build", "-q", "--workspace", "--lib", "--bins", "--tests"]);
         }
         if let Some(target) = profile_dir.parent() {
             cmd.env("CARGO_TARGET_DIR", target);
