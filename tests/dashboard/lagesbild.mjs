@@ -15,8 +15,9 @@
 //   {"area": CODE}               → picks a district, prints {"total": …} once the page answered
 //   {"screenshot": NAME}         → saves NAME.png in SCREENSHOT_DIR
 //   {"wait_ended": true}         → waits until the page says the session ended, prints {"ended": ms}
-//   {"export": "csv"|"geojson", "weeks": N} → picks N weeks, clicks the export link, prints the
-//                                  downloaded file's name and text
+//   {"export": "csv"|"geojson", "weeks": N} → picks a period of N weeks (1 if absent), waits for
+//                                  the page, clicks the export link, prints the downloaded file's
+//                                  name and text, and the page's heading and total
 //   {"set_status": [DOC, CODE]}  → chooses CODE in action DOC's status, waits until the page shows it
 //                                  (or the action left the open list), prints the page's message
 //                                  (null if none), how many organisations are listed and the first's rows
@@ -151,11 +152,21 @@ try {
       await page.waitForSelector("#live[data-state=ended]", { timeout: 10_000 });
       say({ ended: Date.now() - t0, picture_hidden: await page.isHidden("#picture") });
     } else if (cmd.export) {
-      await page.selectOption("#export-weeks", String(cmd.weeks ?? 1));
+      const weeks = String(cmd.weeks ?? 1);
+      if ((await page.inputValue("#weeks")) !== weeks) {
+        const before = await page.evaluate(() => document.body.dataset.updated);
+        await page.selectOption("#weeks", weeks);
+        await page.waitForFunction((b) => document.body.dataset.updated !== b, before);
+      }
       const [download] = await Promise.all([page.waitForEvent("download"), page.click(`#export-${cmd.export}`)]);
       const chunks = [];
       for await (const chunk of await download.createReadStream()) chunks.push(chunk);
-      say({ name: download.suggestedFilename(), text: Buffer.concat(chunks).toString("utf8") });
+      say({
+        name: download.suggestedFilename(),
+        text: Buffer.concat(chunks).toString("utf8"),
+        heading: await page.textContent("#total-h"),
+        total: await page.textContent("#total"),
+      });
     } else if (cmd.protocol) {
       await page.click(`#walks tr[data-doc="${cmd.protocol}"] button`);
       await page.waitForSelector(`#protocol[data-doc="${cmd.protocol}"]:not([hidden])`);

@@ -304,9 +304,9 @@ async fn dashboard_cells(
         async move {
             let picture: serde_json::Value =
                 request?.send().await?.error_for_status()?.json().await?;
-            picture["total"]["this_week"]
+            picture["total"]["in_period"]
                 .as_u64()
-                .context("a total this week")
+                .context("a total for the week")
         }
     };
     // The index follows the documents within a fraction of a second: wait

@@ -226,8 +226,18 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .find(|r| r["code"] == area.as_str())
         .context("the walk's district")?;
     ensure!(mine["cells"][4] == "ny", "{mine}");
-    // Exports: what the page shows, as a file; the week's three fires.
+    // Exports: what the page shows, as a file; the week's three fires,
+    // over a period of 4 weeks that the whole page then shows.
     let csv = browser.ask(json!({ "export": "csv", "weeks": 4 }))?;
+    ensure!(
+        csv["total"] == "3"
+            && csv["heading"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("Veckorna ") && h.contains('–')),
+        "{}, {}",
+        csv["heading"],
+        csv["total"]
+    );
     let name = csv["name"].as_str().context("a file name")?;
     ensure!(
         name.starts_with("trygg-stockholm-") && name.ends_with(".csv") && name.contains("--"),
@@ -344,23 +354,28 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     let logged_in = login(&http, &base, &police_link).await?;
     ensure!(logged_in.status() == StatusCode::OK);
     let cookie = cookie_of(&logged_in)?;
-    let picture: Value = http
-        .get(base.join("/dashboard/api/lagesbild")?)
+    let picture = get_json(&http, &base, &cookie, "/dashboard/api/lagesbild").await?;
+    ensure!(picture["total"]["in_period"] == 1, "{picture}");
+    // A period of 4 weeks ending with this one holds the report too; the
+    // longest period is 52 weeks.
+    let month = get_json(&http, &base, &cookie, "/dashboard/api/lagesbild?weeks=4").await?;
+    ensure!(
+        month["total"]["in_period"] == 1
+            && month["weeks"] == 4
+            && month["week"] == picture["week"]
+            && month["first_week"] != picture["week"]
+            && month["from_ms"].as_i64() < picture["from_ms"].as_i64(),
+        "{month}"
+    );
+    let too_long = http
+        .get(base.join("/dashboard/api/lagesbild?weeks=53")?)
         .header("cookie", &cookie)
         .send()
-        .await?
-        .error_for_status()?
-        .json()
         .await?;
-    ensure!(picture["total"]["this_week"] == 1, "{picture}");
-    let map: Value = http
-        .get(base.join("/dashboard/api/map")?)
-        .header("cookie", &cookie)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    ensure!(too_long.status() == StatusCode::BAD_REQUEST);
+    let said = too_long.text().await?;
+    ensure!(said.contains("1 to 52 weeks, not 53"), "{said}");
+    let map = get_json(&http, &base, &cookie, "/dashboard/api/map").await?;
     let shown = ["placed", "outside", "unplaced"]
         .iter()
         .map(|k| map[k].as_u64().unwrap_or(u64::MAX))
@@ -795,20 +810,20 @@ async fn a_partner_sees_another_organisations_observations_only_in_aggregates() 
         picture["terms"]
             .as_array()
             .and_then(|t| t.iter().find(|t| t["code"] == code))
-            .map(|t| t["this_week"].clone())
+            .map(|t| t["in_period"].clone())
     };
     // The index takes the walk in within a moment.
     let mut picture = Value::Null;
     for _ in 0..50 {
         picture = get_json(&http, &base, &housing, "/dashboard/api/lagesbild").await?;
-        if picture["total"]["this_week"] == 9 {
+        if picture["total"]["in_period"] == 9 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Counts: the total of nine shows; the three litter do not, nor the
     // six fires, from which 9 − 6 would give the three back.
-    ensure!(picture["total"]["this_week"] == 9, "{picture}");
+    ensure!(picture["total"]["in_period"] == 9, "{picture}");
     ensure!(picture["suppressed"] == true, "{picture}");
     ensure!(
         term(&picture, "nedskrapning") == Some(Value::Null),
@@ -821,7 +836,7 @@ async fn a_partner_sees_another_organisations_observations_only_in_aggregates() 
     // Hot-spots: the six fires' place; not the three.
     let hot = picture["hot_spots"].as_array().context("hot-spots")?;
     ensure!(
-        hot.len() == 1 && hot[0]["place"] == place_id.as_str() && hot[0]["this_week"] == 6,
+        hot.len() == 1 && hot[0]["place"] == place_id.as_str() && hot[0]["in_period"] == 6,
         "{picture}"
     );
     // Districts compared: the nine in the walk's district (six and three

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use trygg_core::model::{Area, Vocabulary};
 
-use super::picture::{Seen, Week};
+use super::picture::{Seen, Week, local_time};
 use super::places;
 
 /// One exported observation.
@@ -56,10 +56,7 @@ pub fn rows(
             } else {
                 "%Y-%m-%d %H:%M"
             };
-            let observed = jiff::Timestamp::from_millisecond(s.observed_at).map_or_else(
-                |_| s.observed_at.to_string(),
-                |t| t.to_zoned_datetime(tz.clone()).strftime(format).to_string(),
-            );
+            let observed = local_time(s.observed_at, tz, format);
             let point = s.point(districts);
             Row {
                 observed,

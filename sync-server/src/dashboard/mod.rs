@@ -347,7 +347,7 @@ struct PictureQuery {
     group: Option<String>,
     /// Only observations at least this severe (1–5).
     min_severity: Option<u8>,
-    /// The map and exports: this many weeks, ending with `week` (1 when absent).
+    /// The period: this many weeks, ending with `week` (1 when absent).
     weeks: Option<u8>,
 }
 
@@ -393,7 +393,7 @@ struct Selection {
     area: Option<String>,
     group: Option<String>,
     min_severity: u8,
-    /// Weeks ending with `week` (exports; the views show one week).
+    /// Weeks ending with `week`.
     weeks: u8,
 }
 
@@ -495,7 +495,17 @@ async fn lagesbild(
 ) -> Result<Json<picture::Picture>, ApiError> {
     let tz = picture::time_zone();
     let selection = Selection::parse(q, &tz)?;
-    let week = selection.week;
+    if selection.weeks > picture::MAX_WEEKS {
+        return Err(ApiError::bad_request(format!(
+            "the lägesbild covers 1 to {} weeks, not {}",
+            picture::MAX_WEEKS,
+            selection.weeks
+        )));
+    }
+    let period = picture::Period {
+        week: selection.week,
+        weeks: selection.weeks,
+    };
     audit(
         &state,
         &person.user,
@@ -504,12 +514,18 @@ async fn lagesbild(
         Some(selection.describe("lägesbild")),
     );
     let rows = selection
-        .observations(&state, &person.user, picture::window(week, &tz))
+        .observations(&state, &person.user, period.window(&tz))
         .await?;
     let vocabulary = trygg_core::seed::vocabulary();
     let districts = areas();
     let name = |id: &str| places::name(&districts, id);
-    Ok(Json(picture::picture(week, &rows, &vocabulary, &tz, name)))
+    Ok(Json(picture::picture(
+        period,
+        &rows,
+        &vocabulary,
+        &tz,
+        name,
+    )))
 }
 
 /// Weeks the district comparison shows when the page does not say.

@@ -1,7 +1,9 @@
-//! The weekly situational picture (lägesbild), as plain data: counts per
-//! vocabulary group and term for one ISO week against the 4 and 52 weeks
-//! before it, hot-spots, and a weekday × time-of-day grid. No IO: the rows
-//! come in already filtered by what the person may read.
+//! The situational picture (lägesbild), as plain data: counts per
+//! vocabulary group and term for a period of whole ISO weeks (one week by
+//! default; a month's 4 or a quarter's 13 for the deeper analysis) against
+//! the 4 periods and the 52 weeks before it, hot-spots, and a weekday ×
+//! time-of-day grid. No IO: the rows come in already filtered by what the
+//! person may read.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +18,15 @@ use super::suppress::{Cell, Sum, hidden};
 /// Weeks are Swedish weeks: ISO weeks in Stockholm's time.
 pub fn time_zone() -> TimeZone {
     TimeZone::get("Europe/Stockholm").expect("the bundled time zone database has Stockholm")
+}
+
+/// An instant (milliseconds since the epoch) in Stockholm's time, in a
+/// `strftime` format; the milliseconds themselves if it is out of range.
+pub fn local_time(ms: i64, tz: &TimeZone, format: &str) -> String {
+    Instant::from_millisecond(ms).map_or_else(
+        |_| ms.to_string(),
+        |t| t.to_zoned_datetime(tz.clone()).strftime(format).to_string(),
+    )
 }
 
 const MS_PER_WEEK: i64 = 7 * 86_400_000;
@@ -102,10 +113,12 @@ pub struct Count {
     pub label: String,
     /// The term's group (empty for a group's own row).
     pub group: String,
-    pub this_week: Option<u32>,
-    /// Mean per week over the 4 weeks before.
+    /// In the period.
+    pub in_period: Option<u32>,
+    /// Mean per period over the 4 periods before.
     pub mean_4: Option<f64>,
-    /// Mean per week over the 52 weeks before.
+    /// Mean per period (per week × the period's weeks) over the 52 weeks
+    /// before the period.
     pub mean_52: Option<f64>,
 }
 
@@ -116,16 +129,21 @@ pub struct HotSpot {
     /// What people call it.
     pub name: String,
     pub area: String,
-    pub this_week: u32,
-    /// `None` where suppressed.
+    pub in_period: u32,
+    /// In the 4 periods before; `None` where suppressed.
     pub previous_4: Option<u32>,
-    /// `new` or `recurring` (also a hot-spot in one of the 4 weeks before).
+    /// `new` or `recurring` (also a hot-spot in one of the 4 periods before).
     pub kind: &'static str,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Picture {
+    /// The period's last week.
     pub week: String,
+    /// The period's first week.
+    pub first_week: String,
+    /// How many weeks the period holds.
+    pub weeks: u8,
     pub from_ms: i64,
     pub to_ms: i64,
     pub total: Count,
@@ -139,37 +157,65 @@ pub struct Picture {
     pub suppressed: bool,
 }
 
-/// A place with at least this many observations in a week is a hot-spot.
+/// A place with at least this many observations a week (on average over
+/// the period) is a hot-spot.
 pub const HOT_SPOT_MIN: u32 = 3;
 
-/// The rows this picture reads: from 52 weeks before `week` to its end.
-pub fn window(week: Week, tz: &TimeZone) -> (i64, i64) {
-    (
-        week.back(52, tz).start_ms(tz),
-        week.back(-1, tz).start_ms(tz),
-    )
+/// The longest period, in weeks.
+pub const MAX_WEEKS: u8 = 52;
+
+/// The period of `weeks` whole weeks ending with `week`: what the picture
+/// shows and what it compares with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub week: Week,
+    /// 1 to [`MAX_WEEKS`].
+    pub weeks: u8,
 }
 
-/// The picture of `week` from `rows` (anything outside [`window`] is
+impl Period {
+    /// How many weeks the picture reads: the period and, before it, the
+    /// longer of its 4 periods and 52 weeks.
+    fn span(self) -> i64 {
+        let n = i64::from(self.weeks);
+        n + (4 * n).max(52)
+    }
+
+    /// The rows this picture reads, from the start of [`Period::span`]'s
+    /// first week to the end of `week`.
+    pub fn window(self, tz: &TimeZone) -> (i64, i64) {
+        (
+            self.week.back(self.span() - 1, tz).start_ms(tz),
+            self.week.back(-1, tz).start_ms(tz),
+        )
+    }
+}
+
+/// The picture of `period` from `rows` (anything outside its window is
 /// ignored); `name` names a place or district by its id.
 pub fn picture(
-    week: Week,
+    period: Period,
     rows: &[Seen],
     vocabulary: &Vocabulary,
     tz: &TimeZone,
     name: impl Fn(&str) -> String,
 ) -> Picture {
-    let starts: Vec<i64> = (0..=53)
-        .map(|n| week.back(52 - n, tz).start_ms(tz))
+    let Period { week, weeks } = period;
+    let n = usize::from(weeks.clamp(1, MAX_WEEKS));
+    let span = period.span();
+    let starts: Vec<i64> = (0..=span)
+        .map(|i| week.back(span - 1 - i, tz).start_ms(tz))
         .collect();
-    // Index 52 is `week` itself; 0..52 the weeks before, oldest first.
-    let week_of = |t: i64| -> Option<usize> {
-        if t < starts[0] || t >= starts[53] {
+    // How many weeks before `week` an instant is (0: `week` itself).
+    let back_of = |t: i64| -> Option<usize> {
+        if t < starts[0] || t >= starts[starts.len() - 1] {
             return None;
         }
-        Some(starts.partition_point(|s| *s <= t) - 1)
+        let at = starts.partition_point(|s| *s <= t) - 1;
+        Some(starts.len() - 2 - at)
     };
-    /// The three measures of one row: this week, the 4 and the 52 weeks before.
+    /// The three measures of one row: the period, the 4 periods and the 52
+    /// weeks before.
     #[derive(Default, Clone, Copy)]
     struct Tally {
         this: Cell,
@@ -177,25 +223,29 @@ pub fn picture(
         last_52: Cell,
     }
     impl Tally {
-        fn add(&mut self, w: usize, partner: bool) {
-            match w {
-                52 => self.this.add(partner),
-                48..=51 => {
-                    self.last_4.add(partner);
-                    self.last_52.add(partner)
-                }
-                _ => self.last_52.add(partner),
+        /// Counts an observation `back` weeks before the period's last week.
+        fn add(&mut self, back: usize, n: usize, partner: bool) {
+            if back < n {
+                self.this.add(partner);
+                return;
+            }
+            if back < 5 * n {
+                self.last_4.add(partner);
+            }
+            if back < n + 52 {
+                self.last_52.add(partner);
             }
         }
     }
     let mut total = Tally::default();
     let mut terms: BTreeMap<String, Tally> = BTreeMap::new();
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
-    // Per place: counts in the 5 weeks that matter (48..=52).
+    // Per place: counts in the 5 periods that matter, oldest first (4:
+    // this period).
     let mut places: HashMap<(String, String), [Cell; 5]> = HashMap::new();
     let mut grid = [[Cell::default(); 4]; 7];
     for r in rows {
-        let Some(w) = week_of(r.observed_at) else {
+        let Some(back) = back_of(r.observed_at) else {
             continue;
         };
         let code = vocabulary.current_code(&r.category).to_string();
@@ -203,14 +253,14 @@ pub fn picture(
             .terms
             .get(&code)
             .map_or_else(|| "okand".to_string(), |t| t.group.clone());
-        total.add(w, r.partner);
-        terms.entry(code).or_default().add(w, r.partner);
-        groups.entry(group).or_default().add(w, r.partner);
-        if w >= 48 {
+        total.add(back, n, r.partner);
+        terms.entry(code).or_default().add(back, n, r.partner);
+        groups.entry(group).or_default().add(back, n, r.partner);
+        if back < 5 * n {
             let place = r.place_id.clone().unwrap_or_else(|| r.area.clone());
-            places.entry((place, r.area.clone())).or_default()[w - 48].add(r.partner);
+            places.entry((place, r.area.clone())).or_default()[4 - back / n].add(r.partner);
         }
-        if w == 52 {
+        if back < n {
             let local = Instant::from_millisecond(r.observed_at)
                 .unwrap_or(Instant::UNIX_EPOCH)
                 .to_zoned_datetime(tz.clone());
@@ -221,7 +271,7 @@ pub fn picture(
     }
 
     // The table as the equations it publishes: the total is the sum of
-    // the groups, each group the sum of its terms, and (this week) the
+    // the groups, each group the sum of its terms, and (the period) the
     // total the sum of the grid's cells. Each measure is protected alone.
     let group_codes: Vec<&String> = groups.keys().collect();
     let term_codes: Vec<&String> = terms.keys().collect();
@@ -272,9 +322,12 @@ pub fn picture(
         code,
         label,
         group,
-        this_week: t.this.shown(hidden_this[at]),
-        mean_4: t.last_4.shown(hidden_4[at]).map(|n| f64::from(n) / 4.0),
-        mean_52: t.last_52.shown(hidden_52[at]).map(|n| f64::from(n) / 52.0),
+        in_period: t.this.shown(hidden_this[at]),
+        mean_4: t.last_4.shown(hidden_4[at]).map(|c| f64::from(c) / 4.0),
+        mean_52: t
+            .last_52
+            .shown(hidden_52[at])
+            .map(|c| f64::from(c) * n as f64 / 52.0),
     };
     let mut term_rows: Vec<Count> = terms
         .iter()
@@ -293,9 +346,9 @@ pub fn picture(
         .collect();
     // Most first; a suppressed count sorts as if it were none.
     term_rows.sort_by(|a, b| {
-        b.this_week
+        b.in_period
             .unwrap_or(0)
-            .cmp(&a.this_week.unwrap_or(0))
+            .cmp(&a.in_period.unwrap_or(0))
             .then_with(|| a.label.cmp(&b.label))
     });
     // The table holds the groups in `groups`' order from index 1.
@@ -312,12 +365,13 @@ pub fn picture(
     group_rows.sort_by_key(|(order, _)| *order);
     // A hot-spot is a subset, not part of an equation: it shows when its
     // own count may be published.
+    let hot = HOT_SPOT_MIN * n as u32;
     let mut hot_spots: Vec<HotSpot> = places
         .into_iter()
-        .filter(|(_, weeks)| weeks[4].all >= HOT_SPOT_MIN && !weeks[4].sensitive())
-        .map(|((place, area), weeks)| {
+        .filter(|(_, periods)| periods[4].all >= hot && !periods[4].sensitive())
+        .map(|((place, area), periods)| {
             let mut before = Cell::default();
-            for w in &weeks[..4] {
+            for w in &periods[..4] {
                 before.all += w.all;
                 before.partners += w.partners;
             }
@@ -325,9 +379,9 @@ pub fn picture(
                 name: name(&place),
                 place,
                 area,
-                this_week: weeks[4].all,
+                in_period: periods[4].all,
                 previous_4: before.shown(before.sensitive()),
-                kind: if weeks[..4].iter().any(|n| n.all >= HOT_SPOT_MIN) {
+                kind: if periods[..4].iter().any(|p| p.all >= hot) {
                     "recurring"
                 } else {
                     "new"
@@ -336,8 +390,8 @@ pub fn picture(
         })
         .collect();
     hot_spots.sort_by(|a, b| {
-        b.this_week
-            .cmp(&a.this_week)
+        b.in_period
+            .cmp(&a.in_period)
             .then_with(|| a.place.cmp(&b.place))
     });
     let mut shown_grid = [[None; 4]; 7];
@@ -346,8 +400,10 @@ pub fn picture(
     }
     Picture {
         week: week.to_string(),
-        from_ms: starts[52],
-        to_ms: starts[53],
+        first_week: week.back(n as i64 - 1, tz).to_string(),
+        weeks: n as u8,
+        from_ms: starts[starts.len() - 1 - n],
+        to_ms: starts[starts.len() - 1],
         total: count(0, "total".into(), "Alla".into(), String::new(), &total),
         groups: group_rows.into_iter().map(|(_, c)| c).collect(),
         terms: term_rows,
@@ -418,17 +474,19 @@ mod tests {
             seen("brand", "jarva/x", "2024-06-01T10:00:00Z"),
             seen("brand", "jarva/x", "2026-12-07T10:00:00Z"),
         ];
-        let p = picture(week, &rows, &vocabulary(), &tz, |p| p.to_uppercase());
-        assert_eq!(p.total.this_week, Some(4));
+        let p = picture(Period { week, weeks: 1 }, &rows, &vocabulary(), &tz, |p| {
+            p.to_uppercase()
+        });
+        assert_eq!(p.total.in_period, Some(4));
         assert_eq!(p.total.mean_4, Some(1.0));
         assert_eq!(p.total.mean_52, Some(5.0 / 52.0));
         assert!(!p.suppressed, "the person's own observations");
         let brand = p.terms.iter().find(|t| t.code == "brand").unwrap();
-        assert_eq!((brand.this_week, brand.mean_4), (Some(3), Some(1.0)));
+        assert_eq!((brand.in_period, brand.mean_4), (Some(3), Some(1.0)));
         // `skrap` was replaced by `nedskrapning`: counted there.
         assert!(p.terms.iter().all(|t| t.code != "skrap"));
         let litter = p.terms.iter().find(|t| t.code == "nedskrapning").unwrap();
-        assert_eq!(litter.this_week, Some(1));
+        assert_eq!(litter.in_period, Some(1));
         assert_eq!(p.hot_spots.len(), 1);
         assert_eq!(p.hot_spots[0].place, "jarva/tensta-centrum");
         assert_eq!(p.hot_spots[0].kind, "new");
@@ -446,12 +504,78 @@ mod tests {
         for _ in 0..3 {
             again.push(seen("brand", "jarva/x", "2026-12-01T10:00:00Z"));
         }
-        let p = picture(week, &again, &vocabulary(), &tz, |p| p.to_uppercase());
+        let p = picture(Period { week, weeks: 1 }, &again, &vocabulary(), &tz, |p| {
+            p.to_uppercase()
+        });
         let x = p.hot_spots.iter().find(|h| h.place == "jarva/x").unwrap();
         assert_eq!(
-            (x.kind, x.this_week, x.previous_4),
+            (x.kind, x.in_period, x.previous_4),
             ("recurring", 3, Some(4))
         );
+    }
+
+    #[test]
+    fn a_period_of_weeks_is_compared_with_as_long_periods_before() {
+        let tz = time_zone();
+        let period = Period {
+            week: Week::parse("2026-W49").unwrap(),
+            weeks: 4,
+        };
+        // The period is weeks 46 to 49: Monday 9 November to Sunday 6 December.
+        let (from, to) = period.window(&tz);
+        assert_eq!(to, at("2026-12-06T23:00:00Z"));
+        // The 4 periods before (16 weeks) are shorter than 52 weeks: it reads 56.
+        assert_eq!(from, Week::parse("2025-W46").unwrap().start_ms(&tz));
+        let mut rows = vec![
+            // In the period: 12 at one place (3 a week: a hot-spot), in
+            // weeks 46 and 49; one elsewhere.
+            seen("brand", "jarva/a", "2026-11-30T20:00:00Z"),
+            seen("brand", "jarva/b", "2026-11-10T09:00:00Z"),
+        ];
+        rows.extend((0..11).map(|_| seen("brand", "jarva/a", "2026-11-10T10:00:00Z")));
+        // The period before (weeks 42–45): 8 at the same place, not hot (fewer than 12).
+        rows.extend((0..8).map(|_| seen("brand", "jarva/a", "2026-10-20T10:00:00Z")));
+        // Weeks 30–33, the fourth period before: 4.
+        rows.extend((0..4).map(|_| seen("brand", "jarva/c", "2026-07-21T10:00:00Z")));
+        // 40 weeks before the period: in the year, not in the 4 periods.
+        rows.extend((0..2).map(|_| seen("brand", "jarva/c", "2026-02-03T10:00:00Z")));
+        // Just before the window, and after the period: neither.
+        rows.push(seen("brand", "jarva/c", "2025-11-09T10:00:00Z"));
+        rows.push(seen("brand", "jarva/c", "2026-12-07T10:00:00Z"));
+        let p = picture(period, &rows, &vocabulary(), &tz, |p| p.to_string());
+        assert_eq!(
+            (p.week.as_str(), p.first_week.as_str(), p.weeks),
+            ("2026-W49", "2026-W46", 4)
+        );
+        assert_eq!(p.from_ms, Week::parse("2026-W46").unwrap().start_ms(&tz));
+        assert_eq!(p.total.in_period, Some(13));
+        // 12 in the 4 periods before: a mean of 3 per period.
+        assert_eq!(p.total.mean_4, Some(3.0));
+        // 14 in the 52 weeks before: per 4 weeks, 14 × 4 / 52.
+        assert_eq!(p.total.mean_52, Some(14.0 * 4.0 / 52.0));
+        assert_eq!(p.hot_spots.len(), 1);
+        let hot = &p.hot_spots[0];
+        assert_eq!(
+            (hot.place.as_str(), hot.in_period, hot.previous_4, hot.kind),
+            ("jarva/a", 12, Some(8), "new")
+        );
+        // The grid covers the whole period: 11 on Tuesday morning, and so on.
+        assert_eq!(p.grid.iter().flatten().flatten().sum::<u32>(), 13);
+        assert_eq!(p.grid[1][1], Some(12));
+
+        // A year: the 4 years before are read for the 4 periods.
+        let year = Period {
+            week: period.week,
+            weeks: 52,
+        };
+        assert_eq!(
+            year.window(&tz).0,
+            Week::parse("2021-W50").unwrap().start_ms(&tz)
+        );
+        let p = picture(year, &rows, &vocabulary(), &tz, |p| p.to_string());
+        assert_eq!(p.total.in_period, Some(27));
+        assert_eq!(p.total.mean_4, Some(1.0 / 4.0));
+        assert_eq!(p.total.mean_52, Some(1.0));
     }
 
     #[test]
@@ -465,16 +589,18 @@ mod tests {
         // Six fires at one place and three litter at another, all a partner's.
         let mut rows: Vec<Seen> = (0..6).map(|_| partner("brand", "jarva/a")).collect();
         rows.extend((0..3).map(|_| partner("nedskrapning", "jarva/b")));
-        let p = picture(week, &rows, &vocabulary(), &tz, |p| p.to_string());
+        let p = picture(Period { week, weeks: 1 }, &rows, &vocabulary(), &tz, |p| {
+            p.to_string()
+        });
         assert!(p.suppressed);
-        assert_eq!(p.total.this_week, Some(9));
+        assert_eq!(p.total.in_period, Some(9));
         let term = |code: &str| p.terms.iter().find(|t| t.code == code).unwrap();
         // 3 is below 5; 6 would give it back (9 - 6).
-        assert_eq!(term("nedskrapning").this_week, None);
-        assert_eq!(term("brand").this_week, None);
+        assert_eq!(term("nedskrapning").in_period, None);
+        assert_eq!(term("brand").in_period, None);
         // Both terms are in one group: it shows the nine, as the total does.
         assert_eq!(p.groups.len(), 1);
-        assert_eq!(p.groups[0].this_week, Some(9));
+        assert_eq!(p.groups[0].in_period, Some(9));
         // All nine in one cell of the grid: the same as the total, shown.
         assert_eq!(p.grid[1][1], Some(9));
         // The fires' place is a hot-spot (six); the litter's three are not shown.
@@ -490,14 +616,16 @@ mod tests {
                 ..r.clone()
             })
             .collect();
-        let p = picture(week, &own, &vocabulary(), &tz, |p| p.to_string());
+        let p = picture(Period { week, weeks: 1 }, &own, &vocabulary(), &tz, |p| {
+            p.to_string()
+        });
         assert!(!p.suppressed);
         assert_eq!(
             p.terms
                 .iter()
                 .find(|t| t.code == "nedskrapning")
                 .unwrap()
-                .this_week,
+                .in_period,
             Some(3)
         );
         assert_eq!(p.hot_spots.len(), 2);

@@ -80,15 +80,9 @@ pub fn walk_status_sv(status: WalkStatus) -> &'static str {
     }
 }
 
+/// A moment as the protocol writes it: date and minute, Stockholm time.
 pub fn local(at: trygg_core::Timestamp, tz: &TimeZone) -> String {
-    jiff::Timestamp::from_millisecond(at.millis()).map_or_else(
-        |_| at.millis().to_string(),
-        |t| {
-            t.to_zoned_datetime(tz.clone())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        },
-    )
+    super::picture::local_time(at.millis(), tz, "%Y-%m-%d %H:%M")
 }
 
 /// What the protocol needs besides the walk.

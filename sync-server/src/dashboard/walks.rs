@@ -55,10 +55,7 @@ pub(super) async fn walks(
                 status: w.status.parse().map_or(w.status.clone(), |s| {
                     protocol::walk_status_sv(s).to_string()
                 }),
-                date: jiff::Timestamp::from_millisecond(w.at).map_or_else(
-                    |_| String::new(),
-                    |t| t.to_zoned_datetime(tz.clone()).date().to_string(),
-                ),
+                date: picture::local_time(w.at, &tz, "%Y-%m-%d"),
                 doc_id: w.doc_id,
                 route: w.route,
                 observations: w.observations,

@@ -42,7 +42,7 @@ function counts(tbody, items, label) {
     ...items.map((c) =>
       row([
         cell(label(c)),
-        cell(num(c.this_week), c.this_week !== null && c.mean_4 !== null && c.this_week > c.mean_4 ? "n up" : "n"),
+        cell(num(c.in_period), c.in_period !== null && c.mean_4 !== null && c.in_period > c.mean_4 ? "n up" : "n"),
         cell(num(c.mean_4), "n"),
         cell(num(c.mean_52), "n"),
       ]),
@@ -481,10 +481,9 @@ function statusPicker(x) {
   return td;
 }
 
-// The exports hold what the filters select, over the chosen number of weeks.
+// The exports hold what the filters select, over the chosen period.
 function exportLinks() {
-  const q = new URLSearchParams(query());
-  q.set("weeks", $("export-weeks").value);
+  const q = query();
   $("export-csv").href = `/dashboard/api/export.csv?${q}`;
   $("export-geojson").href = `/dashboard/api/export.geojson?${q}`;
 }
@@ -595,13 +594,34 @@ async function decide(e) {
 let me = null;
 let asked = 0;
 
-function query() {
+// The filters as a query string; `over` replaces some of them.
+function query(over = {}) {
   const q = new URLSearchParams();
-  for (const id of ["week", "area", "min_severity"]) {
+  for (const id of ["week", "weeks", "area", "min_severity"]) {
     const v = $(id).value;
     if (v) q.set(id, v);
   }
+  for (const [k, v] of Object.entries(over)) q.set(k, v);
   return q.toString();
+}
+
+// What the lägesbild's period is called: one week, or several.
+function periodWords(p) {
+  const one = p.weeks === 1;
+  return {
+    heading: one ? `Vecka ${p.week}` : `Veckorna ${p.first_week}–${p.week} (${p.weeks} veckor)`,
+    means: one
+      ? `snitt ${num(p.total.mean_4)} per vecka de 4 veckorna före, ${num(p.total.mean_52)} de 52 före`
+      : `snitt ${num(p.total.mean_4)} per period de 4 perioderna före, ` +
+        `${num(p.total.mean_52)} per ${p.weeks} veckor året före`,
+    now: one ? "Denna vecka" : "Perioden",
+    before4: one ? "Snitt 4 v" : "Snitt 4 perioder",
+    before52: one ? "Snitt 52 v" : "Snitt året före",
+    hot4: one ? "4 veckorna före" : "4 perioderna före",
+    none: one
+      ? "Inga platser med tre eller fler observationer denna vecka."
+      : `Inga platser med i snitt tre eller fler observationer i veckan under perioden.`,
+  };
 }
 
 async function refresh() {
@@ -612,7 +632,7 @@ async function refresh() {
     api(`/dashboard/api/map?${query()}`),
     api(`/dashboard/api/actions?area=${area}`),
     api(`/dashboard/api/walks?area=${area}`),
-    api(`/dashboard/api/compare?${query()}&weeks=${$("compare-weeks").value}`),
+    api(`/dashboard/api/compare?${query({ weeks: $("compare-weeks").value })}`),
     loadOutlines(),
   ]);
   if (mine !== asked) return; // a newer answer is on its way
@@ -624,10 +644,19 @@ async function refresh() {
   drawActions(a);
   drawWalks(w);
   if (!$("week").value) $("week").value = p.week;
-  $("week-label").textContent = p.week;
-  $("total").textContent = num(p.total.this_week);
-  $("mean4").textContent = num(p.total.mean_4);
-  $("mean52").textContent = num(p.total.mean_52);
+  const words = periodWords(p);
+  $("total-h").textContent = words.heading;
+  $("total").textContent = num(p.total.in_period);
+  $("means").textContent = words.means;
+  for (const [cls, text] of [
+    ["now-h", words.now],
+    ["before4-h", words.before4],
+    ["before52-h", words.before52],
+    ["hot4-h", words.hot4],
+  ]) {
+    for (const th of document.querySelectorAll(`.${cls}`)) th.textContent = text;
+  }
+  $("no-hotspots").textContent = words.none;
   $("suppressed").hidden = !p.suppressed;
   counts($("groups").tBodies[0], p.groups, (c) => c.label);
   counts($("terms").tBodies[0], p.terms, (c) => c.label);
@@ -635,7 +664,7 @@ async function refresh() {
     ...p.hot_spots.map((h) =>
       row([
         cell(h.name),
-        cell(String(h.this_week), "n"),
+        cell(String(h.in_period), "n"),
         cell(num(h.previous_4), "n"),
         cell(h.kind === "new" ? "ny" : "återkommande", `kind-${h.kind}`),
       ]),
@@ -705,9 +734,11 @@ async function start() {
     o.textContent = a.name;
     area.append(o);
   }
-  $("filters").addEventListener("change", () => refresh().catch(show));
+  $("filters").addEventListener("change", () => {
+    exportLinks();
+    refresh().catch(show);
+  });
   $("map-controls").addEventListener("change", drawMap);
-  $("export-weeks").addEventListener("change", exportLinks);
   $("compare-weeks").addEventListener("change", () => refresh().catch(show));
   fillDecisionForm();
   $("decide").addEventListener("submit", (e) => decide(e).catch(show));
