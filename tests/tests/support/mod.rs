@@ -5,6 +5,7 @@
 pub mod app;
 pub mod bench;
 pub mod browser;
+pub mod dashboard;
 pub mod js;
 pub mod load;
 pub mod people;

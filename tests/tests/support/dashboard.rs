@@ -1,0 +1,57 @@
+//! What the dashboard's browser and HTTP tests share.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, ensure};
+use serde_json::Value;
+use trygg_core::model::{Location, Observation, Sensitivity, Severity};
+
+use super::world::{DISTRICT, observation};
+
+/// A fire this week at `place` in `area`.
+pub fn fire(device: &str, area: &str, place: &str) -> Result<Observation> {
+    let mut o = observation(DISTRICT, device, "", Sensitivity::Shared);
+    o.category = "brand".into();
+    o.severity = Severity::new(4).map_err(anyhow::Error::msg)?;
+    o.location = Some(Location {
+        point: None,
+        place_id: Some(place.into()),
+    });
+    ensure!(place.starts_with(area));
+    Ok(o)
+}
+
+/// `path` as JSON, for the person holding `cookie`.
+pub async fn get_json(
+    http: &reqwest::Client,
+    base: &url::Url,
+    cookie: &str,
+    path: &str,
+) -> Result<Value> {
+    Ok(http
+        .get(base.join(path)?)
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+/// A PDF's text as `pdftotext` reads it, with every run of white space one
+/// space (so a line the PDF wrapped reads as one).
+pub fn pdf_text(path: &str) -> Result<String> {
+    let out = Command::new("pdftotext")
+        .args([path, "-"])
+        .output()
+        .context("running pdftotext (scripts/setup.sh installs poppler-utils)")?;
+    ensure!(
+        out.status.success(),
+        "pdftotext {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" "))
+}
