@@ -1,6 +1,7 @@
 // Drives Debian's chromium (headless, through playwright-core) through the
 // dashboard for the browser tests (tests/tests/dashboard*.rs, meeting.rs,
-// the dashboard bench), which hold the data and the server. Usage: node lagesbild.mjs LOGIN_LINK SCREENSHOT_DIR
+// the dashboard bench), which hold the data and the server.
+// Usage: node lagesbild.mjs LOGIN_LINK SCREENSHOT_DIR
 //
 // Speaks JSON lines: prints what the page shows; reads commands on stdin:
 //   {"wait_total": N}            → waits until the total shows N, prints {"total": N, "ms": …}
