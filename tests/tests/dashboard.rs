@@ -13,11 +13,10 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::browser::Browser;
@@ -464,10 +463,5 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     let ms = ended["ended"].as_u64().context("ms")?;
     println!("dashboard: the revoked person's open page closed {ms} ms after the revocation");
     ensure!(ms < 1_000 && ended["picture_hidden"] == true, "{ended}");
-    writeln!(browser.stdin, "{}", json!({ "quit": true }))?;
-    browser.stdin.flush()?;
-    if let Ok(line) = browser.lines.recv_timeout(Duration::from_secs(10)) {
-        bail!("the page logged errors: {line}");
-    }
-    Ok(())
+    browser.finish()
 }

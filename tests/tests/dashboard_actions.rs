@@ -5,10 +5,9 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::time::Duration;
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Result, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::browser::Browser;
@@ -243,10 +242,5 @@ async fn an_action_status_changed_in_the_dashboard_reaches_the_devices_and_only_
         audited.contains("\tedit\t") && audited.contains("status=in_progress"),
         "{audited}"
     );
-    writeln!(browser.stdin, "{}", json!({ "quit": true }))?;
-    browser.stdin.flush()?;
-    if let Ok(line) = browser.lines.recv_timeout(Duration::from_secs(10)) {
-        bail!("the page logged errors: {line}");
-    }
-    Ok(())
+    browser.finish()
 }

@@ -5,11 +5,10 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::browser::Browser;
@@ -244,10 +243,5 @@ async fn a_re_walk_shows_what_is_gone_what_remains_and_what_is_new() -> Result<(
         status == StatusCode::NOT_FOUND && body.contains("\"not found\""),
         "{body}"
     );
-    writeln!(browser.stdin, "{}", json!({ "quit": true }))?;
-    browser.stdin.flush()?;
-    if let Ok(line) = browser.lines.recv_timeout(Duration::from_secs(10)) {
-        bail!("the page logged errors: {line}");
-    }
-    Ok(())
+    browser.finish()
 }
