@@ -174,10 +174,15 @@ pub struct Period {
 }
 
 impl Period {
+    /// The period's weeks, held to 1 to [`MAX_WEEKS`].
+    fn len(self) -> u8 {
+        self.weeks.clamp(1, MAX_WEEKS)
+    }
+
     /// How many weeks the picture reads: the period and, before it, the
     /// longer of its 4 periods and 52 weeks.
     fn span(self) -> i64 {
-        let n = i64::from(self.weeks);
+        let n = i64::from(self.len());
         n + (4 * n).max(52)
     }
 
@@ -200,8 +205,8 @@ pub fn picture(
     tz: &TimeZone,
     name: impl Fn(&str) -> String,
 ) -> Picture {
-    let Period { week, weeks } = period;
-    let n = usize::from(weeks.clamp(1, MAX_WEEKS));
+    let week = period.week;
+    let n = usize::from(period.len());
     let span = period.span();
     let starts: Vec<i64> = (0..=span)
         .map(|i| week.back(span - 1 - i, tz).start_ms(tz))
