@@ -413,16 +413,15 @@ impl Field {
         Ok(DirectoryView::of(&self.directory()?))
     }
 
-    /// The newest vocabulary this device has.
+    /// The vocabulary this device counts with ([`Vocabulary::chosen`], as
+    /// the server's dashboard picks it).
     pub fn vocabulary(&self) -> Result<Option<Vocabulary>> {
-        Ok(self
-            .shared_documents(DocKind::Vocabulary)?
-            .into_iter()
-            .filter_map(|(_, d)| match &*d {
-                AnyDocument::Vocabulary(v) => Some(v.clone()),
-                _ => None,
-            })
-            .max_by_key(|v| v.version))
+        let documents = self.shared_documents(DocKind::Vocabulary)?;
+        let vocabularies = documents.iter().filter_map(|(id, d)| match &**d {
+            AnyDocument::Vocabulary(v) => Some((id, v)),
+            _ => None,
+        });
+        Ok(Vocabulary::chosen(vocabularies).cloned())
     }
 
     pub fn vocabulary_view(&self) -> Result<VocabularyView> {

@@ -74,6 +74,19 @@ pub struct ServeArgs {
     /// sync, on every device (see `retention`). Without it nothing is purged.
     #[arg(long, env = "TRYGG_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     pub retention_days: Option<u32>,
+    /// Raster tiles under the dashboard's map from the operator's own tile
+    /// server, which browsers fetch directly: a URL with `{z}`, `{x}` and
+    /// `{y}`. Without this or --map-pmtiles the map draws district outlines
+    /// and water only (no internet needed).
+    #[arg(long, env = "TRYGG_MAP_TILES", conflicts_with = "map_pmtiles")]
+    pub map_tiles: Option<String>,
+    /// Raster tiles under the dashboard's map from a local PMTiles archive
+    /// (PNG, JPEG or WebP tiles), served by this server to people logged in.
+    #[arg(long, env = "TRYGG_MAP_PMTILES")]
+    pub map_pmtiles: Option<PathBuf>,
+    /// Whose tiles they are, shown under the map (e.g. "© Lantmäteriet").
+    #[arg(long, env = "TRYGG_MAP_ATTRIBUTION", default_value = "")]
+    pub map_attribution: String,
     /// How often the retention purge runs (it also runs at start).
     #[arg(long = "purge-every-secs", env = "TRYGG_PURGE_EVERY_SECS", default_value = "3600", value_parser = parse_secs)]
     pub purge_every: std::time::Duration,

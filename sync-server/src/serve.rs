@@ -14,6 +14,7 @@ use trygg_sync::access::DocAccess;
 use crate::audit::{AuditLog, audit_path};
 use crate::auth_limit::UnknownTokenLimit;
 use crate::config::{ServeArgs, StoreArgs};
+use crate::dashboard::tiles::Tiles;
 use crate::photos::{PhotoDir, PhotoRefs};
 use crate::registry::{DocRecord, Registry, RegistryError, SqliteRegistry};
 use crate::retention::Retention;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// The dashboard's view of the documents.
     pub index: crate::dashboard::IndexReader,
+    /// The map's raster tiles, when the operator configured them.
+    pub tiles: Option<Tiles>,
 }
 
 impl AppState {
@@ -154,6 +157,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         tokio::spawn(retention.run(args.purge_every));
     }
 
+    let tiles = match (&args.map_tiles, &args.map_pmtiles) {
+        (Some(url), _) => Some(Tiles::remote(url, &args.map_attribution)?),
+        (None, Some(path)) => Some(Tiles::archive(path, &args.map_attribution).await?),
+        (None, None) => None,
+    };
+
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -178,6 +187,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         unknown_tokens,
         audit: audit.clone(),
         index,
+        tiles,
     });
     let app = crate::http::router(state, tls.is_some());
     // Tests and scripts read this line to learn the port.

@@ -35,6 +35,9 @@
 //   {"decide": {description, responsible_org, area, due_date}} → in meeting mode, at "Beslut",
 //                                  fills in and sends the decision form; prints the page's message
 //                                  (null if none), the decisions listed and the last one's document
+//   {"tiles": true}              → waits until the browser fetched every tile the map draws, prints
+//                                  how many it draws, their URLs, the fetches' statuses and the
+//                                  map's summary line
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -145,6 +148,19 @@ try {
       const pdf = await page.pdf({ path: `${shots}/${cmd.print}.pdf`, format: "A4", printBackground: true });
       await page.emulateMedia({ media: "screen" });
       say({ map: printed, pdf_bytes: pdf.length, controls_hidden: controlsHidden });
+    } else if (cmd.tiles) {
+      const tiles = () => performance.getEntriesByType("resource").filter((e) => e.name.includes("/dashboard/tiles/"));
+      await page.waitForFunction(
+        (drawn) => performance.getEntriesByType("resource").filter((e) => e.name.includes("/dashboard/tiles/")).length >= drawn,
+        await page.$$eval("#map image.tile", (images) => images.length),
+        { timeout: 10_000 },
+      );
+      say({
+        urls: await page.$$eval("#map image.tile", (images) => images.map((i) => i.getAttribute("href"))),
+        statuses: await page.evaluate(`(${tiles})().map((e) => e.responseStatus)`),
+        summary: await page.textContent("#map-summary"),
+        tiled: await page.$eval("#map", (svg) => svg.classList.contains("tiled")),
+      });
     } else if (cmd.screenshot) {
       await page.screenshot({ path: `${shots}/${cmd.screenshot}.png`, fullPage: true });
       say({ screenshot: cmd.screenshot });

@@ -1,10 +1,13 @@
 //! The map view as plain data (no IO): the week's observations binned into
 //! clusters and into a heat grid over the district outlines, which
 //! `build.rs` made from open data at build time and which the page draws as
-//! its basemap (no tiles, no internet).
+//! its basemap (no internet needed; an operator may add raster tiles under
+//! them, see `tiles`).
 //!
-//! Positions are binned on a grid that is square on the page: the page
-//! draws longitude × cos(mid latitude) against latitude, and so do we.
+//! Positions are binned on a grid of cells `cell_lat` = `cell_lon` × cos(mid
+//! latitude) degrees. The page draws Web Mercator (as map tiles are), where
+//! such a cell is square at the extent's middle latitude and, over a city's
+//! few tens of kilometres, within 1 % of square at its edges.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;

@@ -14,6 +14,8 @@
 //! * [`rewalk`]: a walk against the one before it on its route (no IO);
 //! * [`suppress`]: what a person sees of other organisations' observations:
 //!   H3 cells and no count below 5 (no IO);
+//! * [`tiles`]: the map's optional raster tiles (an operator's tile server
+//!   or a local PMTiles archive);
 //! * [`read`]: the rows they read, from the documents' derived index;
 //! * `walks`: the routes for walks, protocols and re-walks;
 //! * `decide`: a decision taken in meeting mode becomes an action document;
@@ -31,6 +33,7 @@ pub mod protocol;
 pub mod read;
 pub mod rewalk;
 pub mod suppress;
+pub mod tiles;
 mod walks;
 
 use std::collections::HashMap;
@@ -50,7 +53,7 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use trygg_core::Timestamp;
-use trygg_core::model::ActionStatus;
+use trygg_core::model::{ActionStatus, Vocabulary};
 use trygg_core::seed::areas;
 use trygg_engine::EditError;
 
@@ -84,10 +87,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'no
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/dashboard", get(|| async { Redirect::to("/dashboard/") }))
-        .route(
-            "/dashboard/",
-            get(|| async { page(INDEX_HTML, "text/html") }),
-        )
+        .route("/dashboard/", get(index_page))
         .route(
             "/dashboard/login",
             get(|| async { page(LOGIN_HTML, "text/html") }),
@@ -121,6 +121,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/dashboard/api/me", get(me))
         .route("/dashboard/api/lagesbild", get(lagesbild))
         .route("/dashboard/api/map", get(map_view))
+        .route("/dashboard/tiles/{z}/{x}/{y}", get(tiles::tile))
         .route("/dashboard/api/compare", get(compare_districts))
         .route("/dashboard/api/export.csv", get(export_csv))
         .route("/dashboard/api/export.geojson", get(export_geojson))
@@ -143,6 +144,22 @@ pub fn router() -> Router<Arc<AppState>> {
             get(walks::walk_protocol_pdf),
         )
         .route("/dashboard/api/events", get(events))
+}
+
+/// The page, whose images may also come from the operator's tile server.
+async fn index_page(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let mut response = page(INDEX_HTML, "text/html");
+    if let Some(origin) = state.tiles.as_ref().and_then(|t| t.remote_origin()) {
+        let csp = CSP.replace(
+            "img-src 'self' data:",
+            &format!("img-src 'self' data: {origin}"),
+        );
+        let csp = HeaderValue::from_str(&csp).map_err(ApiError::internal)?;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(response)
 }
 
 fn page(body: &'static str, content_type: &'static str) -> Response {
@@ -460,6 +477,7 @@ impl Selection {
         state: &AppState,
         user: &User,
         (from, to): (i64, i64),
+        vocabulary: &Vocabulary,
     ) -> Result<Vec<picture::Seen>, ApiError> {
         let filter = read::Filter {
             from,
@@ -475,7 +493,6 @@ impl Selection {
         let Some(group) = &self.group else {
             return Ok(rows);
         };
-        let vocabulary = trygg_core::seed::vocabulary();
         Ok(rows
             .into_iter()
             .filter(|r| {
@@ -513,10 +530,10 @@ async fn lagesbild(
         Action::View,
         Some(selection.describe("lägesbild")),
     );
+    let vocabulary = vocabulary(&state).await?;
     let rows = selection
-        .observations(&state, &person.user, period.window(&tz))
+        .observations(&state, &person.user, period.window(&tz), &vocabulary)
         .await?;
-    let vocabulary = trygg_core::seed::vocabulary();
     let districts = areas();
     let name = |id: &str| places::name(&districts, id);
     Ok(Json(picture::picture(
@@ -526,6 +543,11 @@ async fn lagesbild(
         &tz,
         name,
     )))
+}
+
+/// The vocabulary to count and name terms with ([`read::IndexReader::vocabulary`]).
+async fn vocabulary(state: &AppState) -> Result<Arc<Vocabulary>, ApiError> {
+    state.index.vocabulary().await.map_err(ApiError::internal)
 }
 
 /// Weeks the district comparison shows when the page does not say.
@@ -557,6 +579,7 @@ async fn compare_districts(
             &state,
             &person.user,
             compare::window(selection.week, weeks, &tz),
+            &*vocabulary(&state).await?,
         )
         .await?;
     let mut districts: Vec<(String, String)> =
@@ -616,12 +639,13 @@ async fn export_rows(
         Action::Export,
         Some(selection.describe(format)),
     );
+    let vocabulary = vocabulary(state).await?;
     let seen = selection
-        .observations(state, &person.user, selection.period(&tz))
+        .observations(state, &person.user, selection.period(&tz), &vocabulary)
         .await?;
     let districts = areas();
     let (seen, _withheld) = suppress::coarsen(seen, &districts);
-    let rows = export::rows(&seen, &trygg_core::seed::vocabulary(), &districts, &tz);
+    let rows = export::rows(&seen, &vocabulary, &districts, &tz);
     let first = selection.first_week(&tz);
     let weeks = if selection.weeks == 1 {
         selection.week.to_string()
@@ -669,10 +693,10 @@ async fn map_view(
     );
     let extent = map::extent(selection.area.as_deref())
         .ok_or_else(|| ApiError::internal("the map has no outline for this district"))?;
+    let vocabulary = vocabulary(&state).await?;
     let rows = selection
-        .observations(&state, &person.user, selection.period(&tz))
+        .observations(&state, &person.user, selection.period(&tz), &vocabulary)
         .await?;
-    let vocabulary = trygg_core::seed::vocabulary();
     let districts = areas();
     let (rows, withheld) = suppress::coarsen(rows, &districts);
     let mut unplaced = 0;
@@ -704,6 +728,7 @@ async fn map_view(
         })
         .collect();
     Ok(Json(MapBody {
+        tiles: state.tiles.as_ref().map(|t| t.source().clone()),
         week: selection.week.to_string(),
         withheld: suppress::publishable(withheld),
         groups,
@@ -880,6 +905,8 @@ struct MapBody {
     withheld: Option<u32>,
     /// The vocabulary's groups, in order, for colouring by category.
     groups: Vec<Named>,
+    /// Raster tiles to draw under the outlines, when an operator configured them.
+    tiles: Option<tiles::TileSource>,
     #[serde(flatten)]
     view: map::MapView,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tokio::sync::watch;
-use trygg_core::model::{Action, Walk};
+use trygg_core::model::{Action, Vocabulary, Walk};
 use trygg_store::{GroupCommit, Store, StoreError};
 
 use super::picture::Seen;
@@ -25,7 +25,11 @@ pub const INDEX_EVERY: Duration = Duration::from_millis(200);
 pub struct IndexReader {
     conn: Arc<Mutex<Connection>>,
     changes: watch::Receiver<u64>,
+    vocabularies: VocabularyCache,
 }
+
+/// Vocabulary documents read, by id, with the heads they were read at.
+type VocabularyCache = Arc<Mutex<HashMap<String, (String, Arc<Vocabulary>)>>>;
 
 /// Which observations.
 #[derive(Clone, Debug)]
@@ -62,7 +66,47 @@ impl IndexReader {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             changes: rx,
+            vocabularies: Arc::default(),
         })
+    }
+
+    /// The vocabulary the dashboard counts and names terms with: of the
+    /// vocabulary documents stored, the one the devices pick too
+    /// ([`Vocabulary::chosen`]), so a coordinator's new version (a renamed
+    /// or deprecated term) holds from the next request on. A document is
+    /// read again only when its heads moved. With none stored yet (no
+    /// device has set one up), the built-in first version the devices start
+    /// from ([`trygg_core::seed::vocabulary`]).
+    pub async fn vocabulary(&self) -> anyhow::Result<Arc<Vocabulary>> {
+        let conn = self.conn.clone();
+        let cache = self.vocabularies.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT doc_id, heads FROM documents WHERE kind = ?1 AND error IS NULL",
+            )?;
+            let stored: Vec<(String, String)> = stmt
+                .query_map([trygg_core::DocKind::Vocabulary.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.retain(|id, _| stored.iter().any(|(s, _)| s == id));
+            for (id, heads) in stored {
+                if cache.get(&id).is_some_and(|(h, _)| *h == heads) {
+                    continue;
+                }
+                let doc_id: trygg_core::DocId = id.parse()?;
+                let Some(doc) = trygg_store::chunks::load_doc(&conn, &doc_id)? else {
+                    continue; // indexed, then forgotten
+                };
+                let vocabulary: Vocabulary = trygg_core::document::read(&doc)?;
+                cache.insert(id, (heads, Arc::new(vocabulary)));
+            }
+            let chosen = Vocabulary::chosen(cache.iter().map(|(id, (_, v))| (id, v.clone())));
+            anyhow::Ok(chosen.unwrap_or_else(|| Arc::new(trygg_core::seed::vocabulary())))
+        })
+        .await?
     }
 
     /// Bumps whenever the index took in new changes.

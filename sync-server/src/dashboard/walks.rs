@@ -90,17 +90,17 @@ struct Names {
     orgs: BTreeMap<String, String>,
     districts: BTreeMap<String, trygg_core::model::Area>,
     tz: jiff::tz::TimeZone,
-    vocabulary: trygg_core::model::Vocabulary,
+    vocabulary: Arc<trygg_core::model::Vocabulary>,
 }
 
 impl Names {
-    fn new(state: &AppState) -> Self {
-        Self {
+    async fn new(state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self {
             orgs: org_names(state),
             districts: areas(),
             tz: picture::time_zone(),
-            vocabulary: trygg_core::seed::vocabulary(),
-        }
+            vocabulary: state.index.vocabulary().await.map_err(ApiError::internal)?,
+        })
     }
 
     fn org(&self, org: &str) -> String {
@@ -134,7 +134,7 @@ async fn protocol_of(
 ) -> Result<protocol::Protocol, ApiError> {
     let readable = readable(state, &person.user);
     let (doc, walk, actions) = readable_walk(state, &readable, id).await?;
-    let names = Names::new(state);
+    let names = Names::new(state).await?;
     let org_name = |org: &str| names.org(org);
     let cx = names.context(&org_name, walk.owner_org == person.user.org);
     Ok(protocol::protocol(&doc.to_string(), &walk, &actions, &cx))
@@ -188,7 +188,7 @@ pub(super) async fn rewalk(
         Action::View,
         Some(format!("återbesök {earlier_id} {later_id}")),
     );
-    let names = Names::new(&state);
+    let names = Names::new(&state).await?;
     let org_name = |org: &str| names.org(org);
     let cx = names.context(&org_name, false);
     let (e, l) = (earlier_id.to_string(), later_id.to_string());

@@ -50,6 +50,22 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
+    /// Of the vocabulary documents at hand (each organisation that set up
+    /// Trygg may have made one), the one everybody counts with: the highest
+    /// version; of equal versions, the one with the lowest key (document id),
+    /// so that every device and the server pick the same.
+    pub fn chosen<K: Ord, V: std::borrow::Borrow<Vocabulary>>(
+        candidates: impl IntoIterator<Item = (K, V)>,
+    ) -> Option<V> {
+        candidates
+            .into_iter()
+            .min_by(|(ka, a), (kb, b)| {
+                let version = |v: &V| v.borrow().version;
+                version(b).cmp(&version(a)).then(ka.cmp(kb))
+            })
+            .map(|(_, v)| v)
+    }
+
     /// The code to use today for data recorded with `code`: follows `replaced_by`
     /// links. Unknown codes map to themselves; a cycle stops where it closes.
     pub fn current_code<'a>(&'a self, code: &'a str) -> &'a str {
@@ -158,5 +174,27 @@ impl DocumentSchema for Vocabulary {
             }
         }
         e.into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(version: u64) -> Vocabulary {
+        Vocabulary {
+            version,
+            ..crate::seed::vocabulary()
+        }
+    }
+
+    #[test]
+    fn the_highest_version_is_chosen_and_equal_versions_by_the_lowest_id() {
+        let (v1, v2, v2b) = (at(1), at(2), at(2));
+        let chosen = Vocabulary::chosen([(&"c", &v1), (&"b", &v2b), (&"a", &v2)]);
+        assert!(std::ptr::eq(chosen.unwrap(), &v2));
+        let chosen = Vocabulary::chosen([(&"a", &v1), (&"b", &v2b)]);
+        assert!(std::ptr::eq(chosen.unwrap(), &v2b));
+        assert!(Vocabulary::chosen::<&str, &Vocabulary>([]).is_none());
     }
 }

@@ -77,17 +77,56 @@ async function loadOutlines() {
   return outlines;
 }
 
-// Longitude is scaled by cos(mid latitude), as the server's grid is.
+// Web Mercator, as map tiles are drawn: x and y from 0 to 1 over the world.
+const mercX = (lon) => (lon + 180) / 360;
+const mercY = (lat) => {
+  const phi = lat * (Math.PI / 180);
+  return (1 - Math.log(Math.tan(phi) + 1 / Math.cos(phi)) / Math.PI) / 2;
+};
+
+// The extent `e` (degrees) on a page MAP_WIDTH wide.
 function projector(e) {
-  const k = Math.cos(((e.south + e.north) / 2) * (Math.PI / 180));
-  const s = MAP_WIDTH / ((e.east - e.west) * k);
+  const x0 = mercX(e.west);
+  const y0 = mercY(e.north);
+  const s = MAP_WIDTH / (mercX(e.east) - x0);
   return {
-    x: (lon) => (lon - e.west) * k * s,
-    y: (lat) => (e.north - lat) * s,
-    height: (e.north - e.south) * s,
-    k,
+    x: (lon) => (mercX(lon) - x0) * s,
+    y: (lat) => (mercY(lat) - y0) * s,
+    height: (mercY(e.south) - y0) * s,
+    x0,
+    y0,
     s,
   };
+}
+
+// The operator's raster tiles under the outlines, at the zoom where a tile's
+// 256 pixels are nearest to its size on the page; none without a source.
+function tileImages(tiles, p) {
+  if (!tiles) return [];
+  const span = MAP_WIDTH / p.s;
+  const fit = Math.round(Math.log2(MAP_WIDTH / (span * 256)));
+  const z = Math.min(tiles.max_zoom, Math.max(tiles.min_zoom, fit));
+  const n = 2 ** z;
+  const first = (v) => Math.max(0, Math.floor(v * n));
+  const last = (v) => Math.min(n - 1, Math.floor(v * n));
+  const images = [];
+  for (let x = first(p.x0); x <= last(p.x0 + span); x++) {
+    for (let y = first(p.y0); y <= last(p.y0 + p.height / p.s); y++) {
+      const url = tiles.url.replace("{z}", z).replace("{x}", x).replace("{y}", y);
+      images.push(
+        svg("image", {
+          class: "tile",
+          href: url,
+          x: ((x / n - p.x0) * p.s).toFixed(2),
+          y: ((y / n - p.y0) * p.s).toFixed(2),
+          width: (p.s / n + 0.5).toFixed(2),
+          height: (p.s / n + 0.5).toFixed(2),
+          preserveAspectRatio: "none",
+        }),
+      );
+    }
+  }
+  return images;
 }
 
 function pathOf(geometry, p) {
@@ -117,12 +156,15 @@ function drawMap() {
   const map = $("map");
   map.setAttribute("viewBox", `0 0 ${MAP_WIDTH} ${p.height.toFixed(1)}`);
   const chosen = $("area").value;
-  const layers = [];
+  // Over an operator's tiles the outlines are lines only: the tiles show
+  // land and water.
+  const layers = tileImages(m.tiles, p);
+  map.classList.toggle("tiled", layers.length > 0);
   for (const f of outlines.districts.features) {
     const code = f.properties.code;
     layers.push(svg("path", { d: pathOf(f.geometry, p), class: code === chosen ? "district chosen" : "district", "data-code": code }));
   }
-  for (const f of outlines.water.features) layers.push(svg("path", { d: pathOf(f.geometry, p), class: "water" }));
+  if (!m.tiles) for (const f of outlines.water.features) layers.push(svg("path", { d: pathOf(f.geometry, p), class: "water" }));
   for (const f of outlines.districts.features) {
     const ring = f.geometry.coordinates[0][0];
     const lon = ring.reduce((a, c) => a + c[0], 0) / ring.length;
@@ -132,14 +174,17 @@ function drawMap() {
   const colour = colours(m, by);
   if (mode === "heat") {
     const h = m.heat;
-    const w = h.cell_lon * p.k * p.s;
-    const ht = h.cell_lat * p.s;
+    const e = m.extent;
     for (const c of h.cells) {
+      const x = p.x(e.west + c.col * h.cell_lon);
+      const y = p.y(e.north - c.row * h.cell_lat);
+      const w = p.x(e.west + (c.col + 1) * h.cell_lon) - x;
+      const ht = p.y(e.north - (c.row + 1) * h.cell_lat) - y;
       layers.push(
         svg("rect", {
           class: "heat",
-          x: (c.col * w).toFixed(1),
-          y: (c.row * ht).toFixed(1),
+          x: x.toFixed(1),
+          y: y.toFixed(1),
           width: (w + 0.5).toFixed(1),
           height: (ht + 0.5).toFixed(1),
           fill: "#b2182b",
@@ -165,8 +210,9 @@ function drawMap() {
   const notShown = m.unplaced + m.outside;
   const withheld =
     m.withheld === 0 ? "" : `, ${m.withheld ?? "färre än 5"} från andra organisationer inte visade (för få i sin ruta)`;
+  const credit = m.tiles?.attribution ? ` Bakgrundskarta: ${m.tiles.attribution}.` : "";
   $("map-summary").textContent =
-    `${m.placed} observationer på kartan` + (notShown ? `, ${notShown} utan plats på kartan` : "") + withheld + ".";
+    `${m.placed} observationer på kartan` + (notShown ? `, ${notShown} utan plats på kartan` : "") + withheld + "." + credit;
   $("map-legend").replaceChildren(
     ...(mode === "heat"
       ? [legendItem("#b2182b", "Fler observationer: mörkare")]
