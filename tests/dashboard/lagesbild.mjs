@@ -149,15 +149,24 @@ try {
       await page.emulateMedia({ media: "screen" });
       say({ map: printed, pdf_bytes: pdf.length, controls_hidden: controlsHidden });
     } else if (cmd.tiles) {
-      const tiles = () => performance.getEntriesByType("resource").filter((e) => e.name.includes("/dashboard/tiles/"));
-      await page.waitForFunction(
-        (drawn) => performance.getEntriesByType("resource").filter((e) => e.name.includes("/dashboard/tiles/")).length >= drawn,
-        await page.$$eval("#map image.tile", (images) => images.length),
-        { timeout: 10_000 },
-      );
+      // The resource timings of the tiles the map draws, once each was fetched.
+      const fetched = () =>
+        page.evaluate(() => {
+          const drawn = [...document.querySelectorAll("#map image.tile")].map(
+            (i) => new URL(i.getAttribute("href"), location.href).href,
+          );
+          const seen = performance.getEntriesByType("resource").filter((e) => drawn.includes(e.name));
+          return drawn.every((u) => seen.some((e) => e.name === u)) ? seen.map((e) => e.responseStatus) : null;
+        });
+      const t0 = Date.now();
+      let statuses = await fetched();
+      while (statuses === null && Date.now() - t0 < 10_000) {
+        await page.waitForTimeout(100);
+        statuses = await fetched();
+      }
       say({
         urls: await page.$$eval("#map image.tile", (images) => images.map((i) => i.getAttribute("href"))),
-        statuses: await page.evaluate(`(${tiles})().map((e) => e.responseStatus)`),
+        statuses,
         summary: await page.textContent("#map-summary"),
         tiled: await page.$eval("#map", (svg) => svg.classList.contains("tiled")),
       });

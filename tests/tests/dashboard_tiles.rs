@@ -192,3 +192,84 @@ fn a_file_that_is_no_archive_stops_the_server_with_a_clear_error() -> Result<()>
     );
     Ok(())
 }
+
+/// A tile server of the test's own on loopback: answers every request with
+/// one PNG tile and counts the requests. The thread ends with the test.
+fn tile_server() -> Result<(u16, std::sync::Arc<std::sync::atomic::AtomicUsize>)> {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let png = tile_png(12, 0, 0)?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(match stream.try_clone() {
+                Ok(s) => s,
+                Err(_) => continue,
+            });
+            let mut line = String::new();
+            // The request line and headers, up to the empty line.
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            count.fetch_add(1, Ordering::SeqCst);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                png.len()
+            );
+            if stream
+                .write_all(head.as_bytes())
+                .and_then(|()| stream.write_all(&png))
+                .is_err()
+            {
+                eprintln!("the test's tile server could not answer");
+            }
+        }
+    });
+    Ok((port, served))
+}
+
+/// With `--map-tiles`, the browser fetches tiles from the operator's tile
+/// server itself: the page's content security policy names its origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_map_draws_tiles_from_an_operators_tile_server() -> Result<()> {
+    let (port, served) = tile_server()?;
+    let template = format!("http://127.0.0.1:{port}/bas/{{z}}/{{x}}/{{y}}.png");
+    let w = World::new(&["--map-tiles", &template]);
+    let base = w.server.base();
+    let page = reqwest::get(base.join("/dashboard/")?).await?;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()?
+        .to_string();
+    ensure!(
+        csp.contains(&format!("img-src 'self' data: http://127.0.0.1:{port};")),
+        "{csp}"
+    );
+    let (_, link) = add_person(w.data_dir(), &base, DISTRICT, "viewer", "Analytiker (test)");
+    let shots = w.dir.path().join("shots");
+    std::fs::create_dir_all(&shots)?;
+    let mut browser = Browser::open(&link, &shots)?;
+    browser.next()?;
+    let drawn = browser.ask(json!({ "tiles": true }))?;
+    let urls = drawn["urls"].as_array().context("urls")?;
+    let prefix = format!("http://127.0.0.1:{port}/bas/12/");
+    ensure!(
+        !urls.is_empty()
+            && urls.iter().all(|u| u
+                .as_str()
+                .is_some_and(|u| u.starts_with(&prefix) && u.ends_with(".png"))),
+        "{drawn}"
+    );
+    ensure!(
+        served.load(std::sync::atomic::Ordering::SeqCst) >= urls.len(),
+        "the browser fetched {} of {} tiles",
+        served.load(std::sync::atomic::Ordering::SeqCst),
+        urls.len()
+    );
+    // A refused image would be a console error, which `finish` reports.
+    browser.finish()?;
+    Ok(())
+}
