@@ -86,10 +86,13 @@ pub enum Action {
     Edit,
     /// A person downloaded an export (detail: format and filters).
     Export,
+    /// A coordinator changed their organisation's settings (detail: which,
+    /// to what).
+    Settings,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Read,
         Action::Change,
         Action::Refused,
@@ -102,6 +105,7 @@ impl Action {
         Action::View,
         Action::Edit,
         Action::Export,
+        Action::Settings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +122,7 @@ impl Action {
             Action::View => "view",
             Action::Edit => "edit",
             Action::Export => "export",
+            Action::Settings => "settings",
         }
     }
 
@@ -127,7 +132,9 @@ impl Action {
     fn actor_kind(self) -> &'static str {
         match self {
             Action::Purge => "server",
-            Action::Login | Action::View | Action::Edit | Action::Export => "user",
+            Action::Login | Action::View | Action::Edit | Action::Export | Action::Settings => {
+                "user"
+            }
             _ => "device",
         }
     }

@@ -38,6 +38,9 @@
 //   {"tiles": true}              → waits until the browser fetched every tile the map draws, prints
 //                                  how many it draws, their URLs, the fetches' statuses and the
 //                                  map's summary line
+//   {"export_notes": BOOL}       → ticks or clears the box that lets the organisation's exports carry
+//                                  notes, waits for the server's answer, prints the line beside the
+//                                  export links, the box, and the page's message (null if none)
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -87,6 +90,16 @@ try {
         writable: [...o.querySelectorAll("tbody tr")].map((r) => r.querySelector("select.status") !== null),
       })),
     );
+  // The line beside the export links, and the box only coordinators get.
+  const exportNotes = () =>
+    page.evaluate(() => ({
+      state: document.getElementById("export-notes-state").textContent,
+      choice_hidden: document.getElementById("export-notes-choice").hidden,
+      checked: document.getElementById("export-notes").checked,
+      message: document.getElementById("export-notes-message").hidden
+        ? null
+        : document.getElementById("export-notes-message").textContent,
+    }));
   const state = async () => ({
     total: Number(await page.textContent("#total")),
     terms: await cells("#terms tbody tr"),
@@ -112,6 +125,7 @@ try {
     who: await page.textContent("#who"),
     cookie: session && { httpOnly: session.httpOnly, sameSite: session.sameSite, path: session.path },
     link_left_in_url: page.url().includes("#"),
+    export_notes: await exportNotes(),
     ...(await state()),
   });
 
@@ -281,6 +295,19 @@ try {
       const message = await page.$eval("#action-message", (m) => (m.hidden ? null : m.textContent));
       const listed = await actions();
       say({ message, owners: listed.length, rows: listed[0]?.rows ?? [] });
+    } else if (cmd.export_notes !== undefined) {
+      const before = await page.textContent("#export-notes-state");
+      await page.setChecked("#export-notes", cmd.export_notes);
+      await page.waitForFunction(
+        (before) => {
+          const box = document.getElementById("export-notes");
+          const changed = document.getElementById("export-notes-state").textContent !== before;
+          return !box.disabled && (changed || !document.getElementById("export-notes-message").hidden);
+        },
+        before,
+        { timeout: 10_000 },
+      );
+      say(await exportNotes());
     } else if (cmd.quit) {
       break;
     }

@@ -193,6 +193,7 @@ fn run() -> Result<()> {
             for w in store.walks(&WalkFilter {
                 area,
                 status,
+                route: None,
                 limit: None,
             })? {
                 writeln!(

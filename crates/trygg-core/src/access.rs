@@ -338,6 +338,13 @@ pub fn may_share(who: &Principal, doc: &DocAccess) -> Result<(), RegisterRefusal
     Ok(())
 }
 
+/// Whether `who` may change what organisation `org` decided for itself (its
+/// settings, such as whether its exports carry notes): only that
+/// organisation's coordinators.
+pub fn may_change_settings(who: &Principal, org: &str) -> bool {
+    who.org == org && who.role == Role::Coordinator
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,5 +571,20 @@ mod tests {
             check_content(&registered, &partial),
             ContentCheck::Unreadable
         );
+    }
+
+    #[test]
+    fn only_an_organisations_own_coordinators_change_its_settings() {
+        assert!(may_change_settings(
+            &who("district", Role::Coordinator),
+            "district"
+        ));
+        for role in [Role::Field, Role::Viewer, Role::Admin] {
+            assert!(!may_change_settings(&who("district", role), "district"));
+        }
+        assert!(!may_change_settings(
+            &who("police", Role::Coordinator),
+            "district"
+        ));
     }
 }

@@ -63,6 +63,8 @@ pub struct ObservationRow {
     pub lon: Option<f64>,
     pub place_id: Option<String>,
     pub photo_count: u32,
+    /// The observation's free text, as it reads now.
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +117,7 @@ fn observation_row(
         lon: point.map(|p| p.lon),
         place_id: o.location.as_ref().and_then(|l| l.place_id.clone()),
         photo_count: o.photos.len() as u32,
+        note: o.note.as_str().to_string(),
     }
 }
 
@@ -271,8 +274,8 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
     }
     let mut insert_obs = conn.prepare_cached(
         "INSERT INTO observations (doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity,
-           sensitivity, organisation, observed_at, lat, lon, place_id, photo_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+           sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     for o in &rows.observations {
         insert_obs.execute(params![
@@ -289,7 +292,8 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
             o.lat,
             o.lon,
             o.place_id,
-            o.photo_count
+            o.photo_count,
+            o.note
         ])?;
     }
     let mut insert_photo =
@@ -333,6 +337,8 @@ pub fn clear(conn: &Connection) -> Result<()> {
 pub struct WalkFilter {
     pub area: Option<String>,
     pub status: Option<String>,
+    /// Walks whose route name holds this, in any case.
+    pub route: Option<String>,
     pub limit: Option<u32>,
 }
 
@@ -396,10 +402,11 @@ pub(crate) fn observation_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Ob
         lon: r.get(11)?,
         place_id: r.get(12)?,
         photo_count: r.get(13)?,
+        note: r.get(14)?,
     })
 }
 
-pub(crate) const OBSERVATION_COLUMNS: &str = "doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity, sensitivity, organisation, observed_at, lat, lon, place_id, photo_count";
+pub(crate) const OBSERVATION_COLUMNS: &str = "doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity, sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note";
 
 pub(crate) fn action_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActionRow> {
     Ok(ActionRow {

@@ -542,13 +542,16 @@ impl Store {
     pub fn walks(&self, f: &WalkFilter) -> Result<Vec<WalkRow>> {
         let sql = format!(
             "SELECT {} FROM walks WHERE (?1 IS NULL OR area = ?1) AND (?2 IS NULL OR status = ?2)
+               AND (?4 IS NULL OR instr({}(route_name), ?4) > 0)
              ORDER BY coalesce(planned_at, created_at) DESC, doc_id LIMIT ?3",
-            index::WALK_COLUMNS
+            index::WALK_COLUMNS,
+            schema::FOLD
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
+        let route = f.route.as_deref().map(schema::fold);
         let rows = stmt
             .query_map(
-                params![f.area, f.status, f.limit.map_or(-1, i64::from)],
+                params![f.area, f.status, f.limit.map_or(-1, i64::from), route],
                 index::walk_from_row,
             )?
             .collect::<rusqlite::Result<_>>()?;

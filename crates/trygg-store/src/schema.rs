@@ -7,7 +7,18 @@
 //! from `chunks` alone (see `Store::rebuild_index`).
 
 use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
 use rusqlite_migration::{M, Migrations};
+
+/// The SQL function searches fold text with: lower case by Unicode's rules
+/// (SQLite's own `lower` and `LIKE` fold only ASCII, so "ö" would not find
+/// "Östra").
+pub const FOLD: &str = "trygg_fold";
+
+/// Text as searches compare it ([`FOLD`]).
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(
@@ -142,6 +153,14 @@ ALTER TABLE actions ADD COLUMN source_doc TEXT;
 INSERT OR IGNORE INTO index_dirty (doc_id) SELECT doc_id FROM actions;
 "#,
     ),
+    M::up(
+        r#"
+-- Observation notes, for exports an organisation's coordinator allows to
+-- carry them. Documents with observations are indexed again to fill it.
+ALTER TABLE observations ADD COLUMN note TEXT NOT NULL DEFAULT '';
+INSERT OR IGNORE INTO index_dirty (doc_id) SELECT DISTINCT doc_id FROM observations;
+"#,
+    ),
 ];
 
 /// Applies connection settings. `synchronous=FULL` in WAL mode makes every
@@ -155,6 +174,12 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // no readable copy of what it removed in the file.
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.create_scalar_function(
+        FOLD,
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(fold(&ctx.get::<String>(0)?)),
+    )?;
     Ok(())
 }
 

@@ -37,6 +37,11 @@ fn fixture() -> Fixture {
 }
 
 fn new_walk(f: &mut Fixture, observations: usize) -> DocHandle {
+    let walk = walk_value(f, observations);
+    f.store.create(&walk).unwrap()
+}
+
+fn walk_value(f: &mut Fixture, observations: usize) -> Walk {
     let vocab = seed::vocabulary();
     let template = seed::default_template("demo-sdf-norr", AT);
     let mut walk = demo::walk(
@@ -51,7 +56,7 @@ fn new_walk(f: &mut Fixture, observations: usize) -> DocHandle {
     );
     walk.status = WalkStatus::InProgress;
     walk.ended_at = None;
-    f.store.create(&walk).unwrap()
+    walk
 }
 
 fn new_observation(f: &mut Fixture, org: &str, sensitivity: Sensitivity) -> Observation {
@@ -96,6 +101,42 @@ fn a_saved_walk_reads_back_after_reopening() {
         store.load(DocId::random()),
         Err(StoreError::NotFound(_))
     ));
+}
+
+#[test]
+fn walks_are_found_by_any_part_of_their_route_in_any_case() {
+    let mut f = fixture();
+    for route in [
+        "Östra parken – Torget",
+        "Västra stråket",
+        "torget runt",
+        "Ån",
+    ] {
+        let mut walk = walk_value(&mut f, 0);
+        walk.route_name = route.into();
+        f.store.create(&walk).unwrap();
+    }
+    let found = |route: &str| -> Vec<String> {
+        let mut names: Vec<String> = f
+            .store
+            .walks(&WalkFilter {
+                route: Some(route.into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|w| w.route_name)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(found("TORGET"), ["torget runt", "Östra parken – Torget"]);
+    assert_eq!(found("östra"), ["Östra parken – Torget"], "beyond ASCII");
+    assert_eq!(found("ån"), ["Ån"]);
+    assert_eq!(found("stråk"), ["Västra stråket"]);
+    assert!(found("%").is_empty(), "no wildcards");
+    assert!(found("norr").is_empty());
+    assert_eq!(found("").len(), 4, "an empty search finds every walk");
 }
 
 #[test]
@@ -569,6 +610,39 @@ fn a_save_cut_off_before_its_index_update_is_indexed_at_the_next_open() {
         "re-indexed at open"
     );
     assert_eq!(rows.len(), 2);
+}
+
+#[test]
+fn a_file_from_before_notes_were_indexed_indexes_them_at_the_next_open() {
+    let mut f = fixture();
+    let mut h = new_walk(&mut f, 0);
+    let obs = new_observation(&mut f, "demo-sdf-norr", Sensitivity::Shared);
+    assert!(
+        !obs.note.as_str().is_empty(),
+        "demo observations carry a note"
+    );
+    edit::put_observation(h.doc_mut(), &obs).unwrap();
+    f.store.save(&mut h).unwrap();
+    let rows = f.store.observations(&ObservationFilter::default()).unwrap();
+    assert_eq!(rows[0].note, obs.note.as_str(), "indexed with its note");
+    drop(f.store);
+
+    // The file as the version before the note column left it.
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE observations DROP COLUMN note;
+         DELETE FROM index_dirty;
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let reopened = Store::open(&f.path).unwrap();
+    let rows = reopened
+        .observations(&ObservationFilter::default())
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].note, obs.note.as_str(), "re-indexed at open");
 }
 
 fn heads_text(doc: &mut AutoCommit) -> String {

@@ -189,6 +189,7 @@ mod tests {
             lat: None,
             lon: None,
             partner,
+            note: None,
         }
     }
 

@@ -1,9 +1,11 @@
 //! Exports as plain data (no IO): the selected observations as CSV (for a
-//! spreadsheet) and as GeoJSON (for a GIS). Coded fields only — when, where,
-//! what and how serious — never notes, photos or who recorded them; and
-//! only what the person may read (the rows come in filtered by the caller,
-//! with the same decisions as every other view, and partners' observations
-//! already coarsened by `suppress::coarsen`).
+//! spreadsheet) and as GeoJSON (for a GIS). Coded fields — when, where, what
+//! and how serious — never photos or who recorded them; the free-text notes
+//! of the person's own organisation's observations only when its
+//! coordinators allow it (`registry::settings`), as a last column or
+//! property. And only what the person may read (the rows come in filtered by
+//! the caller, with the same decisions as every other view, and partners'
+//! observations already coarsened by `suppress::coarsen`).
 
 use std::collections::BTreeMap;
 
@@ -33,6 +35,9 @@ pub struct Row {
     pub severity: u8,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// The note, when it was read (the person's own organisation's, in an
+    /// export that carries notes); never a partner's.
+    pub note: Option<String>,
 }
 
 /// The rows to export, oldest first.
@@ -73,6 +78,7 @@ pub fn rows(
                 severity: s.severity,
                 lat: point.map(|p| p.0),
                 lon: point.map(|p| p.1),
+                note: s.note.clone().filter(|_| !s.partner),
             }
         })
         .collect()
@@ -92,16 +98,26 @@ const HEADER: [&str; 10] = [
     "lon",
 ];
 
+/// The last column of an export that carries notes.
+const NOTE_COLUMN: &str = "anteckning";
+
 /// CSV as Excel opens it in Sweden: UTF-8 with a byte-order mark, `;`
-/// between fields, points as `59.33` (text a GIS reads as is).
-pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
+/// between fields, points as `59.33` (text a GIS reads as is). With `notes`,
+/// a last column holds each row's note (empty where none was read).
+pub fn csv(rows: &[Row], notes: bool) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record(HEADER)?;
+    let mut header = HEADER.to_vec();
+    if notes {
+        header.push(NOTE_COLUMN);
+    }
+    out.write_record(header)?;
     for r in rows {
         let coordinate = |c: Option<f64>| c.map_or_else(String::new, |c| format!("{c:.6}"));
-        out.write_record([
+        let severity = r.severity.to_string();
+        let (lat, lon) = (coordinate(r.lat), coordinate(r.lon));
+        let mut record = vec![
             r.observed.as_str(),
             &r.week,
             &r.district,
@@ -109,18 +125,23 @@ pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
             &r.group,
             &r.category,
             &r.category_code,
-            &r.severity.to_string(),
-            &coordinate(r.lat),
-            &coordinate(r.lon),
-        ])?;
+            &severity,
+            &lat,
+            &lon,
+        ];
+        if notes {
+            record.push(r.note.as_deref().unwrap_or(""));
+        }
+        out.write_record(record)?;
     }
     out.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// A GeoJSON FeatureCollection: one Point feature per observation (WGS 84,
 /// `[lon, lat]`); one without a known place has a `null` geometry, as the
-/// format allows, so nothing selected is left out.
-pub fn geojson(rows: &[Row]) -> Value {
+/// format allows, so nothing selected is left out. With `notes`, each
+/// feature has a `note` property (`null` where none was read).
+pub fn geojson(rows: &[Row], notes: bool) -> Value {
     let features: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -128,20 +149,20 @@ pub fn geojson(rows: &[Row]) -> Value {
                 (Some(lat), Some(lon)) => json!({ "type": "Point", "coordinates": [lon, lat] }),
                 _ => Value::Null,
             };
-            json!({
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    "observed": r.observed,
-                    "week": r.week,
-                    "district": r.district,
-                    "place": r.place,
-                    "group": r.group,
-                    "category": r.category,
-                    "category_code": r.category_code,
-                    "severity": r.severity,
-                },
-            })
+            let mut properties = json!({
+                "observed": r.observed,
+                "week": r.week,
+                "district": r.district,
+                "place": r.place,
+                "group": r.group,
+                "category": r.category,
+                "category_code": r.category_code,
+                "severity": r.severity,
+            });
+            if notes {
+                properties["note"] = json!(r.note);
+            }
+            json!({ "type": "Feature", "geometry": geometry, "properties": properties })
         })
         .collect();
     json!({ "type": "FeatureCollection", "features": features })
@@ -161,6 +182,7 @@ mod tests {
             lat: None,
             lon: None,
             partner: false,
+            note: None,
         }
     }
 
@@ -194,14 +216,14 @@ mod tests {
         assert_eq!(rows[1].severity, 5);
         assert_eq!((rows[1].lat, rows[1].place.as_str()), (None, ""));
 
-        let text = String::from_utf8(csv(&rows).unwrap()).unwrap();
+        let text = String::from_utf8(csv(&rows, false).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("\u{feff}observerad;vecka;stadsdelsområde;"));
         assert_eq!(lines.len(), 3);
         assert!(lines[1].contains(";nedskrapning;3;"), "{}", lines[1]);
         assert!(lines[2].ends_with(";5;;"), "{}", lines[2]);
 
-        let geo = geojson(&rows);
+        let geo = geojson(&rows, false);
         assert_eq!(geo["features"].as_array().unwrap().len(), 2);
         assert_eq!(
             geo["features"][0]["geometry"]["coordinates"],
@@ -223,13 +245,51 @@ mod tests {
             severity: 1,
             lat: None,
             lon: None,
+            note: Some("rad ett;\n\"rad två\"".into()),
         };
-        let bytes = csv(&[row]).unwrap();
+        let bytes = csv(&[row], true).unwrap();
         let mut read = ::csv::ReaderBuilder::new()
             .delimiter(b';')
             .from_reader(&bytes[3..]);
         let record = read.records().next().unwrap().unwrap();
         assert_eq!(&record[2], "Söder; \"Mitt\"");
-        assert_eq!(record.len(), HEADER.len());
+        assert_eq!(&record[10], "rad ett;\n\"rad två\"");
+        assert_eq!(record.len(), HEADER.len() + 1);
+    }
+
+    #[test]
+    fn notes_go_out_only_when_asked_for_and_only_as_read() {
+        let vocabulary = trygg_core::seed::vocabulary();
+        let districts = trygg_core::seed::areas();
+        let tz = super::super::picture::time_zone();
+        let code = districts.keys().next().unwrap();
+        let mut own = seen("brand", 1_796_112_000_000, None, code);
+        own.note = Some("Trasig lampa vid entrén".into());
+        let mut partner = seen("brand", 1_796_112_060_000, None, code);
+        partner.partner = true;
+        partner.note = Some("en partners anteckning".into());
+        let rows = rows(&[own, partner], &vocabulary, &districts, &tz);
+        assert_eq!(rows[1].note, None, "a partner's note never goes out");
+
+        let without = String::from_utf8(csv(&rows, false).unwrap()).unwrap();
+        assert!(!without.contains("anteckning") && !without.contains("Trasig"));
+        let with = String::from_utf8(csv(&rows, true).unwrap()).unwrap();
+        let lines: Vec<&str> = with.lines().collect();
+        assert!(lines[0].ends_with(";lon;anteckning"), "{}", lines[0]);
+        assert!(
+            lines[1].ends_with(";Trasig lampa vid entrén"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].ends_with(';'), "{}", lines[2]);
+
+        let geo = geojson(&rows, false);
+        assert!(geo["features"][0]["properties"].get("note").is_none());
+        let geo = geojson(&rows, true);
+        assert_eq!(
+            geo["features"][0]["properties"]["note"],
+            "Trasig lampa vid entrén"
+        );
+        assert_eq!(geo["features"][1]["properties"]["note"], Value::Null);
     }
 }

@@ -17,6 +17,7 @@
 //! * [`tiles`]: the map's optional raster tiles (an operator's tile server
 //!   or a local PMTiles archive);
 //! * [`read`]: the rows they read, from the documents' derived index;
+//! * `settings`: an organisation's own choices (exports with notes);
 //! * `walks`: the routes for walks, protocols and re-walks;
 //! * `decide`: a decision taken in meeting mode becomes an action document;
 //! * here: login, sessions, the rest of the JSON API and the live stream.
@@ -32,6 +33,7 @@ pub mod places;
 pub mod protocol;
 pub mod read;
 pub mod rewalk;
+mod settings;
 pub mod suppress;
 pub mod tiles;
 mod walks;
@@ -119,6 +121,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/dashboard/api/login", post(login))
         .route("/dashboard/api/logout", post(logout))
         .route("/dashboard/api/me", get(me))
+        .route(
+            "/dashboard/api/settings",
+            get(settings::get_settings).put(settings::put_settings),
+        )
         .route("/dashboard/api/lagesbild", get(lagesbild))
         .route("/dashboard/api/map", get(map_view))
         .route("/dashboard/tiles/{z}/{x}/{y}", get(tiles::tile))
@@ -471,19 +477,22 @@ impl Selection {
         )
     }
 
-    /// The observations in `from..to` that `user` may read and the filters select.
+    /// The observations in `from..to` that `user` may read and the filters
+    /// select; with `notes`, the notes of their own organisation's.
     async fn observations(
         &self,
         state: &AppState,
         user: &User,
         (from, to): (i64, i64),
         vocabulary: &Vocabulary,
+        notes: bool,
     ) -> Result<Vec<picture::Seen>, ApiError> {
         let filter = read::Filter {
             from,
             to,
             area: self.area.clone(),
             min_severity: self.min_severity,
+            notes,
         };
         let rows = state
             .index
@@ -532,7 +541,7 @@ async fn lagesbild(
     );
     let vocabulary = vocabulary(&state).await?;
     let rows = selection
-        .observations(&state, &person.user, period.window(&tz), &vocabulary)
+        .observations(&state, &person.user, period.window(&tz), &vocabulary, false)
         .await?;
     let districts = areas();
     let name = |id: &str| places::name(&districts, id);
@@ -580,6 +589,7 @@ async fn compare_districts(
             &person.user,
             compare::window(selection.week, weeks, &tz),
             &*vocabulary(&state).await?,
+            false,
         )
         .await?;
     let mut districts: Vec<(String, String)> =
@@ -605,9 +615,13 @@ async fn export_csv(
     person: Person,
     Query(q): Query<PictureQuery>,
 ) -> Result<Response, ApiError> {
-    let (rows, name) = export_rows(&state, from, &person, q, "csv").await?;
-    let body = export::csv(&rows).map_err(ApiError::internal)?;
-    download(body, "text/csv; charset=utf-8", &format!("{name}.csv"))
+    let export = export_rows(&state, from, &person, q, "csv").await?;
+    let body = export::csv(&export.rows, export.notes).map_err(ApiError::internal)?;
+    download(
+        body,
+        "text/csv; charset=utf-8",
+        &format!("{}.csv", export.name),
+    )
 }
 
 async fn export_geojson(
@@ -616,32 +630,63 @@ async fn export_geojson(
     person: Person,
     Query(q): Query<PictureQuery>,
 ) -> Result<Response, ApiError> {
-    let (rows, name) = export_rows(&state, from, &person, q, "geojson").await?;
-    let body = serde_json::to_vec(&export::geojson(&rows)).map_err(ApiError::internal)?;
-    download(body, "application/geo+json", &format!("{name}.geojson"))
+    let export = export_rows(&state, from, &person, q, "geojson").await?;
+    let body = serde_json::to_vec(&export::geojson(&export.rows, export.notes))
+        .map_err(ApiError::internal)?;
+    download(
+        body,
+        "application/geo+json",
+        &format!("{}.geojson", export.name),
+    )
 }
 
-/// The rows an export holds (audited as an export in `format`), and a file
-/// name saying what they are.
+/// What an export holds.
+struct Export {
+    rows: Vec<export::Row>,
+    /// The person's organisation lets its exports carry its notes.
+    notes: bool,
+    /// A file name (without extension) saying what it is.
+    name: String,
+}
+
+/// The rows an export holds, audited as an export in `format` (and
+/// whether it carries notes, as the person's organisation decided).
 async fn export_rows(
     state: &AppState,
     from: SocketAddr,
     person: &Person,
     q: PictureQuery,
     format: &str,
-) -> Result<(Vec<export::Row>, String), ApiError> {
+) -> Result<Export, ApiError> {
     let tz = picture::time_zone();
     let selection = Selection::parse(q, &tz)?;
+    let notes = state
+        .registry
+        .org_settings(&person.user.org)
+        .await
+        .map_err(ApiError::internal)?
+        .export_notes;
+    let format = if notes {
+        format!("{format} with notes")
+    } else {
+        format.to_string()
+    };
     audit(
         state,
         &person.user,
         from,
         Action::Export,
-        Some(selection.describe(format)),
+        Some(selection.describe(&format)),
     );
     let vocabulary = vocabulary(state).await?;
     let seen = selection
-        .observations(state, &person.user, selection.period(&tz), &vocabulary)
+        .observations(
+            state,
+            &person.user,
+            selection.period(&tz),
+            &vocabulary,
+            notes,
+        )
         .await?;
     let districts = areas();
     let (seen, _withheld) = suppress::coarsen(seen, &districts);
@@ -653,10 +698,11 @@ async fn export_rows(
         format!("{first}--{}", selection.week)
     };
     let name = format!(
-        "trygg-{}-{weeks}",
-        selection.area.as_deref().unwrap_or("stockholm")
+        "trygg-{}-{weeks}{}",
+        selection.area.as_deref().unwrap_or("stockholm"),
+        if notes { "-med-anteckningar" } else { "" }
     );
-    Ok((rows, name))
+    Ok(Export { rows, notes, name })
 }
 
 /// A file to save, not to show.
@@ -695,7 +741,13 @@ async fn map_view(
         .ok_or_else(|| ApiError::internal("the map has no outline for this district"))?;
     let vocabulary = vocabulary(&state).await?;
     let rows = selection
-        .observations(&state, &person.user, selection.period(&tz), &vocabulary)
+        .observations(
+            &state,
+            &person.user,
+            selection.period(&tz),
+            &vocabulary,
+            false,
+        )
         .await?;
     let districts = areas();
     let (rows, withheld) = suppress::coarsen(rows, &districts);

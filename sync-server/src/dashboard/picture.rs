@@ -91,6 +91,9 @@ pub struct Seen {
     /// Recorded in a document another organisation owns: the person sees
     /// it only in aggregates (`suppress`).
     pub partner: bool,
+    /// Its free text, read only for an export the person's organisation lets
+    /// carry notes, and only when it is the person's own (`read::Filter`).
+    pub note: Option<String>,
 }
 
 impl Seen {
@@ -437,6 +440,7 @@ mod tests {
             lat: None,
             lon: None,
             partner: false,
+            note: None,
         }
     }
 

@@ -40,6 +40,9 @@ pub struct Filter {
     pub to: i64,
     pub area: Option<String>,
     pub min_severity: u8,
+    /// Read the notes of the person's own organisation's observations too
+    /// (never another's: those are `None` whatever this says).
+    pub notes: bool,
 }
 
 impl IndexReader {
@@ -125,7 +128,8 @@ impl IndexReader {
         tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
             let mut stmt = conn.prepare_cached(
-                "SELECT doc_id, category, severity, area, place_id, observed_at, lat, lon
+                "SELECT doc_id, category, severity, area, place_id, observed_at, lat, lon,
+                        CASE WHEN ?5 THEN note END
                  FROM observations
                  WHERE observed_at >= ?1 AND observed_at < ?2 AND severity >= ?3
                    AND (?4 IS NULL OR area = ?4)",
@@ -135,7 +139,8 @@ impl IndexReader {
                 filter.from,
                 filter.to,
                 filter.min_severity,
-                filter.area
+                filter.area,
+                filter.notes
             ])?;
             while let Some(r) = rows.next()? {
                 let doc: String = r.get(0)?;
@@ -151,6 +156,7 @@ impl IndexReader {
                     observed_at: r.get(5)?,
                     lat: r.get(6)?,
                     lon: r.get(7)?,
+                    note: if *partner { None } else { r.get(8)? },
                 });
             }
             anyhow::Ok(out)

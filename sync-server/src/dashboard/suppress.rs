@@ -116,7 +116,7 @@ pub fn cell_of(lat: f64, lon: f64) -> Option<CellIndex> {
 
 /// The rows as the map and exports may show them to the person: their own
 /// organisation's as they are; partners' at their cell's centre without a
-/// named place, and only from cells (per the whole selection) holding at
+/// named place or a note, and only from cells (per the whole selection) holding at
 /// least `K` of them — observations with no position count as one cell of
 /// their own. Returns the rows kept and how many were withheld.
 pub fn coarsen(rows: Vec<Seen>, districts: &BTreeMap<String, Area>) -> (Vec<Seen>, u32) {
@@ -149,6 +149,7 @@ pub fn coarsen(rows: Vec<Seen>, districts: &BTreeMap<String, Area>) -> (Vec<Seen
             row.lat = centre.map(|c| c.lat());
             row.lon = centre.map(|c| c.lng());
             row.place_id = None;
+            row.note = None;
             Some(row)
         })
         .collect();
@@ -305,26 +306,31 @@ mod tests {
             lat: Some(lat),
             lon: Some(lon),
             partner,
+            note: None,
         }
     }
 
     #[test]
     fn partners_observations_show_at_their_cells_centre_and_only_from_full_cells() {
         let districts = BTreeMap::new();
-        let mut rows = vec![seen(false, 59.4, 17.9)];
+        let mut own = seen(false, 59.4, 17.9);
+        own.note = Some("egen anteckning".into());
+        let mut rows = vec![own.clone()];
         // Five in one cell (a few metres apart), two in a cell far away.
         for i in 0..5 {
-            rows.push(seen(true, 59.4 + f64::from(i) * 1e-5, 17.9));
+            let mut partner = seen(true, 59.4 + f64::from(i) * 1e-5, 17.9);
+            partner.note = Some("en partners anteckning".into());
+            rows.push(partner);
         }
         rows.push(seen(true, 59.3, 18.1));
         rows.push(seen(true, 59.3, 18.1));
         let (kept, withheld) = coarsen(rows, &districts);
         assert_eq!((kept.len(), withheld), (6, 2));
-        assert_eq!(kept[0], seen(false, 59.4, 17.9), "the person's own, as is");
+        assert_eq!(kept[0], own, "the person's own, as is");
         let centre = LatLng::from(cell_of(59.4, 17.9).unwrap());
         for r in &kept[1..] {
             assert_eq!((r.lat, r.lon), (Some(centre.lat()), Some(centre.lng())));
-            assert_eq!(r.place_id, None);
+            assert_eq!((&r.place_id, &r.note), (&None, &None));
         }
         assert_eq!(publishable(2), None);
         assert_eq!(publishable(0), Some(0));

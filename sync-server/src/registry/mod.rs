@@ -7,6 +7,7 @@
 //! server instance polls it to learn of changes made by `admin` or by another
 //! instance (revocation reaches open connections this way).
 
+pub mod settings;
 mod sqlite;
 pub mod users;
 
@@ -107,7 +108,9 @@ impl From<rusqlite::Error> for RegistryError {
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
 #[async_trait]
-pub trait Registry: users::Users + Send + Sync + std::fmt::Debug + 'static {
+pub trait Registry:
+    users::Users + settings::Settings + Send + Sync + std::fmt::Debug + 'static
+{
     async fn add_org(&self, org: &Org) -> Result<()>;
     /// An organisation by id or by name.
     async fn find_org(&self, id_or_name: &str) -> Result<Option<Org>>;

@@ -38,6 +38,33 @@ pub async fn get_json(
         .await?)
 }
 
+/// A download's file name (from `Content-Disposition`) and text, for the
+/// person holding `cookie`.
+pub async fn download(
+    http: &reqwest::Client,
+    base: &url::Url,
+    cookie: &str,
+    path: &str,
+) -> Result<(String, String)> {
+    let response = http
+        .get(base.join(path)?)
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .error_for_status()?;
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .context("a Content-Disposition header")?
+        .to_str()?;
+    let name = disposition
+        .split_once("filename=\"")
+        .and_then(|(_, rest)| rest.strip_suffix('"'))
+        .with_context(|| format!("a file name in {disposition}"))?
+        .to_string();
+    Ok((name, response.text().await?))
+}
+
 /// A PDF's text as `pdftotext` reads it, with every run of white space one
 /// space (so a line the PDF wrapped reads as one).
 pub fn pdf_text(path: &str) -> Result<String> {

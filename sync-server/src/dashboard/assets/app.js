@@ -534,6 +534,42 @@ function exportLinks() {
   $("export-geojson").href = `/dashboard/api/export.geojson?${q}`;
 }
 
+// Whether the exports carry notes is the organisation's choice: its
+// coordinators change it here, everyone sees what it is and who set it.
+function exportNotes(settings) {
+  const state = settings.export_notes
+    ? "med anteckningarna från vår organisations egna observationer (aldrig andras), utan foton"
+    : "utan fritext och foton";
+  const changed = settings.changed_by
+    ? ` · ändrat av ${settings.changed_by} ${new Date(settings.changed_at).toLocaleString("sv-SE")}`
+    : "";
+  $("export-notes-state").textContent = state + changed;
+  $("export-notes-choice").hidden = !settings.may_change;
+  $("export-notes").checked = settings.export_notes;
+}
+
+async function setExportNotes() {
+  const box = $("export-notes");
+  const message = $("export-notes-message");
+  box.disabled = true;
+  try {
+    const settings = await api("/dashboard/api/settings", {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ export_notes: box.checked }),
+    });
+    exportNotes(settings);
+    message.hidden = true;
+  } catch (e) {
+    if (e instanceof LoggedOut) return show(e);
+    box.checked = !box.checked;
+    message.textContent = `Inställningen ändrades inte: ${e.message}`;
+    message.hidden = false;
+  } finally {
+    box.disabled = false;
+  }
+}
+
 // ---- meeting mode: large type, high contrast, one agenda point at a time ----
 
 const STEPS = ["lagesbild", "hotspots", "actions", "decide"];
@@ -788,6 +824,8 @@ async function start() {
   $("compare-weeks").addEventListener("change", () => refresh().catch(show));
   fillDecisionForm();
   $("decide").addEventListener("submit", (e) => decide(e).catch(show));
+  $("export-notes").addEventListener("change", () => setExportNotes().catch(show));
+  await api("/dashboard/api/settings").then(exportNotes).catch(show);
   $("meeting").hidden = false;
   $("meeting").addEventListener("click", () => showStep(step === null ? STEPS[0] : null));
   $("agenda-back").addEventListener("click", () => move(-1));

@@ -12,6 +12,7 @@ use trygg_sync::access::DocAccess;
 
 use super::{Changes, Device, DocRecord, Org, Registry, RegistryError, Result};
 
+mod settings;
 mod users;
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -87,6 +88,17 @@ CREATE TABLE sessions (
     expires_at  INTEGER NOT NULL
 );
 CREATE INDEX sessions_by_user ON sessions (user_id);
+"#,
+    ),
+    // What an organisation's coordinators decide for it (`settings`).
+    M::up(
+        r#"
+CREATE TABLE org_settings (
+    org           TEXT PRIMARY KEY NOT NULL REFERENCES orgs (id),
+    export_notes  INTEGER NOT NULL,
+    changed_by    TEXT NOT NULL,
+    changed_at    INTEGER NOT NULL
+);
 "#,
     ),
 ];
