@@ -1116,3 +1116,53 @@ async fn a_device_used_offline_pairs_later_and_its_walk_reaches_the_server() -> 
     assert!(eventually(WAIT, || has_observation(&police, &walk_id, &obs.id)).await);
     Ok(())
 }
+
+/// A queued photo whose file is gone is never "on the server": the indicator
+/// says the device has a problem, the photo stays queued with the reason,
+/// and once the file is back it goes up and everything is on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_queued_photo_whose_file_is_gone_is_a_problem_not_all_on_server() -> Result<()> {
+    use trygg_sync::photo::{clean, fixtures};
+    let mut w = World::new(&[]);
+    let d = w.device(DISTRICT, "field");
+    let client = w.client("district", &d).await;
+    assert!(client.connected(WAIT).await);
+    w.server.kill();
+    let photo = clean(&fixtures::plain_jpeg(16, 16), "image/jpeg")?;
+    let sha = client.add_photo(&photo)?;
+    let file = w.dir.path().join("district-photos").join(&sha);
+    let kept = w.dir.path().join("kept.jpg");
+    std::fs::rename(&file, &kept)?;
+    w.restart();
+    assert!(client.connected(WAIT).await);
+
+    let problem = eventually(WAIT, || {
+        let s = client.status().borrow().clone();
+        s.connection == ConnectionState::DeviceProblem && s.photos_missing == 1
+    })
+    .await;
+    let status = client.status_now().await;
+    assert!(problem, "{status:?}");
+    assert_eq!((status.photos_queued, status.problem), (0, None));
+    client.upload_photos_now();
+    assert!(
+        eventually(WAIT, || client.queued_photos().is_ok_and(|q| q
+            .first()
+            .and_then(|p| p.last_error.as_deref())
+            .is_some_and(|e| e.contains("file not readable"))))
+        .await,
+        "the queue keeps the photo with the reason: {:?}",
+        client.queued_photos()
+    );
+    assert_eq!(client.queued_photos()?.len(), 1, "kept in the queue");
+
+    // The file is back: it goes up, and everything is on the server.
+    std::fs::rename(&kept, &file)?;
+    client.upload_photos_now();
+    assert!(
+        eventually(WAIT, || client.queued_photos().is_ok_and(|q| q.is_empty())).await,
+        "uploaded once the file was back"
+    );
+    assert!(client.all_on_server(WAIT).await);
+    Ok(())
+}

@@ -32,11 +32,19 @@ fn describe(s: &SyncStatus) -> String {
         ConnectionState::TokenRefused => {
             "token refused: ask your coordinator for a new device token"
         }
+        ConnectionState::DeviceProblem => "a problem on this device keeps work from the server",
     };
-    format!(
-        "{what} ({} documents and {} photos not yet on the server, {} kept on this device only, {} with changes the server refuses)",
+    let mut text = format!(
+        "{what} ({} documents and {} photos not yet on the server, {} kept on this device only, {} with changes the server refuses",
         s.unsynced_documents, s.photos_queued, s.local_only_documents, s.refused_documents
-    )
+    );
+    if s.photos_missing > 0 {
+        text += &format!(", {} queued photos whose file is gone", s.photos_missing);
+    }
+    if let Some(problem) = &s.problem {
+        text += &format!(", {problem}");
+    }
+    text + ")"
 }
 
 pub fn run(args: SyncArgs<'_>, out: &mut impl Write) -> Result<bool> {

@@ -3,7 +3,7 @@ import { indicator, type SyncStatus } from "./status";
 
 const t = (key: string, p: Record<string, string | number> = {}) =>
   key + (Object.keys(p).length ? JSON.stringify(p) : "");
-const base: SyncStatus = { connection: "all_on_server", unsynced_documents: 0, photos_queued: 0, local_only_documents: 0, refused_documents: 0 };
+const base: SyncStatus = { connection: "all_on_server", unsynced_documents: 0, photos_queued: 0, photos_missing: 0, problem: null, local_only_documents: 0, refused_documents: 0 };
 
 describe("sync indicator", () => {
   it("says everything is on the server only when nothing waits", () => {
@@ -16,6 +16,13 @@ describe("sync indicator", () => {
   it("shows counts while offline", () => {
     const off = indicator({ ...base, connection: "offline", unsynced_documents: 3 }, true, t);
     expect(off).toEqual({ tone: "offline", label: "sync.offline", details: ['sync.unsynced{"n":3}'] });
+  });
+
+  it("says a missing photo or unreadable records are a problem on the device", () => {
+    const missing = indicator({ ...base, connection: "device_problem", photos_missing: 1 }, true, t);
+    expect(missing).toEqual({ tone: "error", label: "sync.device_problem", details: ['sync.photos_missing{"n":1}'] });
+    const unreadable = indicator({ ...base, connection: "device_problem", problem: "the photo queue could not be read" }, true, t);
+    expect(unreadable.details).toEqual(["the photo queue could not be read"]);
   });
 
   it("says a refused token is an error", () => {

@@ -1,11 +1,15 @@
 // The sync indicator: what to say and which colour, from the client's status.
 
-export type Connection = "offline" | "syncing" | "all_on_server" | "refused" | "token_refused";
+export type Connection = "offline" | "syncing" | "all_on_server" | "refused" | "token_refused" | "device_problem";
 
 export interface SyncStatus {
   connection: Connection;
   unsynced_documents: number;
   photos_queued: number;
+  /** Queued photos whose file is gone from this device. */
+  photos_missing: number;
+  /** What on this device could not be read, if anything. */
+  problem: string | null;
   local_only_documents: number;
   refused_documents: number;
 }
@@ -27,6 +31,8 @@ export function indicator(status: SyncStatus | null, paired: boolean, t: T): Ind
   const details: string[] = [];
   if (status.unsynced_documents > 0) details.push(t("sync.unsynced", { n: status.unsynced_documents }));
   if (status.photos_queued > 0) details.push(t("sync.photos", { n: status.photos_queued }));
+  if (status.photos_missing > 0) details.push(t("sync.photos_missing", { n: status.photos_missing }));
+  if (status.problem) details.push(status.problem);
   if (status.local_only_documents > 0) details.push(t("sync.local_only", { n: status.local_only_documents }));
   if (status.refused_documents > 0) details.push(t("sync.refused_documents", { n: status.refused_documents }));
   switch (status.connection) {
@@ -42,6 +48,9 @@ export function indicator(status: SyncStatus | null, paired: boolean, t: T): Ind
       return { tone: "error", label: t("sync.refused"), details };
     case "token_refused":
       return { tone: "error", label: t("sync.token_refused"), details };
+    case "device_problem":
+      // Part of the work cannot reach the server until this is put right.
+      return { tone: "error", label: t("sync.device_problem"), details };
     default:
       return { tone: "offline", label: t("sync.offline"), details };
   }

@@ -385,6 +385,11 @@ impl SyncClient {
         self.inner.refresh().await
     }
 
+    /// Tries the photo queue now instead of at the next interval.
+    pub fn upload_photos_now(&self) {
+        self.inner.upload.notify_one();
+    }
+
     /// Asks the server for new documents now instead of at the next interval.
     pub fn refresh_now(&self) {
         self.inner.refresh.notify_one();
@@ -633,14 +638,44 @@ impl Inner {
                 }
             })
             .collect();
+        let photos = self.photo_facts();
         status::Facts {
             connected,
             token_refused: self.token_refused.load(Ordering::Relaxed),
             docs,
             unregistered: withheld.len().saturating_sub(local_only),
             local_only,
-            photos_queued: photos::count(&self.db()).unwrap_or(0),
+            photos_queued: photos.queued,
+            photos_missing: photos.missing,
+            problem: photos.problem,
         }
+    }
+
+    /// The upload queue as the indicator tells it: photos waiting, photos
+    /// whose file is gone, and a queue that could not be read at all.
+    fn photo_facts(&self) -> PhotoFacts {
+        let queue = match photos::queued(&self.db()) {
+            Ok(queue) => queue,
+            Err(e) => {
+                tracing::error!(%e, "reading the photo queue");
+                return PhotoFacts {
+                    problem: Some(format!("the photo queue could not be read: {e}")),
+                    ..PhotoFacts::default()
+                };
+            }
+        };
+        let mut facts = PhotoFacts::default();
+        for q in queue {
+            match self.photos.path(&q.sha256).try_exists() {
+                Ok(true) => facts.queued += 1,
+                Ok(false) => facts.missing += 1,
+                Err(e) => {
+                    tracing::error!(photo = %q.sha256, %e, "looking for a queued photo's file");
+                    facts.problem = Some(format!("a queued photo's file could not be read: {e}"));
+                }
+            }
+        }
+        facts
     }
 }
 
@@ -732,28 +767,62 @@ const OPEN_WAITS_FOR_SERVER: Duration = Duration::from_secs(15);
 /// How long the index may lag behind an edit.
 const INDEX_EVERY: Duration = Duration::from_millis(250);
 
+/// What the upload queue holds ([`Inner::photo_facts`]).
+#[derive(Default)]
+struct PhotoFacts {
+    queued: usize,
+    missing: usize,
+    problem: Option<String>,
+}
+
+/// Logs a failed write to the photo queue; the upload loop tries again.
+fn log_queue_error(result: Result<()>, photo: &str, what: &str) {
+    if let Err(e) = result {
+        tracing::error!(%photo, %e, "{what}");
+    }
+}
+
 async fn upload_loop(inner: Arc<Inner>) {
     let mut backoff = Duration::from_millis(500);
     loop {
-        let queue = photos::queued(&inner.db()).unwrap_or_default();
         let mut failed = false;
+        let queue = photos::queued(&inner.db()).unwrap_or_else(|e| {
+            // The indicator says so too (`photo_facts`); try again later.
+            tracing::error!(%e, "reading the photo queue");
+            failed = true;
+            Vec::new()
+        });
         for q in queue {
             let bytes = match inner.photos.get(&q.sha256) {
                 Ok(b) => b,
                 Err(e) => {
-                    tracing::error!(photo = %q.sha256, %e, "queued photo file is missing; dropping it from the queue");
-                    let _ = photos::done(&inner.db(), &q.sha256);
+                    // Kept in the queue: the indicator counts it as missing
+                    // (never "all on the server") until the file is back.
+                    tracing::error!(photo = %q.sha256, %e, "a queued photo's file cannot be read");
+                    log_queue_error(
+                        photos::failed(&inner.db(), &q.sha256, &format!("file not readable: {e}")),
+                        &q.sha256,
+                        "recording a photo's failed upload",
+                    );
                     continue;
                 }
             };
             let Ok(api) = inner.api() else { return };
             match api.put_photo(&q.sha256, &q.media_type, bytes).await {
-                Ok(_) => {
-                    let _ = photos::done(&inner.db(), &q.sha256);
-                }
+                // If this write fails the photo stays queued and is sent
+                // again: the server takes the same photo twice.
+                Ok(_) => log_queue_error(
+                    photos::done(&inner.db(), &q.sha256),
+                    &q.sha256,
+                    "taking an uploaded photo off the queue",
+                ),
                 Err(e) => {
                     failed = true;
-                    let _ = photos::failed(&inner.db(), &q.sha256, &e.to_string());
+                    log_queue_error(
+                        photos::failed(&inner.db(), &q.sha256, &e.to_string()),
+                        &q.sha256,
+                        "recording a photo's failed upload",
+                    );
                     if matches!(e, SyncError::Unreachable(_) | SyncError::TokenRefused) {
                         break;
                     }

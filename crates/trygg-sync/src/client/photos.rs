@@ -100,10 +100,6 @@ pub fn queued(conn: &Connection) -> Result<Vec<Queued>> {
     Ok(rows)
 }
 
-pub fn count(conn: &Connection) -> Result<usize> {
-    Ok(conn.query_row("SELECT count(*) FROM photo_queue", [], |r| r.get(0))?)
-}
-
 pub fn done(conn: &Connection, sha256: &str) -> Result<()> {
     conn.execute("DELETE FROM photo_queue WHERE sha256 = ?1", [sha256])?;
     Ok(())

@@ -21,6 +21,10 @@ pub enum Connection {
     Refused,
     /// The server refused this device's token; syncing has stopped.
     TokenRefused,
+    /// Something on this device keeps part of its work from the server: a
+    /// queued photo whose file is gone (`photos_missing`), or its own
+    /// records that could not be read (`problem`).
+    DeviceProblem,
 }
 
 /// The sync indicator's content.
@@ -32,6 +36,11 @@ pub struct SyncStatus {
     pub unsynced_documents: usize,
     /// Photos waiting for upload.
     pub photos_queued: usize,
+    /// Queued photos whose file is no longer on this device: they can never
+    /// reach the server.
+    pub photos_missing: usize,
+    /// What on this device could not be read, if anything.
+    pub problem: Option<String>,
     /// Documents the server refused to register: they stay on this device.
     pub local_only_documents: usize,
     /// Documents with changes made here that the server will not take: the
@@ -45,6 +54,8 @@ impl SyncStatus {
             connection: Connection::Offline,
             unsynced_documents: 0,
             photos_queued: 0,
+            photos_missing: 0,
+            problem: None,
             local_only_documents: 0,
             refused_documents: 0,
         }
@@ -82,6 +93,8 @@ pub struct Facts {
     pub unregistered: usize,
     pub local_only: usize,
     pub photos_queued: usize,
+    pub photos_missing: usize,
+    pub problem: Option<String>,
 }
 
 pub fn summarize(f: &Facts) -> SyncStatus {
@@ -93,6 +106,8 @@ pub fn summarize(f: &Facts) -> SyncStatus {
     let unsynced = waiting.len() + f.unregistered;
     let connection = if f.token_refused {
         Connection::TokenRefused
+    } else if f.problem.is_some() || f.photos_missing > 0 {
+        Connection::DeviceProblem
     } else if !f.connected {
         Connection::Offline
     } else if unsynced > 0 || f.photos_queued > 0 {
@@ -106,6 +121,8 @@ pub fn summarize(f: &Facts) -> SyncStatus {
         connection,
         unsynced_documents: unsynced,
         photos_queued: f.photos_queued,
+        photos_missing: f.photos_missing,
+        problem: f.problem.clone(),
         local_only_documents: f.local_only,
         refused_documents: refused.len(),
     }
@@ -200,5 +217,32 @@ mod tests {
         let s = summarize(&f);
         assert_eq!(s.connection, Connection::Syncing);
         assert_eq!(s.photos_queued, 2);
+    }
+
+    #[test]
+    fn a_missing_photo_or_unreadable_records_are_a_problem_never_all_on_server() {
+        let mut f = Facts {
+            connected: true,
+            photos_missing: 1,
+            ..Facts::default()
+        };
+        let s = summarize(&f);
+        assert_eq!(
+            (s.connection, s.photos_missing),
+            (Connection::DeviceProblem, 1)
+        );
+        f.connected = false;
+        assert_eq!(
+            summarize(&f).connection,
+            Connection::DeviceProblem,
+            "offline too: the person must know"
+        );
+        f.photos_missing = 0;
+        f.problem = Some("the photo queue could not be read: disk I/O error".into());
+        let s = summarize(&f);
+        assert_eq!(s.connection, Connection::DeviceProblem);
+        assert_eq!(s.problem, f.problem);
+        f.token_refused = true;
+        assert_eq!(summarize(&f).connection, Connection::TokenRefused);
     }
 }
