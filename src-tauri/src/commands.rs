@@ -2,7 +2,7 @@
 
 use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Emitter, State};
-use trygg_store::index::{ObservationRow, WalkRow};
+use trygg_store::index::ObservationRow;
 use trygg_sync::client::SyncStatus;
 
 use crate::AppState;
@@ -80,12 +80,8 @@ pub async fn templates(state: State<'_, AppState>) -> Result<Vec<TemplateChoice>
 }
 
 #[tauri::command]
-pub async fn walks(
-    state: State<'_, AppState>,
-    status: Option<String>,
-    area: Option<String>,
-) -> Result<Vec<WalkRow>> {
-    state.field.walks(status, area)
+pub async fn walks(state: State<'_, AppState>, query: WalkQuery) -> Result<WalkPage> {
+    state.field.walks(query)
 }
 
 #[tauri::command]

@@ -25,6 +25,32 @@ pub struct AppInfo {
     pub language: String,
 }
 
+/// Which walks the list shows.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct WalkQuery {
+    pub status: Option<String>,
+    pub area: Option<String>,
+    /// Part of the route's name, in any case.
+    pub route: Option<String>,
+    /// How many to show, newest first ([`WALK_PAGE`] when absent); "show
+    /// more" asks again for more.
+    pub limit: Option<u32>,
+}
+
+/// The walks the list shows at first, and how many more each "show more" adds.
+pub const WALK_PAGE: u32 = 50;
+
+/// The most walks one answer holds.
+pub const MAX_WALKS: u32 = 5_000;
+
+/// A page of the walks list.
+#[derive(Clone, Debug, Serialize)]
+pub struct WalkPage {
+    pub walks: Vec<trygg_store::index::WalkRow>,
+    /// More walks match than the page holds.
+    pub more: bool,
+}
+
 /// Starting (or planning) a walk from a template.
 #[derive(Clone, Debug, Deserialize)]
 pub struct StartWalk {

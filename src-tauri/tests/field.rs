@@ -209,8 +209,13 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
     assert_eq!(field.walk(&id).await.unwrap().status, "completed");
     let listed = eventually(|| {
         field
-            .walks(Some("completed".into()), Some("jarva".into()))
+            .walks(WalkQuery {
+                status: Some("completed".into()),
+                area: Some("jarva".into()),
+                ..Default::default()
+            })
             .unwrap()
+            .walks
             .into_iter()
             .find(|w| w.doc_id == id)
     })
@@ -229,6 +234,94 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
         "Lampan vid porten är trasig igen"
     );
     assert!(walk.answers.len() >= required.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walks_list_comes_a_page_at_a_time_and_finds_a_route_by_any_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+    let template = field.templates().unwrap().remove(0);
+    let routes = [
+        "Östra parken",
+        "Torget – tunneln",
+        "Skolvägen",
+        "Parkstråket",
+        "Torget runt",
+    ];
+    for route in routes {
+        field
+            .start_walk(StartWalk {
+                template_doc: template.doc_id.clone(),
+                area: "jarva".into(),
+                route_name: route.into(),
+                light: "dark".into(),
+                organisations: vec![],
+                start_now: false,
+            })
+            .await
+            .unwrap();
+    }
+    let page = |route: Option<&str>, limit: Option<u32>| {
+        field.walks(WalkQuery {
+            route: route.map(String::from),
+            limit,
+            ..Default::default()
+        })
+    };
+    eventually(|| (page(None, None).unwrap().walks.len() == routes.len()).then_some(())).await;
+
+    let first = page(None, Some(2)).unwrap();
+    assert_eq!((first.walks.len(), first.more), (2, true));
+    let more = page(None, Some(4)).unwrap();
+    assert_eq!((more.walks.len(), more.more), (4, true));
+    assert_eq!(
+        more.walks[..2],
+        first.walks[..],
+        "a longer page starts as the shorter one"
+    );
+    let all = page(None, Some(5)).unwrap();
+    assert_eq!((all.walks.len(), all.more), (5, false));
+
+    let names = |p: WalkPage| {
+        let mut n: Vec<String> = p.walks.into_iter().map(|w| w.route_name).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(
+        names(page(Some(" torget "), None).unwrap()),
+        ["Torget runt", "Torget – tunneln"]
+    );
+    assert_eq!(
+        names(page(Some("PARK"), None).unwrap()),
+        ["Parkstråket", "Östra parken"]
+    );
+    assert_eq!(names(page(Some("öst"), None).unwrap()), ["Östra parken"]);
+    assert!(page(Some("norr"), None).unwrap().walks.is_empty());
+    for bad in [0, MAX_WALKS + 1] {
+        assert_eq!(fields(page(None, Some(bad)).unwrap_err()), ["limit"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_whose_checklist_is_not_on_the_device_cannot_be_completed() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+    let template: trygg_core::DocId = field.templates().unwrap().remove(0).doc_id.parse().unwrap();
+    let id = start(&field).await;
+    field.shutdown().await;
+    drop(field);
+    // The template goes (as if this device never received it).
+    let mut store = trygg_store::Store::open(Field::store_path(dir.path())).unwrap();
+    store.forget(&[template]).unwrap();
+    drop(store);
+
+    let field = Field::open(dir.path()).await.unwrap();
+    let err = field.complete_walk(&id).await.unwrap_err();
+    assert!(
+        matches!(&err, AppError::NotFound(what) if what.contains("required items cannot be checked")),
+        "{err:?}"
+    );
+    assert_eq!(field.walk(&id).await.unwrap().status, "in_progress");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,7 +444,12 @@ async fn pairing_with_an_unreachable_server_or_bad_address_says_so() {
         AppError::Unreachable(_)
     ));
     assert!(!field.info().onboarded, "a failed pairing changes nothing");
-    assert!(matches!(field.walks(None, None).map(|w| w.len()), Ok(0)));
+    assert!(matches!(
+        field
+            .walks(WalkQuery::default())
+            .map(|p| (p.walks.len(), p.more)),
+        Ok((0, false))
+    ));
     assert!(matches!(
         field.walk("not-an-id").await.unwrap_err(),
         AppError::NotFound(_)
