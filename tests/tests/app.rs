@@ -45,6 +45,37 @@ async fn attr(c: &Client, css: &str, name: &str) -> Result<String> {
 
 /// Answers every item the way a finger would: yes, a rating, a short text.
 /// Each answer re-renders the walk, so every item is looked up afresh.
+/// Buttons draw their icons as inline SVG: no arrow, check mark, symbol or
+/// emoji character a device's fonts may lack.
+async fn icons_are_drawn(c: &Client, screen: &str) -> Result<()> {
+    let glyphs = c
+        .execute(
+            r"return [...document.querySelectorAll('button, label')].map(b => b.textContent).filter(t => /[\u2190-\u2BFF\u{1F000}-\u{1FFFF}]/u.test(t))",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        glyphs.as_array().is_some_and(|g| g.is_empty()),
+        "{screen}: buttons with glyph icons: {glyphs}"
+    );
+    Ok(())
+}
+
+/// Every field a person fixed has lost its message.
+async fn no_messages_left(c: &Client, form: &str) -> Result<()> {
+    let left = c
+        .execute(
+            "return [...document.querySelectorAll('[data-error-for]')].map(e => e.dataset.errorFor + ': ' + e.textContent)",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        left.as_array().is_some_and(|l| l.is_empty()),
+        "{form} still shows messages after its fields were fixed: {left}"
+    );
+    Ok(())
+}
+
 async fn answer_items(c: &Client) -> Result<usize> {
     let items = c
         .execute(
@@ -116,6 +147,15 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     .await
     .context("demo walks synced to the app")?;
     wait_for(&c, "#sync-indicator[data-connection='all_on_server']", T).await?;
+    // Every walk's area by its name, never its code.
+    wait_js(
+        &c,
+        "[...document.querySelectorAll('.walk-row')].every(r => r.dataset.area && !r.textContent.includes(r.dataset.area) && !r.textContent.includes('Okänt område'))",
+        T,
+    )
+    .await
+    .context("the walks list names every area")?;
+    icons_are_drawn(&c, "the walks list").await?;
     shot(&c, "2-walks").await?;
 
     // The token is not in settings.json; with no keyring here it is a file
@@ -145,11 +185,13 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     type_into(&c, "#nw-route", "Rinkeby torg – tunneln (e2e)").await?;
     click(&c, "[data-light='dark']").await?;
     click(&c, "input[data-org='demo-polis']").await?;
+    no_messages_left(&c, "the start-walk form").await?;
     shot(&c, "3-start-walk").await?;
     click(&c, "#nw-start").await?;
     let walk_id = attr(&c, "#walk[data-walk-id]", "data-walk-id").await?;
     let walk_doc: DocId = walk_id.parse().context("walk id")?;
 
+    icons_are_drawn(&c, "the walk").await?;
     // Completing with nothing answered names the required items.
     click(&c, "#complete-walk").await?;
     wait_for(&c, "#missing-required", T).await?;
@@ -197,6 +239,19 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     )
     .await?;
     ensure!(shown == "thumb", "the photo was stored: {shown}");
+    let drawn = wait_js(
+        &c,
+        "(() => { const i = document.querySelector('#obs-photos .photo-thumb'); return i.dataset.error ?? (i.complete && i.naturalWidth > 0 ? 'drawn' : null); })()",
+        T,
+    )
+    .await?;
+    ensure!(
+        drawn == "drawn",
+        "the photo's thumbnail shows the picture: {drawn}"
+    );
+    no_messages_left(&c, "the observation form").await?;
+    wait_for(&c, ".file-button svg.icon-camera", T).await?;
+    icons_are_drawn(&c, "the observation form").await?;
     shot(&c, "4-observation").await?;
     click(&c, "#obs-save").await?;
     wait_js(
@@ -387,6 +442,26 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         T,
     )
     .await?;
+
+    // The walks list finds a route by part of its name, in any case.
+    click(&c, "#nav-walks").await?;
+    wait_for(&c, "#walk-search", T).await?;
+    type_into(&c, "#walk-search", "TUNNELN (E2E").await?;
+    wait_js(
+        &c,
+        "(() => { const rows = [...document.querySelectorAll('.walk-row')]; return rows.length === 1 && rows[0].dataset.walkId === '__WALK__'; })()".replace("__WALK__", &walk_id).as_str(),
+        T,
+    )
+    .await
+    .context("searching the route finds the walk and only it")?;
+    ensure!(
+        c.find(Locator::Css("#walks-more"))
+            .await?
+            .attr("hidden")
+            .await?
+            .is_some(),
+        "no \"show more\" with everything shown"
+    );
 
     let (app_kib, web_kib) = app_memory_kib();
     println!(

@@ -739,3 +739,62 @@ async fn retention_purges_old_text_and_photos_from_every_file_history_included()
     );
     Ok(())
 }
+
+/// A device that recorded offline for one organisation pairs only with a
+/// token of that organisation: another's is refused at the token field and
+/// nothing changes; its own pairs, and the walk made offline reaches the
+/// server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_offline_device_pairs_only_with_its_own_organisations_token() -> Result<()> {
+    use trygg_app::dto::StartWalk;
+    use trygg_app::error::AppError;
+    use trygg_app::field::Field;
+    use trygg_core::DocId;
+
+    let w = World::new(&[]);
+    let app = Field::open(w.dir.path().join("offline-app")).await?;
+    app.continue_offline(DISTRICT).await?;
+    let template = app.templates()?.remove(0);
+    let walk = app
+        .start_walk(StartWalk {
+            template_doc: template.doc_id,
+            area: "jarva".into(),
+            route_name: "Offline-rundan".into(),
+            light: "daylight".into(),
+            organisations: vec![],
+            start_now: true,
+        })
+        .await?;
+
+    let police = w.device(POLICE, "field");
+    let refused = app.pair(w.server.base().as_str(), &police.token).await;
+    match refused {
+        Err(AppError::Invalid(fields)) => ensure!(
+            fields.0.len() == 1
+                && fields.0[0].0 == "token"
+                && fields.0[0].1.contains("recorded offline for district"),
+            "{fields:?}"
+        ),
+        other => anyhow::bail!("pairing with another organisation's token: {other:?}"),
+    }
+    let info = app.info();
+    ensure!(
+        !info.paired && info.organisation.as_deref() == Some(DISTRICT),
+        "nothing changed: {info:?}"
+    );
+
+    let own = w.device(DISTRICT, "field");
+    let info = app.pair(w.server.base().as_str(), &own.token).await?;
+    ensure!(info.paired && info.organisation.as_deref() == Some(DISTRICT));
+    let district = w.client("district", &w.device(DISTRICT, "field")).await;
+    let id: DocId = walk.parse()?;
+    ensure!(
+        eventually(Duration::from_secs(20), || district
+            .open_documents()
+            .contains(&id))
+        .await,
+        "the walk made offline reached the server and another district device"
+    );
+    app.shutdown().await;
+    Ok(())
+}

@@ -7,6 +7,19 @@ import type { SyncStatus } from "./logic/status";
 import type { AnswerInput, SectionView } from "./logic/walk";
 import type { Term } from "./logic/vocabulary";
 
+/**
+ * A command's raw answer as bytes. Tauri hands a raw `Response` over as an
+ * `ArrayBuffer` when its custom-protocol IPC works, and as an array of
+ * numbers when it falls back to `postMessage` (WebKitGTK here): a Blob made
+ * of the latter would hold the numbers' text, not the picture.
+ */
+export function bytesOf(data: unknown): Uint8Array<ArrayBuffer> {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data instanceof Uint8Array) return new Uint8Array(data);
+  if (Array.isArray(data) && data.every((n) => Number.isInteger(n) && n >= 0 && n < 256)) return Uint8Array.from(data);
+  throw new Error(`expected bytes, got ${Object.prototype.toString.call(data)}`);
+}
+
 export interface AppError {
   code: string;
   message: string;
@@ -42,6 +55,21 @@ export interface WalkRow {
   created_at: number;
   answer_count: number;
   observation_count: number;
+}
+
+export interface WalkQuery {
+  status: string | null;
+  area: string | null;
+  /** Part of the route's name, in any case. */
+  route: string | null;
+  /** How many to show (50 when absent, at most 5,000). */
+  limit: number | null;
+}
+
+export interface WalkPage {
+  walks: WalkRow[];
+  /** More walks match than the page holds. */
+  more: boolean;
 }
 
 export interface ObservationView {
@@ -150,7 +178,7 @@ export const api = {
   directory: () => invoke<Directory>("directory"),
   vocabulary: () => invoke<Vocabulary>("vocabulary"),
   templates: () => invoke<TemplateChoice[]>("templates"),
-  walks: (status: string | null, area: string | null) => invoke<WalkRow[]>("walks", { status, area }),
+  walks: (query: WalkQuery) => invoke<WalkPage>("walks", { query }),
   startWalk: (input: {
     template_doc: string;
     area: string;
@@ -183,7 +211,7 @@ export const api = {
   recentReports: () => invoke<ObservationRow[]>("recent_reports"),
   addPhoto: (bytes: Uint8Array, mediaType: string) =>
     invoke<PhotoView>("add_photo", bytes, { headers: { "media-type": mediaType } }),
-  photo: (sha256: string) => invoke<ArrayBuffer>("photo", { sha256 }),
+  photo: async (sha256: string) => bytesOf(await invoke<unknown>("photo", { sha256 })),
   proposeAction: (input: {
     observation_doc: string;
     observation_id: string;

@@ -28,7 +28,7 @@ export async function loadShared(ctx: Pick<Ctx, "directory" | "vocabulary">): Pr
 }
 
 export function areaName(ctx: Ctx, code: string): string {
-  return ctx.directory.areas.find((a) => a.code === code)?.name ?? code;
+  return ctx.directory.areas.find((a) => a.code === code)?.name ?? t("area.unknown");
 }
 
 export function placeName(ctx: Ctx, id: string | null | undefined): string {
@@ -41,7 +41,7 @@ export function placeName(ctx: Ctx, id: string | null | undefined): string {
 }
 
 export function orgName(ctx: Ctx, id: string): string {
-  return ctx.directory.organisations.find((o) => o.id === id)?.name ?? id;
+  return ctx.directory.organisations.find((o) => o.id === id)?.name ?? t("organisation.unknown");
 }
 
 export function termLabel(ctx: Ctx, code: string): string {

@@ -4,7 +4,7 @@ import { api, onEvent, type AppInfo } from "./api";
 import { h } from "./dom";
 import { setLanguage, t } from "./i18n";
 import { indicator, type SyncStatus } from "./logic/status";
-import { loadShared, type Ctx, type Route } from "./context";
+import { errorText, loadShared, type Ctx, type Route } from "./context";
 import { pairingScreen } from "./views/pairing";
 import { newWalkScreen, walksScreen } from "./views/walks";
 import { walkScreen } from "./views/walk";
@@ -63,7 +63,9 @@ async function shell(info: AppInfo, initial: Route): Promise<void> {
     current = route;
     nav.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", String(b.id === `nav-${route.name}` || (route.name !== "report" && route.name !== "actions" && route.name !== "settings" && b.id === "nav-walks"))));
     // Shared documents may have arrived by sync since the last screen.
-    if (ctx.vocabulary.terms.length === 0 || ctx.directory.areas.length === 0) await loadShared(ctx).catch(() => {});
+    if (ctx.vocabulary.terms.length === 0 || ctx.directory.areas.length === 0) {
+      await loadShared(ctx).catch((e) => ctx.toast(errorText(e), "error"));
+    }
     let el: HTMLElement;
     try {
       switch (route.name) {

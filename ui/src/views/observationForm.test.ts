@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Directory, Saved, Target, Vocabulary } from "../api";
 import type { ObservationDraft, PhotoView } from "../logic/observation";
 import { MAX_PHOTO_BYTES } from "../logic/observation";
-import { observationForm, type FormDeps } from "./observationForm";
+import { observationForm, photoThumb, type FormDeps } from "./observationForm";
 
 const directory: Directory = {
   organisations: [{ id: "demo-sdf", name: "Demo SDF", kind: "district" }],
@@ -134,5 +134,21 @@ describe("observation form errors", () => {
     click(el.querySelector('[data-code="belysning"]'));
     click(el.querySelector('[data-severity="1"]'));
     expect(errorsShown(el)).toEqual(["location"]);
+  });
+});
+
+describe("a photo's thumbnail", () => {
+  it("says why it cannot show a photo instead of a broken picture", async () => {
+    const deps: FormDeps = {
+      save: async () => { throw new Error("unused"); },
+      addPhoto: async () => { throw new Error("unused"); },
+      photoUrl: async () => { throw { code: "not_found", message: "photo abc was not found on this device", fields: [] }; },
+      locate: async () => { throw new Error("unused"); },
+    };
+    const img = photoThumb("abc", deps);
+    await settle();
+    expect(img.dataset.error).toBe("photo abc was not found on this device");
+    expect(img.alt).toBe("Fotot kan inte visas");
+    expect(img.getAttribute("src")).toBeNull();
   });
 });

@@ -4,6 +4,7 @@
 // app loses nothing; problems show inline at their field.
 import { api, isAppError, type Directory, type Saved, type Target, type Vocabulary } from "../api";
 import { h, fieldError } from "../dom";
+import { icon } from "../icons";
 import { pick, t } from "../i18n";
 import {
   clearDraft, emptyDraft, fieldOf, loadDraft, photoProblem, saveDraft, validateObservation,
@@ -44,7 +45,17 @@ export const appDeps: FormDeps = {
 /** A photo's thumbnail; the image loads (from the device or the server) after. */
 export function photoThumb(sha256: string, deps: FormDeps = appDeps): HTMLImageElement {
   const img = h("img", { class: "photo-thumb", alt: "", "data-sha256": sha256 });
-  void deps.photoUrl(sha256).then((u) => (img.src = u), () => {});
+  // A photo that cannot be shown says why, in place of the picture.
+  const unavailable = (why: string) => {
+    img.alt = t("obs.photo_unavailable");
+    img.title = why;
+    img.dataset.error = why;
+  };
+  img.addEventListener("error", () => unavailable(t("obs.photo_unreadable")));
+  void deps.photoUrl(sha256).then(
+    (u) => (img.src = u),
+    (e) => unavailable(isAppError(e) ? e.message : String(e)),
+  );
   return img;
 }
 
@@ -284,7 +295,7 @@ export function observationForm(o: FormOptions): HTMLElement {
     slot("note"),
     h("div", { class: "label" }, t("obs.location"), h("div", { class: "row" }, locate, position), h("label", {}, t("obs.place"), place)),
     slot("location"),
-    h("div", { class: "label" }, t("obs.photos"), h("label", { class: "file-button big" }, t("obs.add_photo"), file), thumbs),
+    h("div", { class: "label" }, t("obs.photos"), h("label", { class: "file-button big" }, icon("camera"), t("obs.add_photo"), file), thumbs),
     slot("photos"),
     restricted ? h("label", { class: "check" }, restricted, t("obs.restricted")) : null,
     slot("form"),

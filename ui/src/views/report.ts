@@ -2,6 +2,7 @@
 // into this week's report of the organisation; it joins the shared picture.
 import { api } from "../api";
 import { h } from "../dom";
+import { icon } from "../icons";
 import { t } from "../i18n";
 import { areaName, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
 import { observationForm } from "./observationForm";
@@ -47,7 +48,7 @@ export async function reportScreen(ctx: Ctx): Promise<HTMLElement> {
   return h(
     "div",
     { class: "screen" },
-    h("div", { class: "screen-head" }, h("h1", {}, t("report.heading")), ctx.info.may_record ? h("button", { id: "report-new", class: "primary big", onclick: open }, "+ " + t("report.new")) : null),
+    h("div", { class: "screen-head" }, h("h1", {}, t("report.heading")), ctx.info.may_record ? h("button", { id: "report-new", class: "primary big", onclick: open }, icon("plus"), t("report.new")) : null),
     h("p", { class: "intro" }, t("report.intro")),
     formSlot,
     h("section", { class: "card" }, h("h2", {}, t("report.recent")), recent),

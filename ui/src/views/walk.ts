@@ -3,6 +3,7 @@
 // devices re-render the screen live, keeping the field being typed in.
 import { api, isAppError, onEvent, type ObservationView, type WalkView } from "../api";
 import { h, fieldError, replaceKeepingFocus } from "../dom";
+import { icon } from "../icons";
 import { pick, t } from "../i18n";
 import { missingRequired, parseNumber, progress, type AnswerInput, type ItemView } from "../logic/walk";
 import { areaName, errorText, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
@@ -54,7 +55,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
         h("p", { class: "muted" }, `${p.answered}/${p.total} · ${walk.organisations.map((o) => orgName(ctx, o)).join(", ")}`),
         walk.read_only ? h("p", { id: "walk-read-only", class: "notice", role: "status" }, t("walk.read_only")) : null,
         h("div", { class: "sticky-actions" },
-          walk.editable ? h("button", { id: "add-observation", class: "primary big", onclick: () => openObservation(null) }, "+ " + t("walk.add_observation")) : null,
+          walk.editable ? h("button", { id: "add-observation", class: "primary big", onclick: () => openObservation(null) }, icon("plus"), t("walk.add_observation")) : null,
         ),
         walk.sections.map((s) =>
           h("section", { class: "card section" }, h("h2", {}, pick(s.title_sv, s.title_en)), s.items.map((item) => itemRow(item))),
@@ -168,7 +169,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       item.help_sv ? h("small", { class: "muted" }, item.help_sv) : null,
       control,
       fieldError(item.id, error),
-      h("button", { class: "link", onclick: () => openObservation(item.id), hidden: !walk.editable }, "+ " + t("walk.add_observation")),
+      h("button", { class: "link", onclick: () => openObservation(item.id), hidden: !walk.editable }, icon("plus"), t("walk.add_observation")),
     );
   };
 
@@ -196,7 +197,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       where ? h("div", { class: "muted" }, t("obs.location") + ": " + where) : null,
       note,
       h("div", { class: "thumbs" }, thumbs),
-      h("button", { class: "link", onclick: () => openAction(o) }, "→ " + t("walk.propose_action")),
+      h("button", { class: "link", onclick: () => openAction(o) }, icon("arrow"), t("walk.propose_action")),
     );
   };
 
@@ -211,7 +212,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       { class: "card" },
       missing.size ? h("p", { class: "field-error", role: "alert", id: "missing-required" }, t("walk.missing_required", { n })) : null,
       walk.status === "planned" ? h("button", { class: "big", id: "start-walk", onclick: () => setStatus("in_progress") }, t("walk.start")) : null,
-      h("button", { class: "primary big", id: "complete-walk", onclick: complete }, "✓ " + t("walk.complete")),
+      h("button", { class: "primary big", id: "complete-walk", onclick: complete }, icon("check"), t("walk.complete")),
     );
   };
 

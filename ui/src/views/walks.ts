@@ -1,39 +1,74 @@
 // The walks list (filter by status and area) and the form that starts a walk.
 import { api, isAppError } from "../api";
 import { h, fieldError } from "../dom";
+import { icon } from "../icons";
 import { pick, t } from "../i18n";
 import { WALK_STATUSES } from "../logic/walk";
 import { areaName, errorText, formatTime, type Ctx } from "../context";
 
-const filter = { status: "", area: "" };
+const filter = { status: "", area: "", route: "" };
+
+/** Walks the list shows at first, and how many more "show more" adds (the server's `WALK_PAGE`). */
+export const WALK_PAGE = 50;
 
 export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   const list = h("ul", { id: "walk-list", class: "walk-list" });
   const area = h(
     "select",
-    { id: "walk-area-filter", "aria-label": t("walks.filter.area"), onchange: () => { filter.area = area.value; void fill(); } },
+    { id: "walk-area-filter", "aria-label": t("walks.filter.area"), onchange: () => { filter.area = area.value; refill(); } },
     h("option", { value: "" }, t("walks.all_areas")),
     ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)),
   );
   area.value = filter.area;
+  let shown = WALK_PAGE;
+  const search = h("input", {
+    id: "walk-search",
+    type: "search",
+    placeholder: t("walks.search"),
+    "aria-label": t("walks.search"),
+    autocomplete: "off",
+    value: filter.route,
+  });
+  search.addEventListener("input", () => {
+    filter.route = search.value;
+    shown = WALK_PAGE;
+    refill();
+  });
+  const moreButton = h("button", { id: "walks-more", class: "big", hidden: true, onclick: () => { shown += WALK_PAGE; refill(); } }, t("walks.more"));
 
+  // A refill that fails says so; the list stays as it was.
+  const refill = () => void fill().catch((e) => ctx.toast(errorText(e), "error"));
+  const known = (code: string) => ctx.directory.areas.some((a) => a.code === code);
+  let asked = 0;
   const fill = async () => {
-    // Right after pairing the directory may still be on its way.
-    if (ctx.directory.areas.length === 0) {
-      await ctx.reloadShared().catch(() => {});
-      if (ctx.directory.areas.length) area.append(...ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)));
+    // Only the newest answer is drawn (a search typed fast asks many times).
+    const mine = ++asked;
+    const page = await api.walks({ status: filter.status || null, area: filter.area || null, route: filter.route.trim() || null, limit: shown });
+    if (mine !== asked) return;
+    const rows = page.walks;
+    // Right after pairing the directory may still be on its way: a walk in
+    // an area it does not name yet reads it again, so names replace codes.
+    if (ctx.directory.areas.length === 0 || rows.some((w) => !known(w.area))) {
+      const before = ctx.directory.areas.length;
+      await ctx.reloadShared();
+      if (ctx.directory.areas.length !== before) {
+        area.replaceChildren(
+          h("option", { value: "" }, t("walks.all_areas")),
+          ...ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)),
+        );
+        area.value = filter.area;
+      }
     }
-    const rows = await api.walks(filter.status || null, filter.area || null);
     list.replaceChildren(
       ...(rows.length === 0
-        ? [h("li", { class: "empty" }, t("walks.empty"))]
+        ? [h("li", { class: "empty" }, filter.route.trim() ? t("walks.none_found") : t("walks.empty"))]
         : rows.map((w) =>
             h(
               "li",
               {},
               h(
                 "button",
-                { class: "walk-row", "data-walk-id": w.doc_id, onclick: () => ctx.navigate({ name: "walk", id: w.doc_id }) },
+                { class: "walk-row", "data-walk-id": w.doc_id, "data-area": w.area, onclick: () => ctx.navigate({ name: "walk", id: w.doc_id }) },
                 h("span", { class: `badge status-${w.status}` }, t(`status.${w.status}`)),
                 h("strong", {}, w.route_name),
                 h("span", { class: "muted" }, `${areaName(ctx, w.area)} · ${t(`light.${w.light}`)} · ${formatTime(w.started_at ?? w.planned_at ?? w.created_at)}`),
@@ -43,6 +78,7 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
           )),
     );
     list.setAttribute("data-ready", String(rows.length));
+    moreButton.hidden = !page.more;
   };
 
   const chips = h(
@@ -59,7 +95,7 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
             filter.status = s;
             chips.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", "false"));
             (ev.currentTarget as HTMLElement).setAttribute("aria-pressed", "true");
-            void fill();
+            refill();
           },
         },
         s ? t(`status.${s}`) : t("walks.filter.all"),
@@ -70,14 +106,15 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   const screen = h(
     "div",
     { class: "screen" },
-    h("div", { class: "screen-head" }, h("h1", {}, t("walks.heading")), ctx.info.may_record ? h("button", { id: "new-walk", class: "primary big", onclick: () => ctx.navigate({ name: "new-walk" }) }, "+ " + t("walks.new")) : null),
-    h("div", { class: "filters" }, chips, area),
+    h("div", { class: "screen-head" }, h("h1", {}, t("walks.heading")), ctx.info.may_record ? h("button", { id: "new-walk", class: "primary big", onclick: () => ctx.navigate({ name: "new-walk" }) }, icon("plus"), t("walks.new")) : null),
+    h("div", { class: "filters" }, chips, area, search),
     list,
+    moreButton,
   );
   // Walks arriving from other devices show up without a reload.
   const timer = setInterval(() => {
     if (!screen.isConnected) clearInterval(timer);
-    else void fill();
+    else refill();
   }, 3000);
   return screen;
 }
@@ -92,6 +129,9 @@ export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
   const template = h("select", { id: "nw-template" }, templates.map((tp) => h("option", { value: tp.doc_id }, `${pick(tp.title_sv, tp.title_en)} (v${tp.version})`)));
   const area = h("select", { id: "nw-area" }, h("option", { value: "" }, t("newwalk.choose")), ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)));
   const route = h("input", { id: "nw-route", type: "text", placeholder: t("newwalk.route_hint"), autocomplete: "off" });
+  // A field's message goes as soon as the field holds something valid.
+  area.addEventListener("change", () => area.value && errs.area.replaceChildren());
+  route.addEventListener("input", () => route.value.trim() && errs.route_name.replaceChildren());
   let light = new Date().getHours() >= 16 || new Date().getHours() < 7 ? "dark" : "daylight";
   const lightButtons = h(
     "div",
