@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
-use support::dashboard::{fire, get_json};
+use support::dashboard::{download, fire, get_json};
 use support::people::{add_person, cookie_of, login};
 use support::world::{DISTRICT, HOUSING, POLICE, World, new_report, new_walk, observation};
 use trygg_core::edit;
@@ -153,14 +153,7 @@ async fn a_partner_sees_another_organisations_observations_only_in_aggregates() 
 
     // Exports: the same six, at the cell's centre, with the day but not
     // the time, no named place; the litter and the police's report absent.
-    let csv = http
-        .get(base.join("/dashboard/api/export.csv")?)
-        .header("cookie", &housing)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let (_, csv) = download(&http, &base, &housing, "/dashboard/api/export.csv").await?;
     let lines: Vec<&str> = csv.lines().skip(1).collect();
     ensure!(lines.len() == 6, "{csv}");
     for line in &lines {
@@ -185,14 +178,7 @@ async fn a_partner_sees_another_organisations_observations_only_in_aggregates() 
         );
         ensure!(metres(point, centre) < 1.0, "{f}");
     }
-    let theirs = http
-        .get(base.join("/dashboard/api/export.csv")?)
-        .header("cookie", &own)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let (_, theirs) = download(&http, &base, &own, "/dashboard/api/export.csv").await?;
     ensure!(theirs.lines().count() == 10, "{theirs}");
 
     // The walk's protocol: the housing company took part, so it has it,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
-use support::dashboard::get_json;
+use support::dashboard::{download, get_json};
 use support::people::{add_person, cookie_of, login};
 use support::world::{DISTRICT, World, new_walk, observation};
 use trygg_core::model::{Sensitivity, Vocabulary};
@@ -106,14 +106,7 @@ async fn a_coordinators_new_vocabulary_version_holds_in_the_dashboard_at_once() 
         "the old code is counted under its replacement, by the new name: {picture}"
     );
     // The export names the replacement, by today's code, as it counts.
-    let csv = http
-        .get(base.join("/dashboard/api/export.csv")?)
-        .header("cookie", &viewer)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let (_, csv) = download(&http, &base, &viewer, "/dashboard/api/export.csv").await?;
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     ensure!(
         rows.len() == 5
