@@ -254,16 +254,14 @@ impl Field {
     pub async fn complete_walk(&self, walk: &str) -> Result<()> {
         let id = parse_id(walk)?;
         let (w, _) = self.read_walk(id).await?;
-        // A walk this device may only read is refused as such first.
-        self.with_client(async |c| self.require_write(c, &id))
-            .await?;
-        let mut errors = FieldErrors::default();
-        for item in self.unanswered_required(&w)? {
-            errors.push(item, "required");
-        }
-        errors.into_result()?;
         self.with_client(async |c| {
+            // A walk this device may only read is refused as such first.
             self.require_write(c, &id)?;
+            let mut errors = FieldErrors::default();
+            for item in self.unanswered_required(&w)? {
+                errors.push(item, "required");
+            }
+            errors.into_result()?;
             c.edit(&id, |tx| {
                 edit::set_walk_status(tx, WalkStatus::Completed, Timestamp::now())
             })?;
