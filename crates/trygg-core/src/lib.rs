@@ -10,6 +10,7 @@
 //! caller passes in. Storage lives in `trygg-store`, sync in `trygg-sync`.
 
 pub mod access;
+pub mod chunk;
 pub mod codes;
 pub mod document;
 pub mod edit;

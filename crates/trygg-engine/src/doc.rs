@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
-use trygg_core::DocId;
 use trygg_core::access::Access;
+use trygg_core::{DocId, chunk};
 use trygg_store::chunks;
 use trygg_store::group_commit::Write;
 
@@ -102,36 +102,6 @@ impl Prepared {
     }
 }
 
-/// Splits bytes into Automerge chunks: each is a 4-byte magic number, a
-/// 4-byte checksum, a type byte, a LEB128 length and that many bytes.
-fn split_chunks(mut bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
-    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        if bytes.len() < 9 || bytes[..4] != MAGIC {
-            return Err("not an Automerge chunk".into());
-        }
-        let mut len: u64 = 0;
-        let mut at = 9;
-        for shift in (0..64).step_by(7) {
-            let b = *bytes.get(at).ok_or("a chunk's length is cut off")?;
-            at += 1;
-            len |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        let end = usize::try_from(len)
-            .ok()
-            .and_then(|l| at.checked_add(l))
-            .filter(|e| *e <= bytes.len())
-            .ok_or("a chunk is longer than the message")?;
-        out.push(&bytes[..end]);
-        bytes = &bytes[end..];
-    }
-    Ok(out)
-}
-
 /// A document in memory and its subscribers.
 #[derive(Debug)]
 pub struct DocSync {
@@ -167,8 +137,8 @@ pub fn load(chunks: Vec<(String, Vec<u8>)>) -> Loaded {
     let mut chunk_keys = Vec::with_capacity(chunks.len());
     let mut damaged = Vec::new();
     for (key, data) in chunks {
-        match doc.load_incremental(&data) {
-            Ok(_) => chunk_keys.push(key),
+        match chunk::load_into(&mut doc, &data) {
+            Ok(()) => chunk_keys.push(key),
             Err(e) => damaged.push((key, e.to_string())),
         }
     }
@@ -278,7 +248,7 @@ impl DocSync {
         let mut writes = Vec::new();
         // An entry may hold several chunks back to back (an incremental save).
         for entry in msg.changes.iter() {
-            for chunk in split_chunks(entry)? {
+            for chunk in chunk::split(entry).map_err(|e| e.to_string())? {
                 match Change::try_from(chunk) {
                     Ok(change) => changes.push((change.hash(), chunk)),
                     Err(automerge::LoadChangeError::WrongChunkType) => {
@@ -660,10 +630,10 @@ mod tests {
         for c in a.get_changes(&[]) {
             joined.extend_from_slice(c.raw_bytes());
         }
-        let parts = split_chunks(&joined).unwrap();
+        let parts = chunk::split(&joined).unwrap();
         assert_eq!(parts.len(), 3);
-        assert!(split_chunks(&joined[..joined.len() - 1]).is_err());
-        assert!(split_chunks(b"nonsense bytes").is_err());
+        assert!(chunk::split(&joined[..joined.len() - 1]).is_err());
+        assert!(chunk::split(b"nonsense bytes").is_err());
         let server_doc = empty(DocId::random());
         let mut msg = a
             .sync()

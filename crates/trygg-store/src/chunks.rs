@@ -9,7 +9,7 @@
 use automerge::{AutoCommit, ChangeHash};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
-use trygg_core::DocId;
+use trygg_core::{DocId, chunk};
 
 use crate::error::{Result, StoreError};
 
@@ -113,12 +113,11 @@ pub fn load_doc(conn: &Connection, doc: &DocId) -> Result<Option<AutoCommit>> {
     }
     let mut am = AutoCommit::new();
     for (key, data) in chunks {
-        am.load_incremental(&data)
-            .map_err(|e| StoreError::Corrupt {
-                doc: *doc,
-                key,
-                reason: e.to_string(),
-            })?;
+        chunk::load_into_autocommit(&mut am, &data).map_err(|e| StoreError::Corrupt {
+            doc: *doc,
+            key,
+            reason: e.to_string(),
+        })?;
     }
     Ok(Some(am))
 }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use automerge::{AutoCommit, ChangeHash};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use trygg_core::document::{self, AnyDocument};
-use trygg_core::{DocId, DocumentSchema};
+use trygg_core::{DocId, DocumentSchema, chunk};
 
 pub use error::{Result, StoreError};
 pub use group_commit::GroupCommit;
@@ -331,14 +331,13 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = chunks::of_doc(&tx, &handle.id)?;
         for (key, data) in &existing {
-            handle
-                .doc
-                .load_incremental(data)
-                .map_err(|e| StoreError::Corrupt {
+            chunk::load_into_autocommit(&mut handle.doc, data).map_err(|e| {
+                StoreError::Corrupt {
                     doc: handle.id,
                     key: key.clone(),
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
         }
         let heads = handle.doc.get_heads();
         let snapshot_key = chunks::snapshot_key(&handle.id, &heads);

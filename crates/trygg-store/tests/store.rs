@@ -509,6 +509,39 @@ fn a_damaged_chunk_is_reported_by_name_and_the_rest_still_indexes() {
     assert!(f.store.load(other.id()).is_ok());
 }
 
+/// Automerge alone reads a damaged chunk that follows a good one as a
+/// partial load and drops it; the store checks every chunk first. Here the
+/// snapshot loads first and the damaged copy of it (one bit flipped) after.
+#[test]
+fn a_damaged_chunk_after_a_good_one_is_reported_not_dropped() {
+    let mut f = fixture();
+    let mut h = new_walk(&mut f, 2);
+    f.store.compact(&mut h).unwrap();
+    let mut damaged = h.doc().clone().save();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    let key = format!("{}/incremental/{}", h.id(), "ff".repeat(32));
+    f.store
+        .samod_storage()
+        .unwrap()
+        .put_blocking(&key, &damaged)
+        .unwrap();
+    match f.store.load(h.id()) {
+        Err(StoreError::Corrupt { key: k, reason, .. }) => {
+            assert_eq!(k, key);
+            assert!(reason.contains("checksum"), "{reason}");
+        }
+        other => panic!("expected a corrupt-chunk error, got {other:?}"),
+    }
+    // Compaction keeps the damaged chunk instead of folding it away.
+    assert!(matches!(
+        f.store.compact(&mut h),
+        Err(StoreError::Corrupt { .. })
+    ));
+    let stats = f.store.rebuild_index().unwrap();
+    assert_eq!((stats.documents, stats.unreadable), (1, 1));
+}
+
 #[test]
 fn a_file_that_is_not_a_database_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
