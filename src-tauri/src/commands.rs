@@ -139,6 +139,17 @@ pub async fn answer(
 }
 
 #[tauri::command]
+pub async fn answer_text(
+    state: State<'_, AppState>,
+    walk: String,
+    item: String,
+    before: String,
+    text: String,
+) -> Result<()> {
+    state.field.answer_text(&walk, &item, &before, &text).await
+}
+
+#[tauri::command]
 pub async fn set_walk_status(
     state: State<'_, AppState>,
     walk: String,

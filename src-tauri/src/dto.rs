@@ -94,7 +94,7 @@ impl AnswerInput {
             AnswerInput::YesNo(v) => AnswerValue::YesNo(v.parse::<YesNoNa>().map_err(bad)?),
             AnswerInput::Rating(r) => AnswerValue::Rating(r),
             AnswerInput::Number(n) => AnswerValue::Number(n),
-            AnswerInput::Text(t) => AnswerValue::Text(t),
+            AnswerInput::Text(t) => AnswerValue::Text(m::AnswerText::new(t)),
             AnswerInput::Choice(c) => AnswerValue::Choice(c),
             AnswerInput::Photos(ps) => {
                 AnswerValue::Photos(ps.into_iter().map(PhotoView::into_ref).collect())
@@ -108,7 +108,7 @@ impl AnswerInput {
             AnswerValue::YesNo(y) => AnswerInput::YesNo(y.as_str().into()),
             AnswerValue::Rating(r) => AnswerInput::Rating(*r),
             AnswerValue::Number(n) => AnswerInput::Number(*n),
-            AnswerValue::Text(t) => AnswerInput::Text(t.clone()),
+            AnswerValue::Text(t) => AnswerInput::Text(t.as_str().to_owned()),
             AnswerValue::Choice(c) => AnswerInput::Choice(c.clone()),
             AnswerValue::Photos(ps) => AnswerInput::Photos(ps.iter().map(PhotoView::of).collect()),
             AnswerValue::Location(l) => AnswerInput::Location(LocationInput::of(l)),

@@ -99,6 +99,7 @@ pub fn run() {
             commands::walk,
             commands::watch_document,
             commands::answer,
+            commands::answer_text,
             commands::set_walk_status,
             commands::add_observation,
             commands::set_note,

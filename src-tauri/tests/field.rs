@@ -115,6 +115,41 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
         .unwrap_err();
     assert_eq!(fields(err), std::slice::from_ref(&rating.id));
 
+    // A text item takes keystrokes on top of what the field showed: a
+    // keystroke from a field that had not yet shown "tunnel" keeps it.
+    let text_item = items
+        .iter()
+        .find(|i| i.kind == "text")
+        .expect("a text item");
+    for (before, after) in [
+        ("", "Mörk"),
+        ("Mörk", "Mörk tunnel"),
+        ("Mörk", "Mycket mörk"),
+    ] {
+        field
+            .answer_text(&id, &text_item.id, before, after)
+            .await
+            .unwrap();
+    }
+    let walk = field.walk(&id).await.unwrap();
+    assert_eq!(
+        walk.answers[&text_item.id],
+        AnswerInput::Text("Mycket mörk tunnel".into())
+    );
+    // Typed empty, the item is unanswered again.
+    field
+        .answer_text(&id, &text_item.id, "Mycket mörk tunnel", "")
+        .await
+        .unwrap();
+    assert!(
+        !field
+            .walk(&id)
+            .await
+            .unwrap()
+            .answers
+            .contains_key(&text_item.id)
+    );
+
     for item in items.iter().filter(|i| i.required) {
         let answer = match item.kind.as_str() {
             "yes_no" => AnswerInput::YesNo("yes".into()),

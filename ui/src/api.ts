@@ -203,6 +203,9 @@ export const api = {
         item_id: d.item_id,
       },
     }),
+  /** `before` is what the field showed before this change (see `edit::rebase_text_answer`). */
+  answerText: (walk: string, item: string, before: string, text: string) =>
+    invoke<void>("answer_text", { walk, item, before, text }),
   /** `before` is what the field showed before this change (see `edit::rebase_note`). */
   setNote: (doc: string, observation: string, before: string, text: string) =>
     invoke<void>("set_note", { doc, observation, before, text }),

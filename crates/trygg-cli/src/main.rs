@@ -495,7 +495,7 @@ fn parse_answer(kind: ItemKind, value: &str) -> Result<AnswerValue> {
             AnswerValue::Rating(value.parse().context("a rating is a whole number 1–5")?)
         }
         ItemKind::Number => AnswerValue::Number(value.parse().context("expected a number")?),
-        ItemKind::Text => AnswerValue::Text(value.into()),
+        ItemKind::Text => AnswerValue::Text(AnswerText::new(value)),
         ItemKind::Choice => AnswerValue::Choice(value.into()),
         ItemKind::Photo | ItemKind::Location => {
             bail!("{kind} items are answered in the app")

@@ -11,7 +11,9 @@ use autosurgeon::{hydrate_prop, reconcile_prop};
 
 use crate::document::{DocKind, header};
 use crate::error::{DocError, ValidationErrors};
-use crate::model::{ActionStatus, Answer, Observation, Sensitivity, Severity, WalkStatus};
+use crate::model::{
+    ActionStatus, Answer, AnswerText, AnswerValue, Observation, Sensitivity, Severity, WalkStatus,
+};
 use crate::time::Timestamp;
 
 /// A document an edit can be applied to: an `AutoCommit`, or an open
@@ -293,10 +295,32 @@ fn map_position(p: usize, base_len: usize, remote: &Splice) -> usize {
     .min(base_len - remote.delete + grown)
 }
 
+/// Where what a person typed into a field (`before` → `after`) goes in the
+/// text as it is now (`current`), which may already hold someone else's
+/// edit that the field has not shown yet: the range of `current` to replace
+/// (in characters) and what to put there; `None` when nothing was typed.
+/// Diffing the whole field against the document would delete that other
+/// edit; this keeps both.
+fn rebased(current: &str, before: &str, after: &str) -> Option<(usize, usize, String)> {
+    let local = diff_text(before, after);
+    if local.delete == 0 && local.insert.is_empty() {
+        return None;
+    }
+    let (pos, end) = if current == before {
+        (local.pos, local.pos + local.delete)
+    } else {
+        let remote = diff_text(before, current);
+        let len = before.chars().count();
+        (
+            map_position(local.pos, len, &remote),
+            map_position(local.pos + local.delete, len, &remote),
+        )
+    };
+    Some((pos, end.max(pos), local.insert))
+}
+
 /// Applies what a person typed into a note field (`before` → `after`) on top
-/// of the note as it is now, which may already hold someone else's edit that
-/// the field has not shown yet. Diffing the whole field against the document
-/// would delete that edit; this keeps both.
+/// of the note as it is now (see [`rebased`]).
 pub fn rebase_note(
     doc: &mut impl EditDoc,
     obs_id: &str,
@@ -307,20 +331,108 @@ pub fn rebase_note(
     let obs = observation_obj(doc, kind, obs_id)?;
     let note = child(doc, kind, &obs, "note", ObjType::Text)?;
     let current = ReadDoc::text(doc, &note)?;
-    let local = diff_text(before, after);
-    if local.delete == 0 && local.insert.is_empty() {
+    if let Some((pos, end, insert)) = rebased(&current, before, after) {
+        doc.splice_text(&note, pos, (end - pos) as isize, &insert)?;
+    }
+    Ok(())
+}
+
+/// Applies what a person typed into a walk's text item (`before` → `after`)
+/// on top of the answer as it is now, as [`rebase_note`] does for notes, and
+/// records who answered and when. An answer that is not yet Automerge text
+/// (none, or a plain string written before text answers were text) becomes
+/// text holding the rebased value; an answer typed empty is removed.
+pub fn rebase_text_answer(
+    doc: &mut impl EditDoc,
+    item_id: &str,
+    before: &str,
+    after: &str,
+    answered_by: &str,
+    at: Timestamp,
+) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk])?;
+    if item_id.trim().is_empty() {
+        let mut e = ValidationErrors::new();
+        e.push("answers", "item id must not be empty");
+        return Err(invalid(kind, e));
+    }
+    let answers = child(doc, kind, &automerge::ROOT, "answers", ObjType::Map)?;
+    let answer = match ReadDoc::get(doc, &answers, item_id)? {
+        Some((Value::Object(ObjType::Map), obj)) => Some(obj),
+        _ => None,
+    };
+    let text = answer
+        .as_ref()
+        .map(|a| text_answer_obj(doc, a))
+        .transpose()?
+        .flatten();
+    let (Some(answer), Some(text)) = (answer, text) else {
+        // Not text yet: write the whole answer.
+        let existing: Option<Answer> =
+            match ReadDoc::get(doc, &answers, item_id)? {
+                None => None,
+                Some(_) => Some(hydrate_prop(&*doc, &answers, item_id).map_err(|e| {
+                    DocError::Malformed {
+                        kind,
+                        detail: format!("answers.{item_id}: {e}"),
+                    }
+                })?),
+            };
+        let current = match existing.as_ref().map(|a| &a.value) {
+            Some(AnswerValue::Text(t)) => t.as_str().to_owned(),
+            _ => String::new(),
+        };
+        let Some((pos, end, insert)) = rebased(&current, before, after) else {
+            return Ok(());
+        };
+        let value = splice_str(&current, pos, end, &insert);
+        if value.is_empty() {
+            if existing.is_some() {
+                doc.delete(&answers, item_id)?;
+            }
+            return Ok(());
+        }
+        let answer = Answer {
+            value: AnswerValue::Text(AnswerText::new(value)),
+            answered_by: answered_by.to_owned(),
+            answered_at: at,
+        };
+        return set_answer(doc, item_id, &answer);
+    };
+    let current = ReadDoc::text(doc, &text)?;
+    let Some((pos, end, insert)) = rebased(&current, before, after) else {
+        return Ok(());
+    };
+    if current.chars().count() - (end - pos) + insert.chars().count() == 0 {
+        doc.delete(&answers, item_id)?;
         return Ok(());
     }
-    let (pos, end) = if current == before {
-        (local.pos, local.pos + local.delete)
-    } else {
-        let remote = diff_text(before, &current);
-        let len = before.chars().count();
-        (
-            map_position(local.pos, len, &remote),
-            map_position(local.pos + local.delete, len, &remote),
-        )
-    };
-    doc.splice_text(&note, pos, end.saturating_sub(pos) as isize, &local.insert)?;
+    doc.splice_text(&text, pos, (end - pos) as isize, &insert)?;
+    reconcile_prop(doc, &answer, "answered_by", answered_by)?;
+    reconcile_prop(doc, &answer, "answered_at", at)?;
     Ok(())
+}
+
+/// The Automerge text of a text answer (`value.text`), if it is one.
+fn text_answer_obj(doc: &impl EditDoc, answer: &ObjId) -> Result<Option<ObjId>, DocError> {
+    let Some((Value::Object(ObjType::Map), value)) = ReadDoc::get(doc, answer, "value")? else {
+        return Ok(None);
+    };
+    Ok(match ReadDoc::get(doc, &value, "text")? {
+        Some((Value::Object(ObjType::Text), text)) => Some(text),
+        _ => None,
+    })
+}
+
+/// `s` with characters `pos..end` replaced by `insert`.
+fn splice_str(s: &str, pos: usize, end: usize, insert: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let end = end.min(chars.len());
+    let pos = pos.min(end);
+    chars[..pos]
+        .iter()
+        .copied()
+        .chain(insert.chars())
+        .chain(chars[end..].iter().copied())
+        .collect()
 }

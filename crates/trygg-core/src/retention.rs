@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use autosurgeon::Text;
 
 use crate::document::AnyDocument;
-use crate::model::{AnswerValue, Observation, Report, Walk};
+use crate::model::{AnswerText, AnswerValue, Observation, Report, Walk};
 use crate::time::Timestamp;
 
 /// What a purge removed from one document.
@@ -97,6 +97,11 @@ fn purge_walk(w: &Walk, cutoff: Timestamp, removed: &mut Removed) -> Walk {
     let mut w = w.clone();
     for o in w.observations.values_mut() {
         purge_observation(o, cutoff, removed);
+    }
+    for a in w.answers.values_mut() {
+        if let AnswerValue::Text(t) = &mut a.value {
+            *t = AnswerText::new(t.as_str());
+        }
     }
     w.answers.retain(|_, a| {
         if a.answered_at >= cutoff {
@@ -252,7 +257,7 @@ mod tests {
         walk.answers = [
             (
                 "t".to_string(),
-                answer(AnswerValue::Text("ord".into()), 120),
+                answer(AnswerValue::Text(AnswerText::new("ord")), 120),
             ),
             (
                 "p".to_string(),
@@ -264,7 +269,7 @@ mod tests {
             ),
             (
                 "later".to_string(),
-                answer(AnswerValue::Text("kvar".into()), 900),
+                answer(AnswerValue::Text(AnswerText::new("kvar")), 900),
             ),
         ]
         .into();

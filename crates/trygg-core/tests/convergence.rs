@@ -310,3 +310,122 @@ fn concurrent_answers_to_one_item_settle_on_one_value_everywhere() {
         other => panic!("mixed answer {other:?}"),
     }
 }
+
+fn text_answer(doc: &AutoCommit, item: &str) -> Option<(String, String)> {
+    let w: Walk = document::read(doc).unwrap();
+    w.answers.get(item).map(|a| match &a.value {
+        AnswerValue::Text(t) => (t.as_str().to_owned(), a.answered_by.clone()),
+        other => panic!("not a text answer: {other:?}"),
+    })
+}
+
+/// Two people typing in the same text item keep both their words, as with
+/// notes; before, the answer was one string and one of them won.
+#[test]
+fn concurrent_typing_in_a_text_item_keeps_both_peoples_words() {
+    const ITEM: &str = "kommentar";
+    let mut base = base();
+    edit::rebase_text_answer(&mut base, ITEM, "", "Mörk gångtunnel", "device-0", AT).unwrap();
+    let mut a = base.fork().with_actor(ActorId::from(b"a".as_slice()));
+    let mut b = base.fork().with_actor(ActorId::from(b"b".as_slice()));
+    edit::rebase_text_answer(
+        &mut a,
+        ITEM,
+        "Mörk gångtunnel",
+        "Mörk gångtunnel vid skolan",
+        "a",
+        AT,
+    )
+    .unwrap();
+    edit::rebase_text_answer(
+        &mut b,
+        ITEM,
+        "Mörk gångtunnel",
+        "Akut: Mörk gångtunnel",
+        "b",
+        Timestamp(AT.0 + 1),
+    )
+    .unwrap();
+    let mut ab = a.fork();
+    ab.merge(&mut b.clone()).unwrap();
+    b.merge(&mut a).unwrap();
+    let (x, y) = (text_answer(&ab, ITEM), text_answer(&b, ITEM));
+    assert_eq!(x, y);
+    assert_eq!(x.unwrap().0, "Akut: Mörk gångtunnel vid skolan");
+}
+
+/// A field that has not yet shown someone else's keystrokes: what this
+/// person typed lands where they typed it, and the other's text stays.
+#[test]
+fn typing_in_a_text_item_on_top_of_an_unseen_edit_keeps_both() {
+    const ITEM: &str = "kommentar";
+    let mut doc = base();
+    edit::rebase_text_answer(&mut doc, ITEM, "", "Klotter", "a", AT).unwrap();
+    edit::rebase_text_answer(&mut doc, ITEM, "Klotter", "Polisen: Klotter", "b", AT).unwrap();
+    // Device a's field still shows "Klotter".
+    edit::rebase_text_answer(&mut doc, ITEM, "Klotter", "Klotter (sanerat?)", "a", AT).unwrap();
+    assert_eq!(
+        text_answer(&doc, ITEM),
+        Some(("Polisen: Klotter (sanerat?)".into(), "a".into()))
+    );
+    // Typed empty: the answer is removed (an unanswered item, not an empty one).
+    let now = text_answer(&doc, ITEM).unwrap().0;
+    edit::rebase_text_answer(&mut doc, ITEM, &now, "", "a", AT).unwrap();
+    assert_eq!(text_answer(&doc, ITEM), None);
+    // Nothing typed, nothing written.
+    let heads = doc.get_heads();
+    edit::rebase_text_answer(&mut doc, ITEM, "", "", "a", AT).unwrap();
+    assert_eq!(doc.get_heads(), heads);
+}
+
+/// Text answers written before they were Automerge text are plain strings:
+/// they read as before and become text at their next keystroke.
+#[test]
+fn a_text_answer_stored_as_a_plain_string_reads_and_becomes_text() {
+    const ITEM: &str = "kommentar";
+    let mut doc = base();
+    let answers = match automerge::ReadDoc::get(&doc, automerge::ROOT, "answers").unwrap() {
+        Some((_, id)) => id,
+        None => panic!("no answers map"),
+    };
+    // As the old `Text(String)` variant wrote it.
+    #[derive(autosurgeon::Reconcile)]
+    struct Old {
+        value: OldValue,
+        answered_by: String,
+        answered_at: Timestamp,
+    }
+    #[derive(autosurgeon::Reconcile)]
+    enum OldValue {
+        #[autosurgeon(rename = "text")]
+        Text(String),
+    }
+    let old = Old {
+        value: OldValue::Text("Gammalt svar".into()),
+        answered_by: "device-0".into(),
+        answered_at: AT,
+    };
+    autosurgeon::reconcile_prop(&mut doc, &answers, ITEM, &old).unwrap();
+    assert_eq!(
+        text_answer(&doc, ITEM),
+        Some(("Gammalt svar".into(), "device-0".into()))
+    );
+    let mut a = doc.fork().with_actor(ActorId::from(b"a".as_slice()));
+    edit::rebase_text_answer(&mut a, ITEM, "Gammalt svar", "Gammalt svar, nytt", "a", AT).unwrap();
+    assert_eq!(
+        text_answer(&a, ITEM),
+        Some(("Gammalt svar, nytt".into(), "a".into()))
+    );
+    let answer = automerge::ReadDoc::get(&a, &answers, ITEM)
+        .unwrap()
+        .unwrap()
+        .1;
+    let value = automerge::ReadDoc::get(&a, &answer, "value")
+        .unwrap()
+        .unwrap()
+        .1;
+    assert!(matches!(
+        automerge::ReadDoc::get(&a, &value, "text").unwrap(),
+        Some((automerge::Value::Object(automerge::ObjType::Text), _))
+    ));
+}

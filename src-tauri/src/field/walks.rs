@@ -190,15 +190,7 @@ impl Field {
         }
         self.edit_document(id, |tx| match &value {
             Some(value) => {
-                // Answering a planned walk starts it.
-                let status: WalkStatus = autosurgeon::hydrate_prop(&*tx, automerge::ROOT, "status")
-                    .map_err(|e| trygg_core::DocError::Malformed {
-                        kind: DocKind::Walk,
-                        detail: e.to_string(),
-                    })?;
-                if status == WalkStatus::Planned {
-                    edit::set_walk_status(tx, WalkStatus::InProgress, Timestamp::now())?;
-                }
+                start_if_planned(tx)?;
                 edit::set_answer(
                     tx,
                     item_id,
@@ -210,6 +202,27 @@ impl Field {
                 )
             }
             None => edit::clear_answer(tx, item_id),
+        })
+        .await
+    }
+
+    /// What a person typed into a text item: `before` is what the field
+    /// showed before the keystroke, so an edit from someone else that it has
+    /// not shown yet is kept (see `edit::rebase_text_answer`).
+    pub async fn answer_text(
+        &self,
+        walk: &str,
+        item_id: &str,
+        before: &str,
+        text: &str,
+    ) -> Result<()> {
+        let (_, device) = self.me()?;
+        let id = parse_id(walk)?;
+        self.edit_document(id, |tx| {
+            if !text.is_empty() {
+                start_if_planned(tx)?;
+            }
+            edit::rebase_text_answer(tx, item_id, before, text, &device, Timestamp::now())
         })
         .await
     }
@@ -279,4 +292,19 @@ impl Field {
         self.edit_document(id, |tx| edit::set_walk_status(tx, next, Timestamp::now()))
             .await
     }
+}
+
+/// Answering a planned walk starts it.
+fn start_if_planned(tx: &mut impl edit::EditDoc) -> std::result::Result<(), trygg_core::DocError> {
+    let status: WalkStatus =
+        autosurgeon::hydrate_prop(&*tx, automerge::ROOT, "status").map_err(|e| {
+            trygg_core::DocError::Malformed {
+                kind: DocKind::Walk,
+                detail: e.to_string(),
+            }
+        })?;
+    if status == WalkStatus::Planned {
+        edit::set_walk_status(tx, WalkStatus::InProgress, Timestamp::now())?;
+    }
+    Ok(())
 }

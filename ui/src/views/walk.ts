@@ -67,11 +67,13 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
     );
   };
 
-  const save = async (item: string, answer: AnswerInput | null) => {
+  const save = (item: string, answer: AnswerInput | null) => saveWith(item, () => api.answer(id, item, answer));
+
+  const saveWith = async (item: string, call: () => Promise<void>) => {
     const hadError = item in itemErrors;
     delete itemErrors[item];
     try {
-      await enqueue(() => api.answer(id, item, answer));
+      await enqueue(call);
       missing.delete(item);
     } catch (e) {
       itemErrors[item] = isAppError(e) && e.code === "invalid" ? e.fields.map(([, m]) => m).join("; ") : errorText(e);
@@ -156,8 +158,16 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       }
       default: {
         const text = h("textarea", { rows: 2, "data-key": `item:${item.id}`, disabled });
-        text.value = answer?.kind === "text" ? answer.value : "";
-        text.addEventListener("input", () => void save(item.id, text.value ? { kind: "text", value: text.value } : null));
+        const shown = answer?.kind === "text" ? answer.value : "";
+        text.value = shown;
+        text.addEventListener("input", () => {
+          // What this field showed before the keystroke: the base of the change,
+          // so someone else's words that arrived meanwhile are kept.
+          const before = text.dataset.sent ?? shown;
+          const now = text.value;
+          text.dataset.sent = now;
+          void saveWith(item.id, () => api.answerText(id, item.id, before, now));
+        });
         control = text;
       }
     }

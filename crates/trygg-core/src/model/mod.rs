@@ -21,7 +21,7 @@ pub use observation::Observation;
 pub use report::Report;
 pub use template::{ChecklistTemplate, Item, ItemKind, Section, TemplateVersion};
 pub use vocabulary::{Term, TermGroup, Vocabulary};
-pub use walk::{Answer, AnswerValue, TemplateRef, Walk, WalkStatus, YesNoNa};
+pub use walk::{Answer, AnswerText, AnswerValue, TemplateRef, Walk, WalkStatus, YesNoNa};
 
 use crate::error::ValidationErrors;
 

@@ -62,13 +62,63 @@ pub enum AnswerValue {
     #[autosurgeon(rename = "number")]
     Number(f64),
     #[autosurgeon(rename = "text")]
-    Text(String),
+    Text(AnswerText),
     #[autosurgeon(rename = "choice")]
     Choice(String),
     #[autosurgeon(rename = "photos")]
     Photos(Vec<PhotoRef>),
     #[autosurgeon(rename = "location")]
     Location(Location),
+}
+
+/// A text answer, stored as Automerge text like an observation's note, so
+/// two people typing in the same item keep both their words
+/// ([`crate::edit::rebase_text_answer`]). Answers written before this were
+/// plain strings: they read the same and become text when next written.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnswerText(pub Text);
+
+impl AnswerText {
+    pub fn new(value: impl AsRef<str>) -> Self {
+        Self(Text::with_value(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl Hydrate for AnswerText {
+    fn hydrate_text<D: autosurgeon::ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+    ) -> Result<Self, autosurgeon::HydrateError> {
+        Text::hydrate_text(doc, obj).map(Self)
+    }
+
+    fn hydrate_string(s: &str) -> Result<Self, autosurgeon::HydrateError> {
+        Ok(Self::new(s))
+    }
+}
+
+impl Reconcile for AnswerText {
+    type Key<'a> = <Text as Reconcile>::Key<'a>;
+
+    fn reconcile<R: autosurgeon::Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
+        self.0.reconcile(reconciler)
+    }
+
+    fn hydrate_key<'a, D: autosurgeon::ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+        prop: autosurgeon::Prop<'_>,
+    ) -> Result<autosurgeon::reconcile::LoadKey<Self::Key<'a>>, autosurgeon::ReconcileError> {
+        Text::hydrate_key(doc, obj, prop)
+    }
+
+    fn key<'a>(&'a self) -> autosurgeon::reconcile::LoadKey<Self::Key<'a>> {
+        self.0.key()
+    }
 }
 
 impl AnswerValue {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use autosurgeon::Text;
 
 use crate::model::{
-    Action, ActionStatus, Answer, AnswerValue, GeoPoint, ItemKind, Light, Location, Observation,
-    ObservationRef, OrgKind, Organisation, Report, Sensitivity, Severity, TemplateRef,
+    Action, ActionStatus, Answer, AnswerText, AnswerValue, GeoPoint, ItemKind, Light, Location,
+    Observation, ObservationRef, OrgKind, Organisation, Report, Sensitivity, Severity, TemplateRef,
     TemplateVersion, Vocabulary, Walk, WalkStatus, YesNoNa,
 };
 use crate::seed;
@@ -147,7 +147,7 @@ fn answer(rng: &mut DemoRng, kind: ItemKind, device: &str, at: Timestamp) -> Opt
         ItemKind::YesNo => AnswerValue::YesNo(*rng.pick(YesNoNa::ALL)),
         ItemKind::Rating => AnswerValue::Rating(1 + rng.below(5) as u8),
         ItemKind::Number => AnswerValue::Number(rng.below(6) as f64),
-        ItemKind::Text => AnswerValue::Text("Påhittad kommentar för demo.".into()),
+        ItemKind::Text => AnswerValue::Text(AnswerText::new("Påhittad kommentar för demo.")),
         ItemKind::Choice => AnswerValue::Choice("otrygg_plats".into()),
         ItemKind::Photo | ItemKind::Location => return None,
     };
