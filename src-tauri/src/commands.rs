@@ -8,7 +8,19 @@ use trygg_sync::client::SyncStatus;
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{AppError, Result};
-use crate::field::Saved;
+use crate::field::{Field, Saved};
+
+/// Runs a command that reads the device's store (SQLite) on the blocking
+/// pool, off the async threads that the other commands and sync share.
+async fn on_store<R: Send + 'static>(
+    state: &State<'_, AppState>,
+    f: impl FnOnce(&Field) -> Result<R> + Send + 'static,
+) -> Result<R> {
+    let field = state.field.clone();
+    tauri::async_runtime::spawn_blocking(move || f(&field))
+        .await
+        .map_err(|e| AppError::Other(format!("a background task failed: {e}")))?
+}
 
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
@@ -66,22 +78,22 @@ pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
 
 #[tauri::command]
 pub async fn directory(state: State<'_, AppState>) -> Result<DirectoryView> {
-    state.field.directory_view()
+    on_store(&state, |f| f.directory_view()).await
 }
 
 #[tauri::command]
 pub async fn vocabulary(state: State<'_, AppState>) -> Result<VocabularyView> {
-    state.field.vocabulary_view()
+    on_store(&state, |f| f.vocabulary_view()).await
 }
 
 #[tauri::command]
 pub async fn templates(state: State<'_, AppState>) -> Result<Vec<TemplateChoice>> {
-    state.field.templates()
+    on_store(&state, |f| f.templates()).await
 }
 
 #[tauri::command]
 pub async fn walks(state: State<'_, AppState>, query: WalkQuery) -> Result<WalkPage> {
-    state.field.walks(query)
+    on_store(&state, |f| f.walks(query)).await
 }
 
 #[tauri::command]
@@ -193,7 +205,7 @@ pub async fn set_severity(
 
 #[tauri::command]
 pub async fn recent_reports(state: State<'_, AppState>) -> Result<Vec<ObservationRow>> {
-    state.field.recent_reports()
+    on_store(&state, |f| f.recent_reports()).await
 }
 
 /// The photo's bytes arrive as the raw request body (no JSON number arrays),
@@ -233,7 +245,7 @@ pub async fn propose_action(state: State<'_, AppState>, input: ProposeAction) ->
 
 #[tauri::command]
 pub async fn actions(state: State<'_, AppState>) -> Result<Vec<ActionView>> {
-    state.field.actions()
+    on_store(&state, |f| f.actions()).await
 }
 
 #[tauri::command]

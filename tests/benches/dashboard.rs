@@ -159,7 +159,7 @@ fn main() -> Result<()> {
         for i in 0..live {
             let obs = observation(ORG, &device.id, &format!("mätning {i}"), Sensitivity::Shared);
             let t = Instant::now();
-            client.edit(&id, |tx| edit::put_observation(tx, &obs))?;
+            client.edit(&id, |tx| edit::put_observation(tx, &obs)).await?;
             loop {
                 let chunk = tokio::time::timeout(Duration::from_secs(10), events.chunk())
                     .await

@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
                 Sensitivity::Shared,
             );
             let t = Instant::now();
-            a.edit(&id, |tx| edit::put_observation(tx, &obs))?;
+            a.edit(&id, |tx| edit::put_observation(tx, &obs)).await?;
             durable.push(t.elapsed());
             loop {
                 tokio::time::timeout(Duration::from_secs(30), seen.recv()).await?;
@@ -96,7 +96,7 @@ fn main() -> anyhow::Result<()> {
                     &format!("obs {j}"),
                     Sensitivity::Shared,
                 );
-                a.edit(&wid, |tx| edit::put_observation(tx, &obs))?;
+                a.edit(&wid, |tx| edit::put_observation(tx, &obs)).await?;
             }
         }
         assert!(a.all_on_server(Duration::from_secs(300)).await);

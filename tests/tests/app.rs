@@ -279,7 +279,9 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         "Narkotikahandel vid trappan",
         Sensitivity::Shared,
     );
-    police_client.edit(&walk_doc, |tx| edit::put_observation(tx, &police_obs))?;
+    police_client
+        .edit(&walk_doc, |tx| edit::put_observation(tx, &police_obs))
+        .await?;
     let obs_id = wait_js(
         &c,
         "document.querySelector('.observation[data-obs-id]')?.dataset.obsId",
@@ -290,9 +292,11 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     .unwrap_or_default()
     .to_string();
     // Both edit the same note at once: the police at its start, the app at its end.
-    police_client.edit(&walk_doc, |tx| {
-        edit::splice_note(tx, &obs_id, 0, 0, "Polisen: ")
-    })?;
+    police_client
+        .edit(&walk_doc, |tx| {
+            edit::splice_note(tx, &obs_id, 0, 0, "Polisen: ")
+        })
+        .await?;
     c.find(Locator::Css(&format!("textarea[data-key='note:{obs_id}']")))
         .await?
         .send_keys(" (sanerat?)")

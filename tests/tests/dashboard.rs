@@ -158,7 +158,9 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
 
     // A device's new observation appears without a reload.
     let third = fire(&d.id, &area, &place)?;
-    district.edit(&id, |tx| edit::put_observation(tx, &third))?;
+    district
+        .edit(&id, |tx| edit::put_observation(tx, &third))
+        .await?;
     ensure!(district.all_on_server(WAIT).await);
     let live = browser.ask(json!({ "wait_total": 3 }))?;
     let ms = live["ms"].as_u64().context("ms")?;

@@ -124,9 +124,11 @@ async fn an_action_status_changed_in_the_dashboard_reaches_the_devices_and_only_
     );
     // The devices go on editing the same document: a device's change after
     // the server's merges with it.
-    police.edit(&id, |tx| {
-        edit::set_action_status(tx, ActionStatus::InProgress)
-    })?;
+    police
+        .edit(&id, |tx| {
+            edit::set_action_status(tx, ActionStatus::InProgress)
+        })
+        .await?;
     ensure!(police.all_on_server(WAIT).await);
     ensure!(
         eventually(WAIT, || status_on(&planner, &id)

@@ -117,14 +117,16 @@ async fn a_coordinators_new_vocabulary_version_holds_in_the_dashboard_at_once() 
     );
 
     // A later edit of the same document (version 4, a new name) holds too.
-    coordinator.edit(&vocabulary_id, |tx| {
-        let mut v: Vocabulary = document::read(tx)?;
-        v.version = 4;
-        if let Some(t) = v.terms.get_mut("sikt") {
-            t.label_sv = "Överblick".into();
-        }
-        document::write(tx, &v)
-    })?;
+    coordinator
+        .edit(&vocabulary_id, |tx| {
+            let mut v: Vocabulary = document::read(tx)?;
+            v.version = 4;
+            if let Some(t) = v.terms.get_mut("sikt") {
+                t.label_sv = "Överblick".into();
+            }
+            document::write(tx, &v)
+        })
+        .await?;
     ensure!(coordinator.all_on_server(WAIT).await);
     let picture =
         lagesbild(&|p| term(p, "sikt").is_some_and(|(label, _)| label == "Överblick")).await?;

@@ -90,7 +90,9 @@ async fn three_organisations_converge_offline_and_restricted_notes_stay_home() -
     let walk_id = reg.id;
     district.create(&mut walk, reg).await?;
     let lamp = observation(DISTRICT, &d.id, "Lampan", Sensitivity::Shared);
-    district.edit(&walk_id, |tx| edit::put_observation(tx, &lamp))?;
+    district
+        .edit(&walk_id, |tx| edit::put_observation(tx, &lamp))
+        .await?;
     assert!(district.all_on_server(WAIT).await);
     receive(&police, &walk_id).await;
     receive(&housing, &walk_id).await;
@@ -118,18 +120,26 @@ async fn three_organisations_converge_offline_and_restricted_notes_stay_home() -
             &format!("offline från {org}"),
             Sensitivity::Shared,
         );
-        client.edit(&walk_id, |tx| edit::put_observation(tx, &obs))?;
+        client
+            .edit(&walk_id, |tx| edit::put_observation(tx, &obs))
+            .await?;
         expected.push(obs.id.clone());
         let item = format!("item-{org}");
-        client.edit(&walk_id, |tx| edit::set_answer(tx, &item, &yes(device)))?;
+        client
+            .edit(&walk_id, |tx| edit::set_answer(tx, &item, &yes(device)))
+            .await?;
     }
     // Two people edit the same note at once, at either end.
-    police.edit(&walk_id, |tx| {
-        edit::splice_note(tx, &lamp.id, 6, 0, " är trasig")
-    })?;
-    housing.edit(&walk_id, |tx| {
-        edit::splice_note(tx, &lamp.id, 0, 0, "Vid porten: ")
-    })?;
+    police
+        .edit(&walk_id, |tx| {
+            edit::splice_note(tx, &lamp.id, 6, 0, " är trasig")
+        })
+        .await?;
+    housing
+        .edit(&walk_id, |tx| {
+            edit::splice_note(tx, &lamp.id, 0, 0, "Vid porten: ")
+        })
+        .await?;
     let mut status = police.status();
     tokio::time::timeout(
         WAIT,
@@ -447,7 +457,9 @@ async fn bad_input_is_refused_clearly_and_the_server_keeps_serving() -> Result<(
         );
         // The well-behaved device still syncs.
         let obs = observation(DISTRICT, &d.id, what, Sensitivity::Shared);
-        healthy.edit(&walk_id, |tx| edit::put_observation(tx, &obs))?;
+        healthy
+            .edit(&walk_id, |tx| edit::put_observation(tx, &obs))
+            .await?;
         assert!(
             healthy.all_on_server(WAIT).await,
             "{what}: the healthy client stopped syncing"
@@ -605,8 +617,8 @@ async fn photos_upload_through_the_queue_and_only_readers_download_them() -> Res
     // second picture): cleaned on the device, then waits in the queue while
     // the observation that shows it waits to sync.
     let photo = clean(&fixtures::multi_picture_jpeg(), "image/jpeg")?;
-    let sha = client.add_photo(&photo)?;
-    assert_eq!(client.queued_photos()?.len(), 1);
+    let sha = client.add_photo(photo.clone()).await?;
+    assert_eq!(client.queued_photos().await?.len(), 1);
     let mut tunnel = observation(DISTRICT, &d.id, "Tunneln", Sensitivity::Shared);
     tunnel.photos.push(PhotoRef {
         sha256: sha.clone(),
@@ -614,13 +626,14 @@ async fn photos_upload_through_the_queue_and_only_readers_download_them() -> Res
         media_type: photo.media_type().into(),
         caption: String::new(),
     });
-    client.edit(&walk_id, |tx| edit::put_observation(tx, &tunnel))?;
+    client
+        .edit(&walk_id, |tx| edit::put_observation(tx, &tunnel))
+        .await?;
     w.restart();
     assert!(
-        eventually(WAIT, || client
-            .queued_photos()
-            .map(|q| q.is_empty())
-            .unwrap_or(false))
+        eventually_async(WAIT, || async {
+            client.queued_photos().await.is_ok_and(|q| q.is_empty())
+        })
         .await,
         "the queued photo was never uploaded"
     );
@@ -816,6 +829,7 @@ async fn a_server_killed_during_a_sync_storm_loses_nothing_acknowledged() -> Res
                     Sensitivity::Shared,
                 );
                 c.edit(&walk_id, |tx| edit::put_observation(tx, &obs))
+                    .await
                     .expect("a local edit never fails");
                 ids.push(obs.id);
                 tokio::time::sleep(Duration::from_millis(15)).await;
@@ -984,10 +998,14 @@ async fn the_server_ignores_writes_a_device_may_not_make() -> Result<()> {
 
     // The viewer may read the walk; its own edit stays on its device.
     let forged = observation(POLICE, &v.id, "från en läsenhet", Sensitivity::Shared);
-    viewer.edit(&walk_id, |tx| edit::put_observation(tx, &forged))?;
+    viewer
+        .edit(&walk_id, |tx| edit::put_observation(tx, &forged))
+        .await?;
     // A later edit by the district still reaches the viewer...
     let real = observation(DISTRICT, &d.id, "från distriktet", Sensitivity::Shared);
-    district.edit(&walk_id, |tx| edit::put_observation(tx, &real))?;
+    district
+        .edit(&walk_id, |tx| edit::put_observation(tx, &real))
+        .await?;
     assert!(district.all_on_server(WAIT).await);
     assert!(eventually(WAIT, || has_observation(&viewer, &walk_id, &real.id)).await);
     // ...but the viewer's never reaches the district.
@@ -1075,7 +1093,9 @@ async fn the_owner_changes_who_shares_a_walk_and_access_follows() -> Result<()> 
         "efter att polisen lämnat",
         Sensitivity::Shared,
     );
-    district.edit(&walk_id, |tx| edit::put_observation(tx, &later))?;
+    district
+        .edit(&walk_id, |tx| edit::put_observation(tx, &later))
+        .await?;
     assert!(district.all_on_server(WAIT).await);
     assert!(eventually(WAIT, || has_observation(&housing, &walk_id, &later.id)).await);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -1099,7 +1119,9 @@ async fn a_device_used_offline_pairs_later_and_its_walk_reaches_the_server() -> 
     let walk_id = reg.id;
     offline.create(&mut walk, reg).await?;
     let obs = observation(DISTRICT, "not-paired", "innan parning", Sensitivity::Shared);
-    offline.edit(&walk_id, |tx| edit::put_observation(tx, &obs))?;
+    offline
+        .edit(&walk_id, |tx| edit::put_observation(tx, &obs))
+        .await?;
     assert!(matches!(offline.api(), Err(SyncError::NotPaired)));
     let mut status = offline.status();
     tokio::time::timeout(WAIT, status.wait_for(|s| s.unsynced_documents == 1)).await??;
@@ -1129,7 +1151,7 @@ async fn a_queued_photo_whose_file_is_gone_is_a_problem_not_all_on_server() -> R
     assert!(client.connected(WAIT).await);
     w.server.kill();
     let photo = clean(&fixtures::plain_jpeg(16, 16), "image/jpeg")?;
-    let sha = client.add_photo(&photo)?;
+    let sha = client.add_photo(photo.clone()).await?;
     let file = w.dir.path().join("district-photos").join(&sha);
     let kept = w.dir.path().join("kept.jpg");
     std::fs::rename(&file, &kept)?;
@@ -1146,21 +1168,27 @@ async fn a_queued_photo_whose_file_is_gone_is_a_problem_not_all_on_server() -> R
     assert_eq!((status.photos_queued, status.problem), (0, None));
     client.upload_photos_now();
     assert!(
-        eventually(WAIT, || client.queued_photos().is_ok_and(|q| q
-            .first()
-            .and_then(|p| p.last_error.as_deref())
-            .is_some_and(|e| e.contains("file not readable"))))
+        eventually_async(WAIT, || async {
+            client.queued_photos().await.is_ok_and(|q| {
+                q.first()
+                    .and_then(|p| p.last_error.as_deref())
+                    .is_some_and(|e| e.contains("file not readable"))
+            })
+        })
         .await,
         "the queue keeps the photo with the reason: {:?}",
-        client.queued_photos()
+        client.queued_photos().await
     );
-    assert_eq!(client.queued_photos()?.len(), 1, "kept in the queue");
+    assert_eq!(client.queued_photos().await?.len(), 1, "kept in the queue");
 
     // The file is back: it goes up, and everything is on the server.
     std::fs::rename(&kept, &file)?;
     client.upload_photos_now();
     assert!(
-        eventually(WAIT, || client.queued_photos().is_ok_and(|q| q.is_empty())).await,
+        eventually_async(WAIT, || async {
+            client.queued_photos().await.is_ok_and(|q| q.is_empty())
+        })
+        .await,
         "uploaded once the file was back"
     );
     assert!(client.all_on_server(WAIT).await);

@@ -12,7 +12,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use reqwest::StatusCode;
 use support::server::{Launch, Server, add_device, add_org, admin, free_port};
-use support::world::{DISTRICT, HOUSING, POLICE, World, eventually, new_walk, observation};
+use support::world::{
+    DISTRICT, HOUSING, POLICE, World, eventually, eventually_async, new_walk, observation,
+};
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use trygg_core::edit;
@@ -268,7 +270,9 @@ async fn the_audit_trail_names_who_did_what_from_where_and_holds_no_content() ->
     // Five edits of the note: one "change" entry (repeats within a minute fold).
     let obs = noted.id.clone();
     for word in ["ett ", "två ", "tre ", "fyra ", "fem "] {
-        district.edit(&id, |tx| edit::splice_note(tx, &obs, 0, 0, word))?;
+        district
+            .edit(&id, |tx| edit::splice_note(tx, &obs, 0, 0, word))
+            .await?;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     ensure!(district.all_on_server(Duration::from_secs(20)).await);
@@ -493,9 +497,11 @@ async fn a_viewer_sees_walks_read_only_and_its_indicator_tells_refused_from_wait
     viewer.refresh().await?;
     viewer.open(&id).await?;
     ensure!(viewer.all_on_server(Duration::from_secs(20)).await);
-    viewer.edit(&id, |tx| {
-        edit::splice_note(tx, &noted.id, 0, 0, "en läsare skrev: ")
-    })?;
+    viewer
+        .edit(&id, |tx| {
+            edit::splice_note(tx, &noted.id, 0, 0, "en läsare skrev: ")
+        })
+        .await?;
     let mut refused = false;
     for _ in 0..100 {
         let s = viewer.status_now().await;
@@ -563,7 +569,7 @@ async fn retention_purges_old_text_and_photos_from_every_file_history_included()
     let (mut walk, reg) = new_walk(DISTRICT, &[POLICE]);
     let id = reg.id;
     let photo = clean(&fixtures::plain_jpeg(24, 16), "image/jpeg")?;
-    let sha = district.add_photo(&photo)?;
+    let sha = district.add_photo(photo.clone()).await?;
     // The words go in as a change of their own: a big change's columns are
     // compressed, where no byte search could see them before or after.
     let mut old = observation(DISTRICT, &d.id, "", Sensitivity::Shared);
@@ -582,14 +588,18 @@ async fn retention_purges_old_text_and_photos_from_every_file_history_included()
     // The note written later, each edit synced on its own (a first sync may
     // carry the whole document compressed): the words live on in the
     // history whatever the latest text says.
-    district.edit(&id, |tx| edit::splice_note(tx, &old.id, 0, 0, old_words))?;
+    district
+        .edit(&id, |tx| edit::splice_note(tx, &old.id, 0, 0, old_words))
+        .await?;
     ensure!(district.all_on_server(WAIT).await);
-    district.edit(&id, |tx| edit::splice_note(tx, &old.id, 0, 0, "Vid "))?;
+    district
+        .edit(&id, |tx| edit::splice_note(tx, &old.id, 0, 0, "Vid "))
+        .await?;
     ensure!(district.all_on_server(WAIT).await);
     ensure!(
-        eventually(WAIT, || district
-            .queued_photos()
-            .is_ok_and(|q| q.is_empty()))
+        eventually_async(WAIT, || async {
+            district.queued_photos().await.is_ok_and(|q| q.is_empty())
+        })
         .await,
         "the photo was never uploaded"
     );

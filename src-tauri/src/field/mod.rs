@@ -55,7 +55,9 @@ pub struct Field {
     dir: PathBuf,
     settings: Mutex<Settings>,
     tokens: Tokens,
-    client: RwLock<Option<SyncClient>>,
+    /// The running client; taken out (cloned) for each use, so that no
+    /// command holds this lock across a network or disk wait.
+    client: RwLock<Option<Arc<SyncClient>>>,
     store: Mutex<Store>,
     photos: PhotoFiles,
     /// Shared documents (directory, vocabulary, templates) read once per version.
@@ -79,6 +81,14 @@ pub struct Saved {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs blocking work (SQLite, photo files) on Tokio's blocking pool, so
+/// that it never stalls an async thread other commands and sync share.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Other(format!("a background task failed: {e}")))?
 }
 
 fn parse_id(id: &str) -> Result<DocId> {
@@ -143,7 +153,8 @@ impl Field {
         };
         let client =
             SyncClient::start(Self::store_path(&self.dir), self.dir.join("photos"), config).await?;
-        if let Some(old) = self.client.write().await.replace(client) {
+        let old = self.client.write().await.replace(Arc::new(client));
+        if let Some(old) = old {
             old.stop().await;
         }
         Ok(())
@@ -231,10 +242,18 @@ impl Field {
             .map_err(|e| AppError::Forbidden(e.to_string()))
     }
 
+    /// The running client (the lock is held only to clone it).
+    async fn client(&self) -> Result<Arc<SyncClient>> {
+        self.client
+            .read()
+            .await
+            .clone()
+            .ok_or(AppError::NotOnboarded)
+    }
+
     async fn with_client<R>(&self, f: impl AsyncFnOnce(&SyncClient) -> Result<R>) -> Result<R> {
-        let guard = self.client.read().await;
-        let client = guard.as_ref().ok_or(AppError::NotOnboarded)?;
-        f(client).await
+        let client = self.client().await?;
+        f(&client).await
     }
 
     /// Opens a document (from this device or the server) and edits it in one
@@ -247,7 +266,7 @@ impl Field {
         self.with_client(async |c| {
             c.open(&id).await?;
             self.require_write(c, &id)?;
-            Ok(c.edit(&id, f)?)
+            Ok(c.edit(&id, f).await?)
         })
         .await
     }
@@ -274,7 +293,8 @@ impl Field {
 
     /// Stops syncing; every write started is finished first.
     pub async fn shutdown(&self) {
-        if let Some(c) = self.client.write().await.take() {
+        let client = self.client.write().await.take();
+        if let Some(c) = client {
             c.stop().await;
         }
     }

@@ -144,7 +144,8 @@ impl Field {
                 };
                 c.open(&id).await?;
                 self.require_write(c, &id)?;
-                c.edit(&id, |tx| edit::put_observation(tx, &observation))?;
+                c.edit(&id, |tx| edit::put_observation(tx, &observation))
+                    .await?;
                 Ok(id)
             })
             .await?;

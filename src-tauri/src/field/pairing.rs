@@ -82,9 +82,7 @@ impl Field {
             s.role = Some(me.role.to_string());
         })?;
         self.start_client(&next).await?;
-        if let Some(c) = self.client.read().await.as_ref() {
-            c.refresh_now();
-        }
+        self.client().await?.refresh_now();
         Ok(self.info())
     }
 

@@ -24,11 +24,12 @@ impl Field {
             .await
             .map_err(|e| AppError::Other(format!("the photo could not be read: {e}")))?
             .map_err(|e| invalid("photos", e.to_string()))?;
-        let sha256 = self.with_client(async |c| Ok(c.add_photo(&clean)?)).await?;
+        let (size, media_type) = (clean.bytes().len() as u64, clean.media_type().to_string());
+        let sha256 = self.client().await?.add_photo(clean).await?;
         Ok(PhotoView {
             sha256,
-            size: clean.bytes().len() as u64,
-            media_type: clean.media_type().to_string(),
+            size,
+            media_type,
             caption: String::new(),
         })
     }
@@ -38,13 +39,19 @@ impl Field {
         if !trygg_sync::photo::is_sha256_hex(sha256) {
             return Err(AppError::NotFound(format!("photo {sha256:?}")));
         }
-        if let Ok(bytes) = self.photos.get(sha256) {
+        let files = self.photos.clone();
+        let sha = sha256.to_owned();
+        // Not on this device (or unreadable here): fetched from the server.
+        if let Ok(bytes) = blocking(move || Ok(files.get(&sha))).await? {
             return Ok(bytes);
         }
-        let bytes = self
-            .with_client(async |c| Ok(c.api()?.get_photo(sha256).await?))
-            .await?;
-        self.photos.put(&bytes)?;
-        Ok(bytes)
+        let client = self.client().await?;
+        let bytes = client.api()?.get_photo(sha256).await?;
+        let files = self.photos.clone();
+        blocking(move || {
+            files.put(&bytes)?;
+            Ok(bytes)
+        })
+        .await
     }
 }

@@ -277,7 +277,8 @@ impl Field {
             errors.into_result()?;
             c.edit(&id, |tx| {
                 edit::set_walk_status(tx, WalkStatus::Completed, Timestamp::now())
-            })?;
+            })
+            .await?;
             Ok(())
         })
         .await

@@ -178,6 +178,23 @@ pub fn yes(device: &str) -> Answer {
 }
 
 /// Polls `check` until it holds or `timeout` passes.
+/// Whether an async `check` holds within `timeout` (asked every 50 ms).
+pub async fn eventually_async<F: std::future::Future<Output = bool>>(
+    timeout: Duration,
+    mut check: impl FnMut() -> F,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {

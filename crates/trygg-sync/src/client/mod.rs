@@ -109,14 +109,16 @@ impl ClientConfig {
 #[derive(Debug)]
 pub struct SyncClient {
     inner: Arc<Inner>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 struct Inner {
     repo: Repo,
     storage: SamodStorage,
     remote: Option<Connected>,
-    db: Mutex<Connection>,
+    /// The device's own tables (outbox, photo queue): used only through
+    /// [`Inner::with_db`], off the async threads.
+    db: Arc<Mutex<Connection>>,
     photos: PhotoFiles,
     handles: Mutex<HashMap<DocId, samod::DocHandle>>,
     /// Documents waiting for registration; the share policy withholds them.
@@ -217,7 +219,7 @@ impl SyncClient {
             repo,
             storage,
             remote,
-            db: Mutex::new(db),
+            db: Arc::new(Mutex::new(db)),
             photos: PhotoFiles::open(photo_dir.as_ref())?,
             handles: Mutex::new(HashMap::new()),
             unregistered,
@@ -242,7 +244,10 @@ impl SyncClient {
             )));
             tasks.push(tokio::spawn(upload_loop(inner.clone())));
         }
-        Ok(Self { inner, tasks })
+        Ok(Self {
+            inner,
+            tasks: Mutex::new(tasks),
+        })
     }
 
     pub fn peer_id(&self) -> String {
@@ -292,7 +297,7 @@ impl SyncClient {
     pub async fn create(&self, doc: &mut AutoCommit, registration: RegisterDocument) -> Result<()> {
         let id = registration.id;
         let changes: Vec<Change> = doc.get_changes(&[]);
-        self.inner.storage.put_changes(&id, &changes)?;
+        self.inner.put_changes(id, changes).await?;
         self.adopt(registration).await
     }
 
@@ -300,7 +305,9 @@ impl SyncClient {
     /// by another tool, or before the device was paired), then syncs it.
     pub async fn adopt(&self, registration: RegisterDocument) -> Result<()> {
         let id = registration.id;
-        outbox::enqueue(&self.inner.db(), &registration, now_ms())?;
+        self.inner
+            .with_db(move |db| outbox::enqueue(db, &registration, now_ms()))
+            .await?;
         self.inner
             .unregistered
             .send_modify(|set| Arc::make_mut(set).extend([id]));
@@ -326,8 +333,9 @@ impl SyncClient {
     }
 
     /// Edits an open document in one transaction. The new changes are on disk
-    /// when this returns; an error from `f` leaves the document untouched.
-    pub fn edit<R>(
+    /// when this returns (written off the async threads); an error from `f`
+    /// leaves the document untouched.
+    pub async fn edit<R>(
         &self,
         id: &DocId,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<R, DocError>,
@@ -343,7 +351,7 @@ impl SyncClient {
             (result, changes)
         });
         let value = result?;
-        self.inner.storage.put_changes(id, &changes)?;
+        self.inner.put_changes(*id, changes).await?;
         Ok(value)
     }
 
@@ -366,17 +374,24 @@ impl SyncClient {
     /// Stores a photo here and queues it for upload; returns the SHA-256 of
     /// its bytes. Only [`crate::photo::clean`] makes a [`CleanPhoto`], so
     /// nothing with location or device metadata gets here.
-    pub fn add_photo(&self, photo: &CleanPhoto) -> Result<String> {
-        let sha = self.inner.photos.put(photo.bytes())?;
-        let size = photo.bytes().len() as u64;
-        photos::enqueue(&self.inner.db(), &sha, photo.media_type(), size, now_ms())?;
+    /// The file and the queue entry are written off the async threads.
+    pub async fn add_photo(&self, photo: CleanPhoto) -> Result<String> {
+        let files = self.inner.photos.clone();
+        let db = self.inner.db.clone();
+        let sha = blocking(move || {
+            let sha = files.put(photo.bytes())?;
+            let size = photo.bytes().len() as u64;
+            photos::enqueue(&lock(&db), &sha, photo.media_type(), size, now_ms())?;
+            Ok(sha)
+        })
+        .await?;
         self.inner.upload.notify_one();
         Ok(sha)
     }
 
     /// Photos still waiting for upload.
-    pub fn queued_photos(&self) -> Result<Vec<photos::Queued>> {
-        photos::queued(&self.inner.db())
+    pub async fn queued_photos(&self) -> Result<Vec<photos::Queued>> {
+        self.inner.with_db(photos::queued).await
     }
 
     /// Registers what waits in the outbox and opens every document the server
@@ -419,8 +434,8 @@ impl SyncClient {
     }
 
     /// Stops syncing; every write samod started is finished first.
-    pub async fn stop(mut self) {
-        for t in self.tasks.drain(..) {
+    pub async fn stop(&self) {
+        for t in lock(&self.tasks).drain(..) {
             t.abort();
         }
         if let Some(remote) = &self.inner.remote {
@@ -432,15 +447,46 @@ impl SyncClient {
 
 impl Drop for SyncClient {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in lock(&self.tasks).iter() {
             t.abort();
         }
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs blocking work (a SQLite commit with a full fsync, a photo file) on
+/// Tokio's blocking pool, so that it never stalls an async thread that the
+/// app's other commands and sync share.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SyncError::Io(std::io::Error::other(format!("a storage task failed: {e}"))))?
+}
+
 impl Inner {
+    /// The device's own tables, for work that is blocking already (the
+    /// status facts, gathered on the blocking pool).
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.db)
+    }
+
+    /// Runs `f` on the device's own tables off the async threads.
+    async fn with_db<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let db = self.db.clone();
+        blocking(move || f(&lock(&db))).await
+    }
+
+    /// Stores a document's new changes off the async threads; durable when
+    /// this returns.
+    async fn put_changes(&self, id: DocId, changes: Vec<Change>) -> Result<()> {
+        let storage = self.storage.clone();
+        blocking(move || Ok(storage.put_changes(&id, &changes)?)).await
     }
 
     fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<DocId, samod::DocHandle>> {
@@ -520,7 +566,7 @@ impl Inner {
     /// Registers what the outbox holds; stops at the first network failure.
     async fn flush_outbox(&self) -> Result<()> {
         let api = self.api()?;
-        let pending = outbox::pending(&self.db())?;
+        let pending = self.with_db(outbox::pending).await?;
         for reg in pending {
             match api.register(&reg).await {
                 Ok(Registered::Created) => {}
@@ -533,7 +579,9 @@ impl Inner {
                 }
                 Err(SyncError::Api { status, message }) if (400..500).contains(&status) => {
                     tracing::error!(doc = %reg.id, status, %message, "the server refused to register the document; it stays on this device only");
-                    outbox::refuse(&self.db(), &reg.id, &message)?;
+                    let (id, why) = (reg.id, message.clone());
+                    self.with_db(move |db| outbox::refuse(db, &id, &why))
+                        .await?;
                     self.local_only
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -542,7 +590,8 @@ impl Inner {
                 }
                 Err(e) => return Err(e),
             }
-            outbox::done(&self.db(), &reg.id)?;
+            let id = reg.id;
+            self.with_db(move |db| outbox::done(db, &id)).await?;
             self.unregistered
                 .send_modify(|set| _ = Arc::make_mut(set).remove(&reg.id));
         }
@@ -786,21 +835,27 @@ async fn upload_loop(inner: Arc<Inner>) {
     let mut backoff = Duration::from_millis(500);
     loop {
         let mut failed = false;
-        let queue = photos::queued(&inner.db()).unwrap_or_else(|e| {
+        let queue = inner.with_db(photos::queued).await.unwrap_or_else(|e| {
             // The indicator says so too (`photo_facts`); try again later.
             tracing::error!(%e, "reading the photo queue");
             failed = true;
             Vec::new()
         });
         for q in queue {
-            let bytes = match inner.photos.get(&q.sha256) {
+            let files = inner.photos.clone();
+            let sha = q.sha256.clone();
+            let read = blocking(move || files.get(&sha)).await;
+            let bytes = match read {
                 Ok(b) => b,
                 Err(e) => {
                     // Kept in the queue: the indicator counts it as missing
                     // (never "all on the server") until the file is back.
                     tracing::error!(photo = %q.sha256, %e, "a queued photo's file cannot be read");
+                    let (sha, why) = (q.sha256.clone(), format!("file not readable: {e}"));
                     log_queue_error(
-                        photos::failed(&inner.db(), &q.sha256, &format!("file not readable: {e}")),
+                        inner
+                            .with_db(move |db| photos::failed(db, &sha, &why))
+                            .await,
                         &q.sha256,
                         "recording a photo's failed upload",
                     );
@@ -811,15 +866,21 @@ async fn upload_loop(inner: Arc<Inner>) {
             match api.put_photo(&q.sha256, &q.media_type, bytes).await {
                 // If this write fails the photo stays queued and is sent
                 // again: the server takes the same photo twice.
-                Ok(_) => log_queue_error(
-                    photos::done(&inner.db(), &q.sha256),
-                    &q.sha256,
-                    "taking an uploaded photo off the queue",
-                ),
+                Ok(_) => {
+                    let sha = q.sha256.clone();
+                    log_queue_error(
+                        inner.with_db(move |db| photos::done(db, &sha)).await,
+                        &q.sha256,
+                        "taking an uploaded photo off the queue",
+                    )
+                }
                 Err(e) => {
                     failed = true;
+                    let (sha, why) = (q.sha256.clone(), e.to_string());
                     log_queue_error(
-                        photos::failed(&inner.db(), &q.sha256, &e.to_string()),
+                        inner
+                            .with_db(move |db| photos::failed(db, &sha, &why))
+                            .await,
                         &q.sha256,
                         "recording a photo's failed upload",
                     );
