@@ -7,13 +7,13 @@
 //! document and connection, and asks again when the facts change, so a
 //! revoked device loses access on connections that are already open.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::document::AnyDocument;
+use crate::document::{self, AnyDocument};
 use crate::model::Sensitivity;
-use crate::{DocId, DocKind};
+use crate::{DocError, DocId, DocKind, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// What a device is for (PRODUCT §2).
@@ -206,6 +206,73 @@ pub fn access_of(id: DocId, doc: &AnyDocument, fallback_owner: &str) -> DocAcces
         }
     }
     access
+}
+
+/// [`access_of`] read from the document itself, taking only the fields
+/// access depends on (a walk's owner, area and organisations, not its
+/// hundreds of observations): what a device asks before each keystroke it
+/// saves into a document the server has not listed for it. The body is not
+/// checked here; a document of a newer schema than this build reads is
+/// refused as [`document::read_any`] refuses it.
+pub fn access_in<D: automerge::ReadDoc + autosurgeon::ReadDoc>(
+    id: DocId,
+    doc: &D,
+    fallback_owner: &str,
+) -> Result<DocAccess, DocError> {
+    let h = document::header(doc)?;
+    let supported = document::schema_version(h.kind);
+    if h.schema_version > supported || h.schema_version == 0 {
+        return Err(DocError::UnsupportedVersion {
+            kind: h.kind,
+            found: h.schema_version,
+            supported,
+        });
+    }
+    fn get<T: autosurgeon::Hydrate>(
+        doc: &(impl automerge::ReadDoc + autosurgeon::ReadDoc),
+        kind: DocKind,
+        key: &str,
+    ) -> Result<T, DocError> {
+        autosurgeon::hydrate_prop(doc, automerge::ROOT, key).map_err(|e| DocError::Malformed {
+            kind,
+            detail: format!("{key}: {e}"),
+        })
+    }
+    let mut access = DocAccess {
+        id,
+        kind: h.kind,
+        owner_org: fallback_owner.to_string(),
+        area: None,
+        shared_with: BTreeSet::new(),
+        restricted: false,
+        responsible_org: None,
+    };
+    let k = h.kind;
+    match k {
+        DocKind::Directory | DocKind::Vocabulary => {}
+        DocKind::Template => access.owner_org = get(doc, k, "owner_org")?,
+        DocKind::Walk => {
+            access.owner_org = get(doc, k, "owner_org")?;
+            access.area = Some(get(doc, k, "area")?);
+            let organisations: BTreeMap<String, Timestamp> = get(doc, k, "organisations")?;
+            access.shared_with = organisations
+                .into_keys()
+                .filter(|o| *o != access.owner_org)
+                .collect();
+        }
+        DocKind::Report => {
+            access.owner_org = get(doc, k, "organisation")?;
+            access.area = Some(get(doc, k, "area")?);
+            access.restricted =
+                get::<Sensitivity>(doc, k, "sensitivity")? == Sensitivity::Restricted;
+        }
+        DocKind::Action => {
+            access.owner_org = get(doc, k, "proposed_by_org")?;
+            access.area = Some(get(doc, k, "area")?);
+            access.responsible_org = Some(get(doc, k, "responsible_org")?);
+        }
+    }
+    Ok(access)
 }
 
 /// What a document's content says about its registration.

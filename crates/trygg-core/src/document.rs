@@ -211,6 +211,19 @@ impl AnyDocument {
     }
 }
 
+/// The newest schema version this build reads for documents of `kind`.
+pub fn schema_version(kind: DocKind) -> u64 {
+    use crate::model::*;
+    match kind {
+        DocKind::Directory => Directory::SCHEMA_VERSION,
+        DocKind::Vocabulary => Vocabulary::SCHEMA_VERSION,
+        DocKind::Template => ChecklistTemplate::SCHEMA_VERSION,
+        DocKind::Walk => Walk::SCHEMA_VERSION,
+        DocKind::Report => Report::SCHEMA_VERSION,
+        DocKind::Action => Action::SCHEMA_VERSION,
+    }
+}
+
 /// Reads whatever Trygg document `doc` is.
 pub fn read_any<D: ReadDoc + autosurgeon::ReadDoc>(doc: &D) -> Result<AnyDocument, DocError> {
     let h = header(doc)?;

@@ -199,23 +199,37 @@ impl DocumentSchema for Walk {
         // completing the walk concurrently can merge to an end before the start,
         // and a merged document must stay readable.
         for (key, a) in &self.answers {
-            if let Err(inner) = a.value.validate() {
-                e.nest(&format!("answers.{key}"), inner);
-            }
+            Walk::check_answer(&mut e, key, a);
         }
         for (key, o) in &self.observations {
-            let path = format!("observations.{key}");
-            check_key(&mut e, &path, key, &o.id);
-            if o.sensitivity != Sensitivity::Shared {
-                e.push(
-                    format!("{path}.sensitivity"),
-                    "a walk holds only shared observations; restricted ones go in the organisation's report",
-                );
-            }
-            if let Err(inner) = o.validate() {
-                e.nest(&path, inner);
-            }
+            Walk::check_observation(&mut e, key, o);
         }
         e.into_result()
+    }
+}
+
+impl Walk {
+    /// The rules for one answer, kept under `key` (an item id); also used
+    /// when a screen reads one answer alone (`walk_delta`).
+    pub fn check_answer(e: &mut ValidationErrors, key: &str, a: &Answer) {
+        if let Err(inner) = a.value.validate() {
+            e.nest(&format!("answers.{key}"), inner);
+        }
+    }
+
+    /// The rules for one observation, kept under `key`; also used when a
+    /// screen reads one observation alone (`walk_delta`).
+    pub fn check_observation(e: &mut ValidationErrors, key: &str, o: &Observation) {
+        let path = format!("observations.{key}");
+        check_key(e, &path, key, &o.id);
+        if o.sensitivity != Sensitivity::Shared {
+            e.push(
+                format!("{path}.sensitivity"),
+                "a walk holds only shared observations; restricted ones go in the organisation's report",
+            );
+        }
+        if let Err(inner) = o.validate() {
+            e.nest(&path, inner);
+        }
     }
 }
