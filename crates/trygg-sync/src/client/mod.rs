@@ -831,6 +831,18 @@ fn log_queue_error(result: Result<()>, photo: &str, what: &str) {
     }
 }
 
+/// Notes in the queue why a photo's upload failed (logged if even that fails).
+async fn record_failure(inner: &Inner, photo: &str, why: String) {
+    let sha = photo.to_string();
+    log_queue_error(
+        inner
+            .with_db(move |db| photos::failed(db, &sha, &why))
+            .await,
+        photo,
+        "recording a photo's failed upload",
+    );
+}
+
 async fn upload_loop(inner: Arc<Inner>) {
     let mut backoff = Duration::from_millis(500);
     loop {
@@ -851,14 +863,7 @@ async fn upload_loop(inner: Arc<Inner>) {
                     // Kept in the queue: the indicator counts it as missing
                     // (never "all on the server") until the file is back.
                     tracing::error!(photo = %q.sha256, %e, "a queued photo's file cannot be read");
-                    let (sha, why) = (q.sha256.clone(), format!("file not readable: {e}"));
-                    log_queue_error(
-                        inner
-                            .with_db(move |db| photos::failed(db, &sha, &why))
-                            .await,
-                        &q.sha256,
-                        "recording a photo's failed upload",
-                    );
+                    record_failure(&inner, &q.sha256, format!("file not readable: {e}")).await;
                     continue;
                 }
             };
@@ -876,14 +881,7 @@ async fn upload_loop(inner: Arc<Inner>) {
                 }
                 Err(e) => {
                     failed = true;
-                    let (sha, why) = (q.sha256.clone(), e.to_string());
-                    log_queue_error(
-                        inner
-                            .with_db(move |db| photos::failed(db, &sha, &why))
-                            .await,
-                        &q.sha256,
-                        "recording a photo's failed upload",
-                    );
+                    record_failure(&inner, &q.sha256, e.to_string()).await;
                     if matches!(e, SyncError::Unreachable(_) | SyncError::TokenRefused) {
                         break;
                     }
