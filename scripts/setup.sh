@@ -47,7 +47,7 @@ fi
 
 # The field app's front end (Vite, TypeScript, Vitest) and its built files,
 # which the Tauri build embeds.
-if [ ! -x "$here/ui/node_modules/.bin/vite" ]; then
+if [ ! -x "$here/ui/node_modules/.bin/vite" ] || [ ! -f "$here/ui/node_modules/axe-core/axe.min.js" ]; then
   echo "setup: installing the UI's npm packages"
   (cd "$here/ui" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -106,6 +106,16 @@ pub async fn walk(state: State<'_, AppState>, id: String) -> Result<WalkView> {
     state.field.walk(&id).await
 }
 
+/// What changed in the walk on screen since the heads it shows.
+#[tauri::command]
+pub async fn walk_update(
+    state: State<'_, AppState>,
+    id: String,
+    heads: Vec<String>,
+) -> Result<WalkUpdate> {
+    state.field.walk_update(&id, &heads).await
+}
+
 /// Sends `doc-changed` with the id whenever the walk changes, here or on
 /// another device, until another document is watched.
 /// How long a document must be quiet before the open screen refreshes.
@@ -126,7 +136,11 @@ pub async fn watch_document(app: AppHandle, state: State<'_, AppState>, id: Stri
                     Err(_) => break,
                 }
             }
-            let _ = app.emit("doc-changed", &id);
+            if let Err(e) = app.emit("doc-changed", &id) {
+                // The window is gone (closing): nobody is left to refresh.
+                tracing::warn!(error = %e, doc = %id, "could not tell the screen the walk changed");
+                return;
+            }
         }
     });
     if let Some(old) = state

@@ -49,6 +49,9 @@ pub struct WalkPage {
     pub walks: Vec<trygg_store::index::WalkRow>,
     /// More walks match than the page holds.
     pub more: bool,
+    /// [`WALK_PAGE`]: how many walks the list shows at first, and how many
+    /// more each "show more" adds (the UI asks for this many more).
+    pub page: u32,
 }
 
 /// Starting (or planning) a walk from a template.
@@ -309,6 +312,28 @@ pub struct WalkView {
     pub editable: bool,
     /// The access rule lets this device only read the walk (a viewer, say).
     pub read_only: bool,
+}
+
+/// What changed in the walk on screen since the heads it shows: the screen
+/// redraws only those parts ([`crate::field::Field::walk_update`]).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WalkUpdate {
+    /// Only these answers and observations changed.
+    Parts {
+        heads: Vec<String>,
+        editable: bool,
+        read_only: bool,
+        /// The changed answers as they are now (`null`: cleared), by item id.
+        answers: BTreeMap<String, Option<AnswerInput>>,
+        /// Observations added or changed, in the walk's order.
+        observations: Vec<ObservationView>,
+        /// Ids of observations no longer in the walk.
+        removed: Vec<String>,
+    },
+    /// Something else changed (status, organisations), or the heads were
+    /// not this walk's: the walk read whole.
+    Whole { walk: Box<WalkView> },
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -97,6 +97,7 @@ pub fn run() {
             commands::walks,
             commands::start_walk,
             commands::walk,
+            commands::walk_update,
             commands::watch_document,
             commands::answer,
             commands::answer_text,

@@ -316,6 +316,8 @@ async fn the_walks_list_comes_a_page_at_a_time_and_finds_a_route_by_any_part() {
     );
     let all = page(None, Some(5)).unwrap();
     assert_eq!((all.walks.len(), all.more), (5, false));
+    // The page size the UI steps by comes from here, not from a copy in the UI.
+    assert_eq!(all.page, WALK_PAGE);
 
     let names = |p: WalkPage| {
         let mut n: Vec<String> = p.walks.into_iter().map(|w| w.route_name).collect();
@@ -489,4 +491,138 @@ async fn pairing_with_an_unreachable_server_or_bad_address_says_so() {
         field.walk("not-an-id").await.unwrap_err(),
         AppError::NotFound(_)
     ));
+}
+
+/// What a `walk_update` carried: heads, answers, observations, removed ids.
+type Parts = (
+    Vec<String>,
+    std::collections::BTreeMap<String, Option<AnswerInput>>,
+    Vec<ObservationView>,
+    Vec<String>,
+);
+
+/// The parts a `walk_update` carries; panics on a whole walk.
+fn parts(u: WalkUpdate) -> Parts {
+    match u {
+        WalkUpdate::Parts {
+            heads,
+            answers,
+            observations,
+            removed,
+            ..
+        } => (heads, answers, observations, removed),
+        WalkUpdate::Whole { walk } => panic!("expected parts, got the whole walk {}", walk.id),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walk_screen_reads_only_what_changed_since_the_heads_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+    let id = start(&field).await;
+    let mut saved = Vec::new();
+    for severity in 1..=3 {
+        let s = field
+            .add_observation(
+                ObservationTarget::Walk { walk: id.clone() },
+                observation("klotter", severity, place("jarva/rinkeby-torg")),
+            )
+            .await
+            .unwrap();
+        saved.push(s.id);
+    }
+    let shown = field.walk(&id).await.unwrap();
+
+    // Nothing changed: nothing to redraw.
+    let (heads, answers, observations, removed) =
+        parts(field.walk_update(&id, &shown.heads).await.unwrap());
+    assert_eq!(heads, shown.heads);
+    assert!(answers.is_empty() && observations.is_empty() && removed.is_empty());
+
+    // One note typed in: that observation alone, as the whole walk has it.
+    field
+        .set_note(
+            &id,
+            &saved[1],
+            "Lampan vid porten är trasig",
+            "Lampan vid porten är trasig!",
+        )
+        .await
+        .unwrap();
+    let rating = shown
+        .sections
+        .iter()
+        .flat_map(|s| &s.items)
+        .find(|i| i.kind == "rating")
+        .unwrap()
+        .id
+        .clone();
+    field
+        .answer(&id, &rating, Some(AnswerInput::Rating(2)))
+        .await
+        .unwrap();
+    let (heads, answers, observations, removed) =
+        parts(field.walk_update(&id, &shown.heads).await.unwrap());
+    let now = field.walk(&id).await.unwrap();
+    assert_eq!(heads, now.heads);
+    assert_eq!(observations.len(), 1, "{observations:?}");
+    assert_eq!(observations[0].id, saved[1]);
+    assert_eq!(
+        serde_json::to_value(&observations[0]).unwrap(),
+        serde_json::to_value(now.observations.iter().find(|o| o.id == saved[1]).unwrap()).unwrap()
+    );
+    assert_eq!(
+        answers.into_iter().collect::<Vec<_>>(),
+        [(rating.clone(), Some(AnswerInput::Rating(2)))]
+    );
+    assert!(removed.is_empty());
+
+    // A cleared answer comes as `None`.
+    field.answer(&id, &rating, None).await.unwrap();
+    let (_, answers, observations, _) = parts(field.walk_update(&id, &now.heads).await.unwrap());
+    assert_eq!(
+        answers.into_iter().collect::<Vec<_>>(),
+        [(rating.clone(), None)]
+    );
+    assert!(observations.is_empty());
+
+    // Heads that are not this walk's, or not heads at all: the whole walk.
+    for heads in [vec!["not a head".to_string()], vec!["00".repeat(32)]] {
+        match field.walk_update(&id, &heads).await.unwrap() {
+            WalkUpdate::Whole { walk } => assert_eq!(walk.observations.len(), 3),
+            other => panic!("expected the whole walk, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_redraws_the_whole_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+    let template = field.templates().unwrap().remove(0);
+    let id = field
+        .start_walk(StartWalk {
+            template_doc: template.doc_id,
+            area: "jarva".into(),
+            route_name: "Planerad runda".into(),
+            light: "daylight".into(),
+            organisations: vec![],
+            start_now: false,
+        })
+        .await
+        .unwrap();
+    let shown = field.walk(&id).await.unwrap();
+    assert_eq!(shown.status, "planned");
+    // Answering a planned walk starts it: not a part the screen can redraw alone.
+    let item = shown.sections[0].items[0].clone();
+    let answer = match item.kind.as_str() {
+        "yes_no" => AnswerInput::YesNo("yes".into()),
+        "rating" => AnswerInput::Rating(3),
+        other => panic!("first item is a {other}"),
+    };
+    field.answer(&id, &item.id, Some(answer)).await.unwrap();
+    match field.walk_update(&id, &shown.heads).await.unwrap() {
+        WalkUpdate::Whole { walk } => assert_eq!(walk.status, "in_progress"),
+        other => panic!("expected the whole walk, got {other:?}"),
+    }
 }

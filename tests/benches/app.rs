@@ -11,6 +11,13 @@
 //!   300 ms apart (as taps are, so the live refresh of the previous one has
 //!   run); timed in the page (the bridge, checks, the Automerge change and the
 //!   SQLite commit), and the Rust side alone;
+//! * a keystroke in an observation's note to durable, on a walk with
+//!   `TRYGG_BENCH_APP_OBSERVATIONS` (default 500) observations:
+//!   `TRYGG_BENCH_APP_KEYS` (default 300) keystrokes typed into the note as
+//!   input events at a person's pace (bursts of quick keys and pauses long
+//!   enough for the screen's live refresh to run between them), each timed
+//!   from when it was due to when its save was on disk, so a screen busy
+//!   refreshing counts against it; and the refreshes themselves (IPC);
 //! * resident memory of the app and its WebKit processes afterwards.
 
 #[path = "../tests/support/mod.rs"]
@@ -21,6 +28,14 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use support::app::*;
 use support::bench::{describe_ms, env};
+
+/// The numbers in the array `key` of a script's answer.
+fn floats(out: &serde_json::Value, key: &str) -> Vec<f64> {
+    out[key]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
+        .unwrap_or_default()
+}
 
 fn summary(name: &str, ms: Vec<f64>) {
     println!("{name}: {}", describe_ms(ms, 2));
@@ -48,10 +63,80 @@ const invoke = window.__TAURI_INTERNALS__.invoke;
 })().catch((e) => done({ error: String(e && e.message || JSON.stringify(e)) }));
 "#;
 
+const KEYS_JS: &str = r#"
+const [obs, n, start] = arguments;
+const done = arguments[arguments.length - 1];
+// The screen marks a note field with the text that is on disk
+// (`data-saved`) and itself with how long each refresh took
+// (`data-refresh-ms`): watched as they change.
+const saved = new Map(), refreshes = [];
+const watch = new MutationObserver((records) => {
+  const now = performance.now();
+  for (const r of records) {
+    if (r.attributeName === "data-saved" && !saved.has(r.target.dataset.saved)) saved.set(r.target.dataset.saved, now);
+    if (r.attributeName === "data-refresh-ms") refreshes.push(Number(r.target.dataset.refreshMs));
+  }
+});
+watch.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["data-saved", "data-refresh-ms"] });
+const field = document.querySelector(`[data-key="note:${obs}"]`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+// A person's pace: quick keys, then pauses in which the screen refreshes.
+const gaps = [90, 110, 130, 250, 400];
+(async () => {
+  field.focus();
+  const due = [];
+  let at = performance.now() + 50;
+  for (let i = 0; i < n; i++) {
+    at += gaps[(start + i) % gaps.length];
+    await sleep(at - performance.now());
+    // The field as the screen left it (a refresh may have replaced it).
+    const f = document.querySelector(`[data-key="note:${obs}"]`);
+    f.value += "abcdefghij"[(start + i) % 10];
+    f.setSelectionRange(f.value.length, f.value.length);
+    f.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText" }));
+    due.push([f.value, at]);
+  }
+  const deadline = performance.now() + 10000;
+  while (due.some(([text]) => !saved.has(text)) && performance.now() < deadline) await sleep(20);
+  watch.disconnect();
+  const lost = due.filter(([text]) => !saved.has(text)).length;
+  done({ keys: due.filter(([text]) => saved.has(text)).map(([text, t]) => saved.get(text) - t), refreshes, lost });
+})().catch((e) => { watch.disconnect(); done({ error: String(e && e.message || JSON.stringify(e)) }); });
+"#;
+
+/// A walk with `observations` observations with notes, in progress and
+/// newer than every other walk, so the list shows it first.
+fn big_walk(store: &mut trygg_store::Store, observations: usize) -> Result<()> {
+    use trygg_core::model::WalkStatus;
+    use trygg_core::seed::demo;
+    let (template_doc, template) = trygg_store::demo::default_template(store)?;
+    let vocabulary = trygg_store::demo::vocabulary(store)?;
+    let version = template
+        .latest_published()
+        .ok_or_else(|| anyhow::anyhow!("no published template"))?;
+    let mut walk = demo::walk(
+        &mut demo::DemoRng::new(500),
+        &demo::WalkSpec {
+            template_doc_id: &template_doc.to_string(),
+            template: version,
+            vocabulary: &vocabulary,
+            observations,
+            at: trygg_core::Timestamp::now(),
+        },
+    );
+    walk.status = WalkStatus::InProgress;
+    walk.ended_at = None;
+    walk.route_name = format!("Stor runda ({observations} observationer)");
+    store.create(&walk)?;
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let walks = env("TRYGG_BENCH_APP_WALKS", 1000);
     let saves = env("TRYGG_BENCH_APP_SAVES", 100);
+    let observations = env("TRYGG_BENCH_APP_OBSERVATIONS", 500);
+    let keys = env("TRYGG_BENCH_APP_KEYS", 300);
     let dir = tempfile::tempdir()?;
     let app_data = dir.path().join("app");
     std::fs::create_dir_all(&app_data)?;
@@ -60,6 +145,7 @@ async fn main() -> Result<()> {
     {
         let mut store = trygg_store::Store::open(app_data.join("device.db"))?;
         trygg_store::demo::load(&mut store, walks)?;
+        big_walk(&mut store, observations)?;
     }
     std::fs::write(
         app_data.join("settings.json"),
@@ -120,6 +206,58 @@ async fn main() -> Result<()> {
         Duration::from_secs(5),
     )
     .await?;
+    let listed = wait_js(
+        &c,
+        "document.querySelector('#walk')?.dataset.observations",
+        Duration::from_secs(20),
+    )
+    .await?;
+    let listed = listed.as_str().unwrap_or("?").to_string();
+    println!("walk open with {listed} observations");
+    let obs = wait_js(
+        &c,
+        "document.querySelector('#walk [data-obs-id]')?.dataset.obsId",
+        Duration::from_secs(20),
+    )
+    .await?;
+    // In batches: a WebDriver script may run 30 s at most.
+    let (mut typed, mut refreshes, mut lost) = (Vec::new(), Vec::new(), 0);
+    let mut left = keys;
+    while left > 0 {
+        let n = left.min(100);
+        let out = c
+            .execute_async(
+                KEYS_JS,
+                vec![
+                    obs.clone(),
+                    serde_json::json!(n),
+                    serde_json::json!(keys - left),
+                ],
+            )
+            .await?;
+        left -= n;
+        if let Some(e) = out.get("error") {
+            anyhow::bail!("typing failed: {e}");
+        }
+        typed.extend(floats(&out, "keys"));
+        refreshes.extend(floats(&out, "refreshes"));
+        lost += out["lost"]
+            .as_u64()
+            .ok_or_else(|| anyhow::anyhow!("no count of unsaved keystrokes in {out}"))?;
+    }
+    if lost > 0 {
+        anyhow::bail!("{lost} keystrokes were not saved within 10 s");
+    }
+    summary(
+        &format!(
+            "keystroke in a note → durable, on a walk with {listed} observations (due → on disk)"
+        ),
+        typed,
+    );
+    summary(
+        "walk screen refresh while typing (reading and drawing the changed parts)",
+        refreshes,
+    );
     // In batches: a WebDriver script may run 30 s at most.
     let (mut page, mut rust) = (Vec::new(), Vec::new());
     let mut left = saves;
@@ -135,14 +273,8 @@ async fn main() -> Result<()> {
         if let Some(e) = out.get("error") {
             anyhow::bail!("saving failed: {e}");
         }
-        let floats = |k: &str| -> Vec<f64> {
-            out[k]
-                .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
-                .unwrap_or_default()
-        };
-        page.extend(floats("page"));
-        rust.extend(floats("rust"));
+        page.extend(floats(&out, "page"));
+        rust.extend(floats(&out, "rust"));
     }
     summary(
         "save observation → durable, timed in the page (IPC + checks + commit)",

@@ -28,11 +28,84 @@ fn shots() -> Option<PathBuf> {
     std::env::var_os("TRYGG_SCREENSHOTS").map(PathBuf::from)
 }
 
-async fn shot(c: &Client, name: &str) -> Result<()> {
+/// Takes the screen's screenshot (with `TRYGG_SCREENSHOTS`) and checks it
+/// for accessibility (see [`Audit`]).
+async fn shot(c: &Client, name: &str, audit: &mut Audit) -> Result<()> {
     if let Some(dir) = shots() {
         screenshot(c, &dir.join(format!("{name}.png"))).await?;
     }
-    Ok(())
+    audit.check(c, name).await
+}
+
+/// Accessibility of every screen the test visits: axe-core (the copy the
+/// UI's npm packages pin) finds no serious or critical WCAG 2.1 A/AA
+/// violation, contrast included, and every control a finger taps is at
+/// least 44 × 44 CSS px. Problems are gathered over all screens and the
+/// test fails at its end naming each one.
+#[derive(Default)]
+struct Audit {
+    problems: Vec<String>,
+}
+
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }, resultTypes: ["violations"] })
+  .then((r) => done(r.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(" | ")}`)))
+  .catch((e) => done([`axe failed: ${e}`]));
+"#;
+
+/// Controls smaller than a fingertip (44 × 44 CSS px), as `tag#id.class WxH`.
+const SMALL_TARGETS: &str = r##"
+return [...document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea, label.file-button, [role=button]")]
+  // A check box, radio button or file input is tapped through its label.
+  .map((el) => (el.matches("input[type=checkbox], input[type=radio], input[type=file]") && el.closest("label")) || el)
+  .filter((el, i, all) => all.indexOf(el) === i)
+  .filter((el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === "hidden") return false;
+    return r.width < 44 || r.height < 44;
+  })
+  .slice(0, 8)
+  .map((el) => {
+    const r = el.getBoundingClientRect();
+    const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
+    return `${name} ${Math.round(r.width)}×${Math.round(r.height)}`;
+  });
+"##;
+
+impl Audit {
+    async fn check(&mut self, c: &Client, screen: &str) -> Result<()> {
+        let axe = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../ui/node_modules/axe-core/axe.min.js"),
+        )
+        .context("axe-core from ui/node_modules (scripts/setup.sh installs it)")?;
+        c.execute(&axe, vec![]).await?;
+        let found = c.execute_async(AXE_RUN, vec![]).await?;
+        for v in found.as_array().context("axe's answer")? {
+            self.problems
+                .push(format!("{screen}: {}", v.as_str().unwrap_or("?")));
+        }
+        let small = c.execute(SMALL_TARGETS, vec![]).await?;
+        for v in small.as_array().context("the targets' sizes")? {
+            self.problems.push(format!(
+                "{screen}: target under 44 × 44 px: {}",
+                v.as_str().unwrap_or("?")
+            ));
+        }
+        Ok(())
+    }
+
+    fn clean(&self) -> Result<()> {
+        ensure!(
+            self.problems.is_empty(),
+            "accessibility problems:\n{}",
+            self.problems.join("\n")
+        );
+        Ok(())
+    }
 }
 
 async fn attr(c: &Client, css: &str, name: &str) -> Result<String> {
@@ -125,10 +198,11 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     let app_data = dir.path().join("app");
     let driver = Driver::start(&display, &app_data, dir.path().join("tauri-driver.log"))?;
     let c = driver.session().await?;
+    let mut audit = Audit::default();
 
     // First run: the pairing screen; a wrong token is refused inline.
     wait_for(&c, "#pairing", T).await?;
-    shot(&c, "1-first-run").await?;
+    shot(&c, "1-first-run", &mut audit).await?;
     type_into(&c, "#pair-server", server.base().as_str()).await?;
     type_into(&c, "#pair-token", "trygg_not-a-token").await?;
     click(&c, "#pair-connect").await?;
@@ -156,7 +230,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     .await
     .context("the walks list names every area")?;
     icons_are_drawn(&c, "the walks list").await?;
-    shot(&c, "2-walks").await?;
+    shot(&c, "2-walks", &mut audit).await?;
 
     // The token is not in settings.json; with no keyring here it is a file
     // only the user may read.
@@ -186,7 +260,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     click(&c, "[data-light='dark']").await?;
     click(&c, "input[data-org='demo-polis']").await?;
     no_messages_left(&c, "the start-walk form").await?;
-    shot(&c, "3-start-walk").await?;
+    shot(&c, "3-start-walk", &mut audit).await?;
     click(&c, "#nw-start").await?;
     let walk_id = attr(&c, "#walk[data-walk-id]", "data-walk-id").await?;
     let walk_doc: DocId = walk_id.parse().context("walk id")?;
@@ -252,12 +326,20 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     no_messages_left(&c, "the observation form").await?;
     wait_for(&c, ".file-button svg.icon-camera", T).await?;
     icons_are_drawn(&c, "the observation form").await?;
-    shot(&c, "4-observation").await?;
+    shot(&c, "4-observation", &mut audit).await?;
     click(&c, "#obs-save").await?;
     wait_js(
         &c,
         "document.querySelector('#walk')?.dataset.observations === '1'",
         T,
+    )
+    .await?;
+
+    // A mark on a checklist item the coming changes leave alone: a screen
+    // that redraws only what changed keeps this very element.
+    c.execute(
+        "document.querySelector('#walk .item[data-item]').dataset.probe = 'kept'",
+        vec![],
     )
     .await?;
 
@@ -311,6 +393,15 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     .await
     .context("the police observation appeared live")?;
     ensure!(
+        c.execute(
+            "return document.querySelector('#walk .item[data-probe=kept]') !== null",
+            vec![]
+        )
+        .await?
+            == serde_json::json!(true),
+        "the live change redrew only the observations, not the checklist"
+    );
+    ensure!(
         police_client.all_on_server(T).await,
         "police edits on the server"
     );
@@ -353,7 +444,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         police_note == note,
         "the police see the same note: {police_note}"
     );
-    shot(&c, "5-walk").await?;
+    shot(&c, "5-walk", &mut audit).await?;
 
     // Complete the walk.
     click(&c, "#complete-walk").await?;
@@ -420,7 +511,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     click(&c, "[data-severity='4']").await?;
     choose(&c, "#obs-place", "jarva/tensta-centrum").await?;
     type_into(&c, "#obs-note", "Bilbrand på parkeringen").await?;
-    shot(&c, "6-report").await?;
+    shot(&c, "6-report", &mut audit).await?;
     click(&c, "#obs-save").await?;
     wait_js(
         &c,
@@ -446,6 +537,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         T,
     )
     .await?;
+    audit.check(&c, "settings").await?;
 
     // The walks list finds a route by part of its name, in any case.
     click(&c, "#nav-walks").await?;
@@ -473,6 +565,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         app_kib / 1024,
         web_kib / 1024
     );
+    audit.clean()?;
     c.close().await?;
     checker_client.stop().await;
     police_client.stop().await;

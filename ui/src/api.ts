@@ -70,6 +70,8 @@ export interface WalkPage {
   walks: WalkRow[];
   /** More walks match than the page holds. */
   more: boolean;
+  /** How many walks the list shows at first, and how many more "show more" adds. */
+  page: number;
 }
 
 export interface ObservationView {
@@ -109,6 +111,22 @@ export interface WalkView {
   /** The access rule lets this device only read the walk. */
   read_only: boolean;
 }
+
+/** What changed in the walk on screen since the heads it shows. */
+export type WalkUpdate =
+  | {
+      kind: "parts";
+      heads: string[];
+      editable: boolean;
+      read_only: boolean;
+      /** The changed answers as they are now (`null`: cleared), by item id. */
+      answers: Record<string, AnswerInput | null>;
+      /** Observations added or changed, in the walk's order. */
+      observations: ObservationView[];
+      /** Ids of observations no longer in the walk. */
+      removed: string[];
+    }
+  | { kind: "whole"; walk: WalkView };
 
 export interface TemplateChoice {
   doc_id: string;
@@ -188,6 +206,8 @@ export const api = {
     start_now: boolean;
   }) => invoke<string>("start_walk", { input }),
   walk: (id: string) => invoke<WalkView>("walk", { id }),
+  /** What changed since `heads` (see `Field::walk_update`). */
+  walkUpdate: (id: string, heads: string[]) => invoke<WalkUpdate>("walk_update", { id, heads }),
   watchDocument: (id: string) => invoke<void>("watch_document", { id }),
   answer: (walk: string, item: string, answer: AnswerInput | null) => invoke<void>("answer", { walk, item, answer }),
   setWalkStatus: (walk: string, status: string) => invoke<void>("set_walk_status", { walk, status }),

@@ -45,28 +45,42 @@ function append(el: Node, children: Child[]): void {
  * one types.
  */
 export function replaceKeepingFocus(el: HTMLElement, content: HTMLElement, adopt = false): void {
+  const refocus = keepFocused(el, content, adopt);
+  el.replaceChildren(content);
+  refocus();
+}
+
+/** Puts `fresh` where `old` is, keeping the field being typed in as `replaceKeepingFocus` does. */
+export function swapKeepingFocus(old: Element, fresh: HTMLElement, adopt = false): void {
+  const refocus = keepFocused(old, fresh, adopt);
+  old.replaceWith(fresh);
+  refocus();
+}
+
+/** Moves the focused field inside `within` into `content`; returns what gives it focus back. */
+function keepFocused(within: Element, content: HTMLElement, adopt: boolean): () => void {
   const active = document.activeElement as HTMLInputElement | HTMLTextAreaElement | null;
-  const key = active && el.contains(active) ? active.getAttribute("data-key") : null;
+  const key = active && within.contains(active) ? active.getAttribute("data-key") : null;
   const counterpart = key
     ? content.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[data-key="${CSS.escape(key)}"]`)
     : null;
-  if (active && counterpart) {
-    if (adopt && "value" in counterpart && counterpart.value !== active.value) {
-      const fromEnd = active.value.length - (active.selectionEnd ?? active.value.length);
-      active.value = counterpart.value;
-      // The field now shows the merged text: later keystrokes build on it.
-      active.dataset.sent = counterpart.value;
-      const at = Math.max(0, active.value.length - fromEnd);
-      try {
-        active.setSelectionRange(at, at);
-      } catch {
-        /* inputs of some types have no caret */
-      }
+  if (!active || !counterpart) return () => {};
+  if (adopt && "value" in counterpart && counterpart.value !== active.value) {
+    const fromEnd = active.value.length - (active.selectionEnd ?? active.value.length);
+    active.value = counterpart.value;
+    // The field now shows the merged text: later keystrokes build on it.
+    active.dataset.sent = counterpart.value;
+    const at = Math.max(0, active.value.length - fromEnd);
+    try {
+      active.setSelectionRange(at, at);
+    } catch {
+      /* inputs of some types have no caret */
     }
-    counterpart.replaceWith(active);
   }
-  el.replaceChildren(content);
-  if (active && counterpart && document.activeElement !== active) active.focus();
+  counterpart.replaceWith(active);
+  return () => {
+    if (document.activeElement !== active) active.focus();
+  };
 }
 
 export function fieldError(field: string, message: string | undefined): HTMLElement | null {

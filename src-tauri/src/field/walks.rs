@@ -22,7 +22,11 @@ impl Field {
         })?;
         let more = walks.len() > limit as usize;
         walks.truncate(limit as usize);
-        Ok(WalkPage { walks, more })
+        Ok(WalkPage {
+            walks,
+            more,
+            page: WALK_PAGE,
+        })
     }
 
     pub async fn start_walk(&self, input: StartWalk) -> Result<String> {
@@ -164,9 +168,46 @@ impl Field {
                 .collect(),
             observations,
             heads,
-            editable: access.can_write()
-                && matches!(walk.status, WalkStatus::Planned | WalkStatus::InProgress),
+            editable: access.can_write() && editable_status(walk.status),
             read_only: !access.can_write(),
+        })
+    }
+
+    /// What changed in walk `id` since `heads` (what the screen shows): the
+    /// changed answers and observations read one by one, so a refresh costs
+    /// what changed, not the size of the walk. The walk read whole when
+    /// anything else changed or the heads are not this walk's.
+    pub async fn walk_update(&self, id: &str, heads: &[String]) -> Result<WalkUpdate> {
+        let doc_id = parse_id(id)?;
+        let before: Option<Vec<automerge::ChangeHash>> =
+            heads.iter().map(|h| h.parse().ok()).collect();
+        let Some(before) = before else {
+            return Ok(WalkUpdate::Whole {
+                walk: Box::new(self.walk(id).await?),
+            });
+        };
+        let parts = self
+            .with_client(async |c| {
+                c.open(&doc_id).await?;
+                let access = self.access_to(c, &doc_id)?;
+                let parts = c.read(&doc_id, |d| read_parts(d, id, &before))??;
+                Ok(parts.map(|p| (access, p)))
+            })
+            .await?;
+        let Some((access, mut p)) = parts else {
+            return Ok(WalkUpdate::Whole {
+                walk: Box::new(self.walk(id).await?),
+            });
+        };
+        p.observations
+            .sort_by_key(|o| (o.observed_at, o.id.clone()));
+        Ok(WalkUpdate::Parts {
+            heads: p.heads,
+            editable: access.can_write() && editable_status(p.status),
+            read_only: !access.can_write(),
+            answers: p.answers,
+            observations: p.observations,
+            removed: p.removed,
         })
     }
 
@@ -308,4 +349,61 @@ fn start_if_planned(tx: &mut impl edit::EditDoc) -> std::result::Result<(), tryg
         edit::set_walk_status(tx, WalkStatus::InProgress, Timestamp::now())?;
     }
     Ok(())
+}
+
+/// Whether a walk in `status` takes answers and observations.
+fn editable_status(status: WalkStatus) -> bool {
+    matches!(status, WalkStatus::Planned | WalkStatus::InProgress)
+}
+
+/// The parts of a walk that changed since the heads a screen shows.
+struct Parts {
+    status: WalkStatus,
+    heads: Vec<String>,
+    /// `None`: cleared.
+    answers: BTreeMap<String, Option<AnswerInput>>,
+    observations: Vec<ObservationView>,
+    removed: Vec<String>,
+}
+
+/// The changed parts of a walk since `before`; `None` when it must be read
+/// whole (see [`walk_delta::since`]).
+fn read_parts(
+    d: &automerge::Automerge,
+    id: &str,
+    before: &[automerge::ChangeHash],
+) -> std::result::Result<Option<Parts>, trygg_core::DocError> {
+    let Some(changed) = walk_delta::since(d, before)? else {
+        return Ok(None);
+    };
+    if changed.rest {
+        return Ok(None);
+    }
+    let status: WalkStatus =
+        autosurgeon::hydrate_prop(d, automerge::ROOT, "status").map_err(|e| {
+            trygg_core::DocError::Malformed {
+                kind: DocKind::Walk,
+                detail: e.to_string(),
+            }
+        })?;
+    let heads = d.get_heads().iter().map(|h| h.to_string()).collect();
+    let mut answers = BTreeMap::new();
+    for item in &changed.answers {
+        let now = walk_delta::answer(d, item)?;
+        answers.insert(item.clone(), now.map(|a| AnswerInput::from_value(&a.value)));
+    }
+    let (mut observations, mut removed) = (Vec::new(), Vec::new());
+    for o in &changed.observations {
+        match walk_delta::observation(d, o)? {
+            Some(now) => observations.push(ObservationView::of(id, &now)),
+            None => removed.push(o.clone()),
+        }
+    }
+    Ok(Some(Parts {
+        status,
+        heads,
+        answers,
+        observations,
+        removed,
+    }))
 }

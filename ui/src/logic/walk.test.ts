@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { missingRequired, parseNumber, progress, type SectionView } from "./walk";
+import { missingRequired, parseNumber, progress, withParts, type SectionView } from "./walk";
 
 const sections: SectionView[] = [
   {
@@ -26,5 +26,28 @@ describe("walk rules", () => {
     expect(parseNumber("3,5")).toBe(3.5);
     expect(parseNumber(" ")).toBeNull();
     expect(parseNumber("tre")).toBe("invalid");
+  });
+});
+
+describe("withParts", () => {
+  const o = (id: string, observed_at: number, note = "") => ({ id, observed_at, note });
+  const shown = [o("a", 1), o("b", 2), o("c", 3)];
+
+  it("replaces a changed observation in place and leaves the rest", () => {
+    const next = withParts({}, shown, { answers: {}, observations: [o("b", 2, "ny text")], removed: [] });
+    expect(next.observations).toEqual([o("a", 1), o("b", 2, "ny text"), o("c", 3)]);
+    expect(next.observations[0]).toBe(shown[0]);
+  });
+
+  it("puts an added observation in time order and drops a removed one", () => {
+    const next = withParts({}, shown, { answers: {}, observations: [o("d", 2)], removed: ["a"] });
+    expect(next.observations.map((x) => x.id)).toEqual(["b", "d", "c"]);
+  });
+
+  it("sets and clears answers without touching the others or the input", () => {
+    const answers = { a: { kind: "yes_no", value: "yes" } as const, b: { kind: "rating", value: 3 } as const };
+    const next = withParts(answers, shown, { answers: { a: null, c: { kind: "text", value: "x" } }, observations: [], removed: [] });
+    expect(next.answers).toEqual({ b: { kind: "rating", value: 3 }, c: { kind: "text", value: "x" } });
+    expect(answers.a).toBeDefined();
   });
 });

@@ -50,3 +50,31 @@ export function parseNumber(text: string): number | null | "invalid" {
 }
 
 export const WALK_STATUSES = ["planned", "in_progress", "completed", "reported"] as const;
+
+/** What a change to a walk names: answers set (`null`: cleared), observations added or changed, and removed. */
+export interface WalkParts<O> {
+  answers: Record<string, AnswerInput | null>;
+  observations: O[];
+  removed: string[];
+}
+
+/**
+ * A walk's answers and observations after a change that named only these
+ * parts; observations stay in the walk's order (time observed, then id).
+ */
+export function withParts<O extends { id: string; observed_at: number }>(
+  answers: Record<string, AnswerInput>,
+  observations: O[],
+  u: WalkParts<O>,
+): { answers: Record<string, AnswerInput>; observations: O[] } {
+  const nextAnswers = { ...answers };
+  for (const [item, a] of Object.entries(u.answers)) {
+    if (a === null) delete nextAnswers[item];
+    else nextAnswers[item] = a;
+  }
+  const changed = new Set(u.observations.map((o) => o.id));
+  const removed = new Set(u.removed);
+  const next = observations.filter((o) => !removed.has(o.id) && !changed.has(o.id)).concat(u.observations);
+  next.sort((a, b) => a.observed_at - b.observed_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { answers: nextAnswers, observations: next };
+}

@@ -91,7 +91,7 @@ export function observationForm(o: FormOptions): HTMLElement {
   // Category: search + list of terms; the chosen one is marked.
   const groupOrder = [...o.vocabulary.groups].sort((a, b) => a.order - b.order).map((g) => g.code);
   const search = h("input", { id: "obs-search", type: "search", placeholder: t("obs.search"), autocomplete: "off" });
-  const termList = h("div", { class: "terms", role: "listbox" });
+  const termList = h("div", { class: "terms", role: "listbox", "aria-label": t("obs.category") });
   const renderTerms = () => {
     const found = searchTerms(o.vocabulary.terms, search.value, groupOrder);
     termList.replaceChildren(

@@ -1,11 +1,11 @@
 // The walk screen: checklist answers (finger-sized), observations, completion.
 // Every answer and every keystroke is saved at once; changes from other
 // devices re-render the screen live, keeping the field being typed in.
-import { api, isAppError, onEvent, type ObservationView, type WalkView } from "../api";
-import { h, fieldError, replaceKeepingFocus } from "../dom";
+import { api, isAppError, onEvent, type ObservationView, type WalkUpdate, type WalkView } from "../api";
+import { h, fieldError, replaceKeepingFocus, swapKeepingFocus } from "../dom";
 import { icon } from "../icons";
 import { pick, t } from "../i18n";
-import { missingRequired, parseNumber, progress, type AnswerInput, type ItemView } from "../logic/walk";
+import { missingRequired, parseNumber, progress, withParts, type AnswerInput, type ItemView } from "../logic/walk";
 import { areaName, errorText, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
 import { observationForm, photoThumb } from "./observationForm";
 import { actionForm } from "./actions";
@@ -36,7 +36,6 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
   };
 
   const render = (adopt = false) => {
-    const p = progress(walk.sections, walk.answers);
     root.dataset.heads = walk.heads.join(",");
     root.dataset.status = walk.status;
     root.dataset.observations = String(walk.observations.length);
@@ -52,7 +51,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
           h("div", {}, h("h1", {}, walk.route_name), h("p", { class: "muted" }, `${areaName(ctx, walk.area)} · ${t(`light.${walk.light}`)} · ${pick(walk.template_title_sv, walk.template_title_en)}`)),
           h("span", { id: "walk-status", class: `badge status-${walk.status}` }, t(`status.${walk.status}`)),
         ),
-        h("p", { class: "muted" }, `${p.answered}/${p.total} · ${walk.organisations.map((o) => orgName(ctx, o)).join(", ")}`),
+        progressLine(),
         walk.read_only ? h("p", { id: "walk-read-only", class: "notice", role: "status" }, t("walk.read_only")) : null,
         h("div", { class: "sticky-actions" },
           walk.editable ? h("button", { id: "add-observation", class: "primary big", onclick: () => openObservation(null) }, icon("plus"), t("walk.add_observation")) : null,
@@ -61,10 +60,52 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
           h("section", { class: "card section" }, h("h2", {}, pick(s.title_sv, s.title_en)), s.items.map((item) => itemRow(item))),
         ),
         h("section", { class: "card" }, h("h2", {}, t("walk.observations")), observationList()),
-        completion(),
+        h("div", { id: "walk-completion" }, completion()),
       ),
       adopt,
     );
+  };
+
+  const progressLine = () => {
+    const p = progress(walk.sections, walk.answers);
+    return h("p", { class: "muted", id: "walk-progress" }, `${p.answered}/${p.total} · ${walk.organisations.map((o) => orgName(ctx, o)).join(", ")}`);
+  };
+
+  // Redraws only what changed: the changed items and observations, the
+  // progress line and the completion card. Anything else (status, access,
+  // organisations) comes as the whole walk and redraws the screen.
+  const apply = (u: WalkUpdate, adopt: boolean) => {
+    if (u.kind === "whole") {
+      walk = u.walk;
+      return render(adopt);
+    }
+    const accessChanged = u.editable !== walk.editable || u.read_only !== walk.read_only;
+    walk = { ...walk, heads: u.heads, editable: u.editable, read_only: u.read_only, ...withParts(walk.answers, walk.observations, u) };
+    if (accessChanged) return render(adopt);
+    root.dataset.heads = walk.heads.join(",");
+    root.dataset.observations = String(walk.observations.length);
+    const items = new Map(walk.sections.flatMap((s) => s.items).map((i) => [i.id, i]));
+    for (const id of Object.keys(u.answers)) {
+      const old = body.querySelector(`[data-item="${CSS.escape(id)}"]`);
+      const item = items.get(id);
+      if (old && item) swapKeepingFocus(old, itemRow(item), adopt);
+    }
+    const list = body.querySelector("#observation-list");
+    if (list && (u.removed.length || u.observations.length)) {
+      if (walk.observations.length === 0 || !list.querySelector("ul")) swapKeepingFocus(list, observationList(), adopt);
+      else {
+        for (const gone of u.removed) list.querySelector(`[data-obs-id="${CSS.escape(gone)}"]`)?.remove();
+        const ul = list.querySelector("ul")!;
+        for (const o of u.observations) {
+          const fresh = observationRow(o);
+          const old = ul.querySelector(`[data-obs-id="${CSS.escape(o.id)}"]`);
+          if (old) swapKeepingFocus(old, fresh, adopt);
+          else ul.insertBefore(fresh, ul.children[walk.observations.indexOf(o)] ?? null);
+        }
+      }
+    }
+    body.querySelector("#walk-progress")?.replaceWith(progressLine());
+    body.querySelector("#walk-completion")?.replaceWith(h("div", { id: "walk-completion" }, completion()));
   };
 
   const save = (item: string, answer: AnswerInput | null) => saveWith(item, () => api.answer(id, item, answer));
@@ -87,12 +128,14 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
     const answer = walk.answers[item.id];
     const disabled = !walk.editable;
     const pressed = (value: unknown) => String(answer !== undefined && answer.value === value);
+    // Every control is named by the item's prompt (screen readers, axe).
+    const named = `prompt-${item.id}`;
     let control: HTMLElement;
     switch (item.kind) {
       case "yes_no":
         control = h(
           "div",
-          { class: "segmented answer" },
+          { class: "segmented answer", role: "group", "aria-labelledby": named },
           (["yes", "no", "na"] as const).map((v) =>
             h("button", { "data-answer": v, "aria-pressed": pressed(v), disabled, onclick: () => save(item.id, answer?.value === v ? null : { kind: "yes_no", value: v }) }, t(`answer.${v}`)),
           ),
@@ -101,14 +144,14 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       case "rating":
         control = h(
           "div",
-          { class: "segmented answer" },
+          { class: "segmented answer", role: "group", "aria-labelledby": named },
           [1, 2, 3, 4, 5].map((n) =>
             h("button", { "data-rating": n, "aria-pressed": pressed(n), disabled, onclick: () => save(item.id, answer?.value === n ? null : { kind: "rating", value: n }) }, String(n)),
           ),
         );
         break;
       case "number": {
-        const input = h("input", { type: "text", inputmode: "decimal", "data-key": `item:${item.id}`, disabled, value: answer?.kind === "number" ? String(answer.value) : "" });
+        const input = h("input", { type: "text", inputmode: "decimal", "data-key": `item:${item.id}`, "aria-labelledby": named, disabled, value: answer?.kind === "number" ? String(answer.value) : "" });
         input.addEventListener("input", () => {
           const n = parseNumber(input.value);
           if (n === "invalid") {
@@ -122,7 +165,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       }
       case "choice": {
         const terms = ctx.vocabulary.terms.filter((x) => !item.vocabulary_group || x.group === item.vocabulary_group);
-        const select = h("select", { disabled, onchange: () => save(item.id, select.value ? { kind: "choice", value: select.value } : null) },
+        const select = h("select", { disabled, "aria-labelledby": named, onchange: () => save(item.id, select.value ? { kind: "choice", value: select.value } : null) },
           h("option", { value: "" }, t("newwalk.choose")),
           terms.map((x) => h("option", { value: x.code }, pick(x.label_sv, x.label_en))));
         select.value = answer?.kind === "choice" ? answer.value : "";
@@ -131,7 +174,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       }
       case "location": {
         const places = ctx.directory.areas.find((a) => a.code === walk.area)?.places ?? [];
-        const select = h("select", { disabled, onchange: () => save(item.id, select.value ? { kind: "location", value: { lat: null, lon: null, accuracy_m: null, place_id: select.value } } : null) },
+        const select = h("select", { disabled, "aria-labelledby": named, onchange: () => save(item.id, select.value ? { kind: "location", value: { lat: null, lon: null, accuracy_m: null, place_id: select.value } } : null) },
           h("option", { value: "" }, t("obs.no_place")),
           places.map((p) => h("option", { value: p.id }, p.name)));
         select.value = answer?.kind === "location" ? ((answer.value as { place_id?: string }).place_id ?? "") : "";
@@ -157,7 +200,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
         break;
       }
       default: {
-        const text = h("textarea", { rows: 2, "data-key": `item:${item.id}`, disabled });
+        const text = h("textarea", { rows: 2, "data-key": `item:${item.id}`, "aria-labelledby": named, disabled });
         const shown = answer?.kind === "text" ? answer.value : "";
         text.value = shown;
         text.addEventListener("input", () => {
@@ -175,7 +218,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
     return h(
       "div",
       { class: `item${missing.has(item.id) ? " missing" : ""}`, "data-item": item.id, "data-kind": item.kind, "data-required": String(item.required), "data-answered": String(answer !== undefined) },
-      h("div", { class: "prompt" }, pick(item.prompt_sv, item.prompt_en), item.required ? h("span", { class: "required", title: t("answer.required") }, " *") : null),
+      h("div", { class: "prompt", id: named }, pick(item.prompt_sv, item.prompt_en), item.required ? h("span", { class: "required", title: t("answer.required") }, " *") : null),
       item.help_sv ? h("small", { class: "muted" }, item.help_sv) : null,
       control,
       fieldError(item.id, error),
@@ -183,10 +226,14 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
     );
   };
 
-  const observationList = () => {
-    if (walk.observations.length === 0) return h("p", { class: "empty" }, t("walk.no_observations"));
-    return h("ul", { class: "observations" }, walk.observations.map((o) => observationRow(o)));
-  };
+  const observationList = () =>
+    h(
+      "div",
+      { id: "observation-list" },
+      walk.observations.length === 0
+        ? h("p", { class: "empty" }, t("walk.no_observations"))
+        : h("ul", { class: "observations" }, walk.observations.map((o) => observationRow(o))),
+    );
 
   const observationRow = (o: ObservationView) => {
     const note = h("textarea", { rows: 2, "data-key": `note:${o.id}`, disabled: !walk.editable, "aria-label": t("obs.note") });
@@ -196,7 +243,12 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       const before = note.dataset.sent ?? o.note;
       const text = note.value;
       note.dataset.sent = text;
-      void enqueue(() => api.setNote(o.doc_id, o.id, before, text)).catch((e) => ctx.toast(errorText(e), "error"));
+      void enqueue(() => api.setNote(o.doc_id, o.id, before, text))
+        .then(() => {
+          // What of this field is on disk (the app bench times keystrokes by it).
+          note.dataset.saved = text;
+        })
+        .catch((e) => ctx.toast(errorText(e), "error"));
     });
     const thumbs = o.photos.map((p) => photoThumb(p.sha256));
     const where = [placeName(ctx, o.location?.place_id), o.location?.lat != null ? `${o.location.lat.toFixed(4)}, ${o.location.lon?.toFixed(4)}` : ""].filter(Boolean).join(" · ");
@@ -246,7 +298,11 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       }
     }
     await refresh();
-    if (missing.size) root.querySelector(".item.missing")?.scrollIntoView?.({ block: "center" });
+    if (missing.size) {
+      // The marks are on many items: draw them all.
+      render();
+      root.querySelector(".item.missing")?.scrollIntoView?.({ block: "center" });
+    }
   };
 
   const openObservation = (itemId: string | null) => {
@@ -274,18 +330,28 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
     overlay.hidden = false;
   };
 
+  // Reads what changed since the heads on screen once the edits before it
+  // are saved; a keystroke made while it reads makes it read again rather
+  // than put text older than the field's into it.
   const refresh = async () => {
+    let update: WalkUpdate | null = null;
     for (let attempt = 0; attempt < 20; attempt++) {
       const before = edits;
       await saving;
+      const started = performance.now();
       try {
-        walk = await api.walk(id);
+        update = await api.walkUpdate(id, walk.heads);
       } catch (e) {
         return ctx.toast(errorText(e), "error");
       }
-      if (edits === before) return render(true);
+      if (edits === before) {
+        apply(update, true);
+        // How long reading and drawing the change took (the app bench reads it).
+        root.dataset.refreshMs = (performance.now() - started).toFixed(2);
+        return;
+      }
     }
-    render(false);
+    if (update) apply(update, false);
   };
 
   walk = await api.walk(id);

@@ -8,9 +8,6 @@ import { areaName, errorText, formatTime, type Ctx } from "../context";
 
 const filter = { status: "", area: "", route: "" };
 
-/** Walks the list shows at first, and how many more "show more" adds (the server's `WALK_PAGE`). */
-export const WALK_PAGE = 50;
-
 export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   const list = h("ul", { id: "walk-list", class: "walk-list" });
   const area = h(
@@ -20,7 +17,10 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
     ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)),
   );
   area.value = filter.area;
-  let shown = WALK_PAGE;
+  // How many walks to ask for: the Rust side's page at first (`null`),
+  // then a page more for each "show more" (the size comes with each page).
+  let shown: number | null = null;
+  let step = 0;
   const search = h("input", {
     id: "walk-search",
     type: "search",
@@ -31,10 +31,10 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   });
   search.addEventListener("input", () => {
     filter.route = search.value;
-    shown = WALK_PAGE;
+    shown = null;
     refill();
   });
-  const moreButton = h("button", { id: "walks-more", class: "big", hidden: true, onclick: () => { shown += WALK_PAGE; refill(); } }, t("walks.more"));
+  const moreButton = h("button", { id: "walks-more", class: "big", hidden: true, onclick: () => { shown = (shown ?? step) + step; refill(); } }, t("walks.more"));
 
   // A refill that fails says so; the list stays as it was.
   const refill = () => void fill().catch((e) => ctx.toast(errorText(e), "error"));
@@ -45,6 +45,7 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
     const mine = ++asked;
     const page = await api.walks({ status: filter.status || null, area: filter.area || null, route: filter.route.trim() || null, limit: shown });
     if (mine !== asked) return;
+    step = page.page;
     const rows = page.walks;
     // Right after pairing the directory may still be on its way: a walk in
     // an area it does not name yet reads it again, so names replace codes.
