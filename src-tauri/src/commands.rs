@@ -52,6 +52,7 @@ pub async fn pair(
 ) -> Result<AppInfo> {
     let info = state.field.pair(&server, &token).await?;
     crate::forward_status(app, state.field.clone());
+    crate::settle_offline_walks(state.field.clone());
     Ok(info)
 }
 
@@ -88,7 +89,7 @@ pub async fn vocabulary(state: State<'_, AppState>) -> Result<VocabularyView> {
 
 #[tauri::command]
 pub async fn templates(state: State<'_, AppState>) -> Result<Vec<TemplateChoice>> {
-    on_store(&state, |f| f.templates()).await
+    state.field.templates().await
 }
 
 #[tauri::command]

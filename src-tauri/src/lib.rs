@@ -52,6 +52,28 @@ pub fn forward_status(app: AppHandle, field: Arc<Field>) {
     });
 }
 
+/// Moves walks started offline to the server's checklist
+/// ([`Field::move_offline_walks`]), trying again every 30 s while some wait
+/// (the server unreachable, or its template not here yet). Ends at once on a
+/// device that never recorded offline.
+pub fn settle_offline_walks(field: Arc<Field>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match field.move_offline_walks().await {
+                Ok(walks) if walks.stranded.is_empty() => return,
+                Ok(walks) => tracing::warn!(
+                    waiting = walks.stranded.len(),
+                    "walks started offline still follow this device's own checklist; trying again in 30 s"
+                ),
+                Err(e) => {
+                    tracing::warn!(%e, "could not move walks started offline to the server's checklist; trying again in 30 s")
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
+    });
+}
+
 fn data_dir(app: &tauri::App) -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("TRYGG_APP_DATA") {
         return Ok(PathBuf::from(dir));
@@ -75,6 +97,7 @@ pub fn run() {
                 .map_err(|e| anyhow::anyhow!("could not open the device's data: {e}"))?;
             let field = Arc::new(field);
             forward_status(app.handle().clone(), field.clone());
+            settle_offline_walks(field.clone());
             app.manage(AppState {
                 field,
                 started,

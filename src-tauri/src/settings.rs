@@ -31,6 +31,10 @@ pub struct Settings {
     /// This week's EST report per `area|week|sensitivity`, so reports of one
     /// week gather in one document.
     pub est_reports: BTreeMap<String, String>,
+    /// The device recorded offline, so walks may follow its own copy of the
+    /// built-in checklist; cleared once every such walk follows the server's
+    /// (`Field::move_offline_walks`).
+    pub offline_walks: bool,
 }
 
 impl Settings {

@@ -55,7 +55,7 @@ async fn onboarded(dir: &std::path::Path) -> Field {
 }
 
 async fn start(field: &Field) -> String {
-    let template = field.templates().unwrap().remove(0);
+    let template = field.templates().await.unwrap().remove(0);
     field
         .start_walk(StartWalk {
             template_doc: template.doc_id,
@@ -75,7 +75,7 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
     let field = onboarded(dir.path()).await;
 
     // Starting: missing route and unknown area and light are named.
-    let template = field.templates().unwrap().remove(0);
+    let template = field.templates().await.unwrap().remove(0);
     let err = field
         .start_walk(StartWalk {
             template_doc: template.doc_id.clone(),
@@ -275,7 +275,7 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
 async fn the_walks_list_comes_a_page_at_a_time_and_finds_a_route_by_any_part() {
     let dir = tempfile::tempdir().unwrap();
     let field = onboarded(dir.path()).await;
-    let template = field.templates().unwrap().remove(0);
+    let template = field.templates().await.unwrap().remove(0);
     let routes = [
         "Östra parken",
         "Torget – tunneln",
@@ -343,7 +343,14 @@ async fn the_walks_list_comes_a_page_at_a_time_and_finds_a_route_by_any_part() {
 async fn a_walk_whose_checklist_is_not_on_the_device_cannot_be_completed() {
     let dir = tempfile::tempdir().unwrap();
     let field = onboarded(dir.path()).await;
-    let template: trygg_core::DocId = field.templates().unwrap().remove(0).doc_id.parse().unwrap();
+    let template: trygg_core::DocId = field
+        .templates()
+        .await
+        .unwrap()
+        .remove(0)
+        .doc_id
+        .parse()
+        .unwrap();
     let id = start(&field).await;
     field.shutdown().await;
     drop(field);
@@ -599,7 +606,7 @@ async fn the_walk_screen_reads_only_what_changed_since_the_heads_it_shows() {
 async fn a_status_change_redraws_the_whole_walk() {
     let dir = tempfile::tempdir().unwrap();
     let field = onboarded(dir.path()).await;
-    let template = field.templates().unwrap().remove(0);
+    let template = field.templates().await.unwrap().remove(0);
     let id = field
         .start_walk(StartWalk {
             template_doc: template.doc_id,

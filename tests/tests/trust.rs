@@ -764,7 +764,7 @@ async fn an_offline_device_pairs_only_with_its_own_organisations_token() -> Resu
     let w = World::new(&[]);
     let app = Field::open(w.dir.path().join("offline-app")).await?;
     app.continue_offline(DISTRICT).await?;
-    let template = app.templates()?.remove(0);
+    let template = app.templates().await?.remove(0);
     let walk = app
         .start_walk(StartWalk {
             template_doc: template.doc_id,
@@ -805,6 +805,122 @@ async fn an_offline_device_pairs_only_with_its_own_organisations_token() -> Resu
         .await,
         "the walk made offline reached the server and another district device"
     );
+    app.shutdown().await;
+    Ok(())
+}
+
+/// A walk started offline follows the device's own copy of the built-in
+/// checklist, which the server never takes from a field device. Paired while
+/// the server shares no such template, the walk stays as it is (and waits);
+/// once a coordinator shares the template, the walk moves to it, the police
+/// partner's device reads its checklist there, and the start-walk picker
+/// offers only the server's copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_walk_started_offline_moves_to_the_checklist_the_server_shares() -> Result<()> {
+    use std::collections::BTreeSet;
+    use trygg_app::dto::StartWalk;
+    use trygg_app::field::{Field, OfflineWalks};
+    use trygg_core::model::{ChecklistTemplate, Walk};
+    use trygg_core::{DocId, DocKind, Timestamp, document, seed};
+    use trygg_sync::api::RegisterDocument;
+
+    let w = World::new(&[]);
+    let app = Field::open(w.dir.path().join("offline-app")).await?;
+    app.continue_offline(DISTRICT).await?;
+    let own = app.templates().await?.remove(0);
+    let walk: DocId = app
+        .start_walk(StartWalk {
+            template_doc: own.doc_id.clone(),
+            area: "jarva".into(),
+            route_name: "Offline-rundan".into(),
+            light: "dark".into(),
+            organisations: vec![POLICE.into()],
+            start_now: true,
+        })
+        .await?
+        .parse()?;
+    app.pair(w.server.base().as_str(), &w.device(DISTRICT, "field").token)
+        .await?;
+    let waiting = app.move_offline_walks().await?;
+    ensure!(
+        waiting
+            == OfflineWalks {
+                moved: vec![],
+                stranded: vec![walk]
+            },
+        "no template on the server yet: {waiting:?}"
+    );
+    let offered: Vec<String> = app
+        .templates()
+        .await?
+        .into_iter()
+        .map(|t| t.doc_id)
+        .collect();
+    ensure!(offered == [own.doc_id.clone()], "{offered:?}");
+
+    // A coordinator shares the built-in template.
+    let coordinator = w
+        .client("coordinator", &w.device(DISTRICT, "coordinator"))
+        .await;
+    let shared = DocId::random();
+    coordinator
+        .create(
+            &mut document::create(&seed::default_template(DISTRICT, Timestamp::now()))?,
+            RegisterDocument {
+                id: shared,
+                kind: DocKind::Template,
+                area: None,
+                shared_with: BTreeSet::new(),
+                restricted: false,
+                responsible_org: None,
+            },
+        )
+        .await?;
+    ensure!(
+        eventually_async(Duration::from_secs(30), || async {
+            app.templates()
+                .await
+                .is_ok_and(|t| t.len() == 1 && t[0].doc_id == shared.to_string())
+        })
+        .await,
+        "the picker offers the server's template instead of the device's own: {:?}",
+        app.templates().await
+    );
+    let moved = app.move_offline_walks().await?;
+    ensure!(
+        moved
+            == OfflineWalks {
+                moved: vec![walk],
+                stranded: vec![]
+            },
+        "{moved:?}"
+    );
+    ensure!(
+        app.move_offline_walks().await? == OfflineWalks::default(),
+        "nothing is left to move"
+    );
+
+    // The police partner reads the walk and, through it, its checklist.
+    let police = w.client("police", &w.device(POLICE, "field")).await;
+    let follows = || async {
+        police.open(&walk).await.is_ok()
+            && police
+                .read(&walk, document::read::<Walk, _>)
+                .is_ok_and(|r| r.is_ok_and(|w| w.template.doc_id == shared.to_string()))
+    };
+    ensure!(
+        eventually_async(Duration::from_secs(30), follows).await,
+        "the police device sees the walk follow the server's template"
+    );
+    police.open(&shared).await?;
+    let checklist: ChecklistTemplate = police.read(&shared, document::read)??;
+    let required = checklist
+        .latest_published()
+        .context("a published version")?
+        .items()
+        .filter(|i| i.required)
+        .count();
+    ensure!(required > 0, "the partner can tell the required items");
     app.shutdown().await;
     Ok(())
 }

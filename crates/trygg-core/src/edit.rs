@@ -12,7 +12,8 @@ use autosurgeon::{hydrate_prop, reconcile_prop};
 use crate::document::{DocKind, header};
 use crate::error::{DocError, ValidationErrors};
 use crate::model::{
-    ActionStatus, Answer, AnswerText, AnswerValue, Observation, Sensitivity, Severity, WalkStatus,
+    ActionStatus, Answer, AnswerText, AnswerValue, Observation, Sensitivity, Severity, TemplateRef,
+    WalkStatus,
 };
 use crate::time::Timestamp;
 
@@ -225,6 +226,30 @@ pub fn set_walk_status(
             reconcile_prop(doc, automerge::ROOT, "ended_at", Some(at))?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Points a walk at another document holding its checklist: the same
+/// template id and version, in a copy every participant can read. A walk
+/// started offline follows the device's own copy of the built-in template,
+/// which the server never takes; once paired it moves to the server's.
+pub fn move_walk_template(doc: &mut impl EditDoc, to: &TemplateRef) -> Result<(), DocError> {
+    let kind = expect_kind(doc, &[DocKind::Walk])?;
+    let current: TemplateRef =
+        hydrate_prop(&*doc, automerge::ROOT, "template").map_err(|e| DocError::Malformed {
+            kind,
+            detail: e.to_string(),
+        })?;
+    if current.template_id != to.template_id || current.version != to.version {
+        return Err(DocError::Forbidden(format!(
+            "the walk follows {} version {}, not {} version {}",
+            current.template_id, current.version, to.template_id, to.version
+        )));
+    }
+    if current.doc_id != to.doc_id {
+        let template = child(doc, kind, &automerge::ROOT, "template", ObjType::Map)?;
+        reconcile_prop(doc, &template, "doc_id", to.doc_id.as_str())?;
     }
     Ok(())
 }

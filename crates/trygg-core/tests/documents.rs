@@ -373,6 +373,59 @@ fn walk_status_moves_forward_and_stamps_times() {
 }
 
 #[test]
+fn a_walk_moves_only_to_another_copy_of_its_own_checklist() {
+    let walk = sample_walk();
+    let mut doc = document::create(&walk).unwrap();
+    let to = TemplateRef {
+        doc_id: "7Yq1mXh5fUdKz3L8aBvzrQKbT9z".into(),
+        ..walk.template.clone()
+    };
+    edit::move_walk_template(&mut doc, &to).unwrap();
+    let moved: Walk = document::read(&doc).unwrap();
+    assert_eq!(moved.template, to);
+    assert_eq!(moved.answers, walk.answers, "nothing else changes");
+
+    // Another template, or another version of it, is another checklist.
+    for other in [
+        TemplateRef {
+            template_id: "annan-mall".into(),
+            ..to.clone()
+        },
+        TemplateRef {
+            version: to.version + 1,
+            ..to.clone()
+        },
+    ] {
+        let err = edit::move_walk_template(&mut doc, &other).unwrap_err();
+        assert!(matches!(err, DocError::Forbidden(_)), "{err}");
+    }
+    let action = demo::action(
+        "walk-doc",
+        &walk,
+        "o1",
+        "demo-polisen",
+        ActionStatus::Proposed,
+    );
+    let err = edit::move_walk_template(&mut document::create(&action).unwrap(), &to).unwrap_err();
+    assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
+    assert_eq!(document::read::<Walk, _>(&doc).unwrap().template, to);
+}
+
+#[test]
+fn the_same_checklist_is_the_same_questions_whenever_published() {
+    let a = seed::default_template("district", Timestamp(1));
+    let b = seed::default_template("police", Timestamp(2));
+    let (va, vb) = (a.latest_published().unwrap(), b.latest_published().unwrap());
+    assert!(va.same_checklist(vb));
+    let mut reworded = vb.clone();
+    reworded.sections[0].items[0].prompt_sv.push('?');
+    assert!(!va.same_checklist(&reworded));
+    let mut renumbered = vb.clone();
+    renumbered.version += 1;
+    assert!(!va.same_checklist(&renumbered));
+}
+
+#[test]
 fn diff_text_finds_the_smallest_splice() {
     let d = edit::diff_text("Lampan är trasig", "Lampan är inte trasig");
     assert_eq!((d.pos, d.delete, d.insert.as_str()), (10, 0, "inte "));

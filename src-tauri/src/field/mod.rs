@@ -18,6 +18,8 @@ mod photos;
 mod shared;
 mod walks;
 
+pub use pairing::OfflineWalks;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

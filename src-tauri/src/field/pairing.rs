@@ -103,6 +103,7 @@ impl Field {
             }
             s.organisation = Some(organisation.to_string());
             s.role = Some("field".into());
+            s.offline_walks = true;
         })?;
         self.start_client(&next).await?;
         Ok(self.info())
@@ -118,5 +119,88 @@ impl Field {
                 kind: o.kind.as_str().to_string(),
             })
             .collect()
+    }
+}
+
+/// What pairing did to the walks this organisation started offline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfflineWalks {
+    /// Walks that now follow a checklist the server shares.
+    pub moved: Vec<DocId>,
+    /// Walks whose checklist the server has no copy of: they keep the
+    /// device's own, which only this device can read.
+    pub stranded: Vec<DocId>,
+}
+
+impl Field {
+    /// Walks started before pairing follow the device's own copy of the
+    /// built-in checklist, which the server refuses (templates are the
+    /// coordinators'), so partners would see no checklist. Each such walk
+    /// moves to the template the server shares with the same id, version and
+    /// questions ([`edit::move_walk_template`]); a walk with no such template
+    /// stays as it is and is named in `stranded` (and in the log), to be
+    /// tried again later (the app does, every 30 s: `settle_offline_walks`).
+    /// Syncs the list of documents with the server first; does nothing on a
+    /// device that never recorded offline, or once every walk has moved.
+    pub async fn move_offline_walks(&self) -> Result<OfflineWalks> {
+        let mut out = OfflineWalks::default();
+        let settings = self.settings();
+        if !settings.paired() || !settings.offline_walks {
+            return Ok(out);
+        }
+        let client = self.client().await?;
+        client.refresh().await?;
+        // The server lists what it shares; the device's own copies it never took.
+        let (shared, own): (Vec<_>, Vec<_>) = self
+            .templates_here()?
+            .into_iter()
+            .partition(|(id, _)| client.server_access(id).is_some());
+        if own.is_empty() {
+            return Ok(out);
+        }
+        let (org, _) = self.me()?;
+        let rows = lock(&self.store).walks(&WalkFilter::default())?;
+        let candidates = rows.into_iter().filter(|r| {
+            r.owner_org == org && own.iter().any(|(_, t)| t.template_id == r.template_id)
+        });
+        for row in candidates {
+            let id = parse_id(&row.doc_id)?;
+            client.open(&id).await?;
+            let current: TemplateRef = client
+                .read(&id, |d| {
+                    autosurgeon::hydrate_prop(d, automerge::ROOT, "template")
+                })?
+                .map_err(|e| AppError::Other(format!("walk {id}: its template: {e}")))?;
+            let Some((_, mine)) = own.iter().find(|(t, _)| t.to_string() == current.doc_id) else {
+                continue;
+            };
+            let same = |t: &ChecklistTemplate| {
+                t.template_id == current.template_id
+                    && match (t.version(current.version), mine.version(current.version)) {
+                        (Some(theirs), Some(ours)) => theirs.same_checklist(ours),
+                        _ => false,
+                    }
+            };
+            match shared.iter().find(|(_, t)| same(t)) {
+                Some((to, _)) => {
+                    let to = TemplateRef {
+                        doc_id: to.to_string(),
+                        ..current
+                    };
+                    self.edit_document(id, |tx| edit::move_walk_template(tx, &to))
+                        .await?;
+                    tracing::info!(walk = %id, template = %to.doc_id, "a walk started offline now follows the server's checklist");
+                    out.moved.push(id);
+                }
+                None => {
+                    tracing::error!(walk = %id, template = %current.template_id, version = current.version, "a walk started offline follows a checklist the server does not share (yet); only this device can read it");
+                    out.stranded.push(id);
+                }
+            }
+        }
+        if out.stranded.is_empty() {
+            self.update_settings(|s| s.offline_walks = false)?;
+        }
+        Ok(out)
     }
 }

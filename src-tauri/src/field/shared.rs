@@ -102,27 +102,51 @@ impl Field {
     }
 
     pub(super) fn template(&self, id: DocId) -> Result<ChecklistTemplate> {
-        self.shared_documents(DocKind::Template)?
+        self.templates_here()?
             .into_iter()
             .find(|(d, _)| *d == id)
-            .and_then(|(_, d)| match &*d {
-                AnyDocument::Template(t) => Some(t.clone()),
-                _ => None,
-            })
+            .map(|(_, t)| t)
             .ok_or_else(|| AppError::NotFound(format!("template {id}")))
     }
 
-    pub fn templates(&self) -> Result<Vec<TemplateChoice>> {
-        Ok(self
-            .shared_documents(DocKind::Template)?
-            .into_iter()
-            .filter_map(|(id, d)| match &*d {
-                AnyDocument::Template(t) => t.latest_published().map(|v| TemplateChoice {
+    /// The templates a walk can be started from. A template the server does
+    /// not share (the device's own copy of the built-in one) is left out
+    /// once the server shares one with the same id: a walk started from it
+    /// would have a checklist nobody else can read.
+    pub async fn templates(&self) -> Result<Vec<TemplateChoice>> {
+        let client = self.client().await.ok();
+        let templates = self.templates_here()?;
+        let shared = |id: &DocId| {
+            client
+                .as_ref()
+                .is_some_and(|c| c.server_access(id).is_some())
+        };
+        Ok(templates
+            .iter()
+            .filter(|(id, t)| {
+                shared(id)
+                    || !templates
+                        .iter()
+                        .any(|(other, o)| shared(other) && o.template_id == t.template_id)
+            })
+            .filter_map(|(id, t)| {
+                t.latest_published().map(|v| TemplateChoice {
                     doc_id: id.to_string(),
                     title_sv: t.title_sv.clone(),
                     title_en: t.title_en.clone(),
                     version: v.version,
-                }),
+                })
+            })
+            .collect())
+    }
+
+    /// Every template document on this device that reads.
+    pub(super) fn templates_here(&self) -> Result<Vec<(DocId, ChecklistTemplate)>> {
+        Ok(self
+            .shared_documents(DocKind::Template)?
+            .into_iter()
+            .filter_map(|(id, d)| match &*d {
+                AnyDocument::Template(t) => Some((id, t.clone())),
                 _ => None,
             })
             .collect())

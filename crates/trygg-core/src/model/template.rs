@@ -65,6 +65,12 @@ impl TemplateVersion {
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items().find(|i| i.id == id)
     }
+
+    /// Whether `other` asks the same questions: the same sections and items
+    /// (ids, kinds, wording, what is required), whenever each was published.
+    pub fn same_checklist(&self, other: &TemplateVersion) -> bool {
+        self.version == other.version && self.sections == other.sections
+    }
 }
 
 /// The template document.
