@@ -2,7 +2,6 @@
 
 use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Emitter, State};
-use trygg_store::index::ObservationRow;
 use trygg_sync::client::SyncStatus;
 
 use crate::AppState;
@@ -219,7 +218,7 @@ pub async fn set_severity(
 }
 
 #[tauri::command]
-pub async fn recent_reports(state: State<'_, AppState>) -> Result<Vec<ObservationRow>> {
+pub async fn recent_reports(state: State<'_, AppState>) -> Result<Vec<ReportSummary>> {
     on_store(&state, |f| f.recent_reports()).await
 }
 

@@ -1,16 +1,17 @@
 //! What crosses the bridge to the UI: inputs the UI sends and views it gets.
-//! Plain serde types, so the UI's TypeScript types mirror them one to one
-//! (`ui/src/api.ts`).
+//! Plain serde types; their TypeScript declarations are generated from them
+//! (`crate::bindings`, written to `ui/src/bindings.ts` and checked by a test).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use trygg_core::model::{self as m, AnswerValue, YesNoNa};
+use ts_rs::TS;
 
 use crate::error::{AppError, FieldErrors};
 
 /// What the app knows about itself: shown by the first-run and settings screens.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct AppInfo {
     /// False until the user paired the device or chose to continue offline.
     pub onboarded: bool,
@@ -22,11 +23,13 @@ pub struct AppInfo {
     /// Whether this device may start walks, report and propose actions (a
     /// viewer may not): the access rule's `Role::records`.
     pub may_record: bool,
+    /// `sv` or `en` (`Field::set_language` takes no other).
+    #[ts(type = r#""sv" | "en""#)]
     pub language: String,
 }
 
 /// Which walks the list shows.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, TS)]
 pub struct WalkQuery {
     pub status: Option<String>,
     pub area: Option<String>,
@@ -44,9 +47,9 @@ pub const WALK_PAGE: u32 = 50;
 pub const MAX_WALKS: u32 = 5_000;
 
 /// A page of the walks list.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct WalkPage {
-    pub walks: Vec<trygg_store::index::WalkRow>,
+    pub walks: Vec<WalkSummary>,
     /// More walks match than the page holds.
     pub more: bool,
     /// [`WALK_PAGE`]: how many walks the list shows at first, and how many
@@ -54,8 +57,74 @@ pub struct WalkPage {
     pub page: u32,
 }
 
+/// A walk as the walks list shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct WalkSummary {
+    pub doc_id: String,
+    pub area: String,
+    pub route_name: String,
+    pub status: String,
+    pub light: String,
+    pub owner_org: String,
+    pub planned_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub created_at: i64,
+    pub answer_count: u32,
+    pub observation_count: u32,
+}
+
+impl From<trygg_store::index::WalkRow> for WalkSummary {
+    fn from(r: trygg_store::index::WalkRow) -> Self {
+        Self {
+            doc_id: r.doc_id,
+            area: r.area,
+            route_name: r.route_name,
+            status: r.status,
+            light: r.light,
+            owner_org: r.owner_org,
+            planned_at: r.planned_at,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            created_at: r.created_at,
+            answer_count: r.answer_count,
+            observation_count: r.observation_count,
+        }
+    }
+}
+
+/// An EST observation in the report screen's list of recent ones.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct ReportSummary {
+    pub doc_id: String,
+    pub obs_id: String,
+    pub area: String,
+    pub category: String,
+    pub severity: u8,
+    pub organisation: String,
+    pub observed_at: i64,
+    pub place_id: Option<String>,
+    pub photo_count: u32,
+}
+
+impl From<trygg_store::index::ObservationRow> for ReportSummary {
+    fn from(r: trygg_store::index::ObservationRow) -> Self {
+        Self {
+            doc_id: r.doc_id,
+            obs_id: r.obs_id,
+            area: r.area,
+            category: r.category,
+            severity: r.severity,
+            organisation: r.organisation,
+            observed_at: r.observed_at,
+            place_id: r.place_id,
+            photo_count: r.photo_count,
+        }
+    }
+}
+
 /// Starting (or planning) a walk from a template.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, TS)]
 pub struct StartWalk {
     pub template_doc: String,
     pub area: String,
@@ -74,10 +143,10 @@ fn yes() -> bool {
 }
 
 /// An answer as the UI sends it: `{"kind": "yes_no", "value": "yes"}`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, TS)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum AnswerInput {
-    YesNo(String),
+    YesNo(#[ts(type = r#""yes" | "no" | "na""#)] String),
     Rating(u8),
     Number(f64),
     Text(String),
@@ -120,7 +189,7 @@ impl AnswerInput {
 }
 
 /// A position (from the device) and/or a named place.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, TS)]
 pub struct LocationInput {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -154,7 +223,7 @@ impl LocationInput {
 }
 
 /// A stored photo as the documents refer to it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, TS)]
 pub struct PhotoView {
     pub sha256: String,
     pub size: u64,
@@ -184,7 +253,7 @@ impl PhotoView {
 }
 
 /// A new observation, in a walk or in an EST report.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, TS)]
 pub struct ObservationInput {
     pub category: String,
     pub severity: u8,
@@ -199,7 +268,7 @@ pub struct ObservationInput {
 }
 
 /// Where an observation goes.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, TS)]
 #[serde(tag = "to", rename_all = "snake_case")]
 pub enum ObservationTarget {
     /// Into a walk.
@@ -208,7 +277,7 @@ pub enum ObservationTarget {
     Report { area: String, restricted: bool },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct ObservationView {
     pub id: String,
     pub doc_id: String,
@@ -243,7 +312,7 @@ impl ObservationView {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct ItemView {
     pub id: String,
     pub kind: String,
@@ -254,7 +323,7 @@ pub struct ItemView {
     pub vocabulary_group: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct SectionView {
     pub id: String,
     pub title_sv: String,
@@ -288,7 +357,7 @@ pub fn sections_of(version: &m::TemplateVersion) -> Vec<SectionView> {
 }
 
 /// A walk as the walk screen shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct WalkView {
     pub id: String,
     pub area: String,
@@ -316,7 +385,7 @@ pub struct WalkView {
 
 /// What changed in the walk on screen since the heads it shows: the screen
 /// redraws only those parts ([`crate::field::Field::walk_update`]).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WalkUpdate {
     /// Only these answers and observations changed.
@@ -336,7 +405,7 @@ pub enum WalkUpdate {
     Whole { walk: Box<WalkView> },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct TemplateChoice {
     pub doc_id: String,
     pub title_sv: String,
@@ -344,7 +413,7 @@ pub struct TemplateChoice {
     pub version: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct TermView {
     pub code: String,
     pub group: String,
@@ -354,7 +423,7 @@ pub struct TermView {
     pub definition_en: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct GroupView {
     pub code: String,
     pub label_sv: String,
@@ -362,14 +431,14 @@ pub struct GroupView {
     pub order: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct VocabularyView {
     pub version: u64,
     pub groups: Vec<GroupView>,
     pub terms: Vec<TermView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct PlaceView {
     pub id: String,
     pub name: String,
@@ -377,21 +446,21 @@ pub struct PlaceView {
     pub lon: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct AreaView {
     pub code: String,
     pub name: String,
     pub places: Vec<PlaceView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct OrgView {
     pub id: String,
     pub name: String,
     pub kind: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct DirectoryView {
     pub organisations: Vec<OrgView>,
     pub areas: Vec<AreaView>,
@@ -432,7 +501,7 @@ impl DirectoryView {
 }
 
 /// Proposing an action (*åtgärd*) from an observation.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, TS)]
 pub struct ProposeAction {
     pub observation_doc: String,
     pub observation_id: String,
@@ -441,7 +510,7 @@ pub struct ProposeAction {
     pub due_date: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct ActionView {
     pub id: String,
     pub description: String,

@@ -2,10 +2,10 @@
 //! for form input, the fields that need attention.
 
 use serde::Serialize;
-use serde::ser::SerializeStruct;
 use trygg_core::{DocError, ValidationErrors};
 use trygg_store::StoreError;
 use trygg_sync::SyncError;
+use ts_rs::TS;
 
 /// Messages per form field, in the order found.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -57,35 +57,67 @@ pub enum AppError {
     Other(String),
 }
 
+/// What kind of error the UI got: it chooses where to show the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Invalid,
+    NotOnboarded,
+    NotFound,
+    BadServerAddress,
+    Unreachable,
+    TokenRefused,
+    PhotoTooLarge,
+    Forbidden,
+    ReadOnly,
+    Storage,
+    Other,
+}
+
 impl AppError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Invalid(_) => "invalid",
-            AppError::NotOnboarded => "not_onboarded",
-            AppError::NotFound(_) => "not_found",
-            AppError::BadServerAddress(_) => "bad_server_address",
-            AppError::Unreachable(_) => "unreachable",
-            AppError::TokenRefused(_) => "token_refused",
-            AppError::PhotoTooLarge { .. } => "photo_too_large",
-            AppError::Forbidden(_) => "forbidden",
-            AppError::ReadOnly(_) => "read_only",
-            AppError::Storage(_) => "storage",
-            AppError::Other(_) => "other",
+            AppError::Invalid(_) => ErrorCode::Invalid,
+            AppError::NotOnboarded => ErrorCode::NotOnboarded,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::BadServerAddress(_) => ErrorCode::BadServerAddress,
+            AppError::Unreachable(_) => ErrorCode::Unreachable,
+            AppError::TokenRefused(_) => ErrorCode::TokenRefused,
+            AppError::PhotoTooLarge { .. } => ErrorCode::PhotoTooLarge,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::ReadOnly(_) => ErrorCode::ReadOnly,
+            AppError::Storage(_) => ErrorCode::Storage,
+            AppError::Other(_) => ErrorCode::Other,
         }
     }
 }
 
-/// `{"code": "...", "message": "...", "fields": [["field", "message"], ...]}`
+/// An error as the UI gets it from a command that failed.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(rename = "AppError")]
+pub struct ErrorView {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Messages per form field (`invalid` only), in the order found.
+    pub fields: Vec<(String, String)>,
+}
+
+impl From<&AppError> for ErrorView {
+    fn from(e: &AppError) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+            fields: match e {
+                AppError::Invalid(fields) => fields.0.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
 impl Serialize for AppError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("AppError", 3)?;
-        st.serialize_field("code", self.code())?;
-        st.serialize_field("message", &self.to_string())?;
-        match self {
-            AppError::Invalid(fields) => st.serialize_field("fields", fields)?,
-            _ => st.serialize_field("fields", &FieldErrors::default())?,
-        }
-        st.end()
+        ErrorView::from(self).serialize(s)
     }
 }
 

@@ -2,12 +2,14 @@
 //!
 //! * `field` — what the app does (store, sync, settings), no Tauri in it;
 //! * `commands` — thin Tauri commands over `Field`;
-//! * `dto` — the shapes that cross to the TypeScript UI (`ui/src/api.ts`);
+//! * `dto` — the shapes that cross to the TypeScript UI;
+//! * `bindings` — their TypeScript declarations (`ui/src/bindings.ts`);
 //! * `settings` — the device's settings file.
 //!
 //! The data folder is Tauri's app data folder, or `TRYGG_APP_DATA` when set
 //! (the demo and the end-to-end tests run several devices side by side).
 
+pub mod bindings;
 pub mod commands;
 pub mod dto;
 pub mod error;

@@ -73,7 +73,7 @@ impl std::fmt::Debug for Field {
 }
 
 /// What saving an observation produced.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, ts_rs::TS)]
 pub struct Saved {
     pub doc_id: String,
     pub id: String,

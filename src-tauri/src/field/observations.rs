@@ -178,7 +178,7 @@ impl Field {
     }
 
     /// The newest EST observations this device can see (outside walks).
-    pub fn recent_reports(&self) -> Result<Vec<trygg_store::index::ObservationRow>> {
+    pub fn recent_reports(&self) -> Result<Vec<ReportSummary>> {
         let store = lock(&self.store);
         Ok(store
             .observations(&ObservationFilter {
@@ -188,6 +188,7 @@ impl Field {
             .into_iter()
             .filter(|o| o.doc_kind == DocKind::Report.as_str())
             .take(50)
+            .map(ReportSummary::from)
             .collect())
     }
 }

@@ -23,7 +23,7 @@ impl Field {
         let more = walks.len() > limit as usize;
         walks.truncate(limit as usize);
         Ok(WalkPage {
-            walks,
+            walks: walks.into_iter().map(WalkSummary::from).collect(),
             more,
             page: WALK_PAGE,
         })

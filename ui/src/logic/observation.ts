@@ -1,36 +1,20 @@
 // The observation form's rules, checked before saving so every problem shows
 // inline at its field. The app checks the same rules again when saving.
 
+import type { LocationInput, ObservationInput, PhotoView } from "../bindings";
+
 export const MAX_PHOTO_BYTES = 20 * 1024 * 1024;
 export const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
 /** HEIC cannot be read on every device: the person is told how to get JPEG. */
 const HEIC_TYPES = ["image/heic", "image/heif"];
 
-export interface LocationInput {
-  lat: number | null;
-  lon: number | null;
-  accuracy_m: number | null;
-  place_id: string | null;
-}
+export type { LocationInput, PhotoView };
 
-export interface PhotoView {
-  sha256: string;
-  size: number;
-  media_type: string;
-  caption: string;
-}
-
-export interface ObservationDraft {
-  category: string;
-  severity: number;
-  note: string;
-  location: LocationInput | null;
-  photos: PhotoView[];
-  item_id: string | null;
-  /** For a report outside a walk. */
+/** The form's content: what it saves, and for a report outside a walk its area. */
+export type ObservationDraft = ObservationInput & {
   area?: string;
   restricted?: boolean;
-}
+};
 
 export type FormErrors = Record<string, string>;
 

@@ -1,18 +1,8 @@
 // The sync indicator: what to say and which colour, from the client's status.
 
-export type Connection = "offline" | "syncing" | "all_on_server" | "refused" | "token_refused" | "device_problem";
+import type { Connection, SyncStatus } from "../bindings";
 
-export interface SyncStatus {
-  connection: Connection;
-  unsynced_documents: number;
-  photos_queued: number;
-  /** Queued photos whose file is gone from this device. */
-  photos_missing: number;
-  /** What on this device could not be read, if anything. */
-  problem: string | null;
-  local_only_documents: number;
-  refused_documents: number;
-}
+export type { Connection, SyncStatus };
 
 export interface Indicator {
   tone: "ok" | "busy" | "offline" | "error";

@@ -3,14 +3,9 @@
 // all find the same term. Diacritics are folded so "oro" finds "oro" and
 // "skadegorelse" finds "skadegörelse".
 
-export interface Term {
-  code: string;
-  group: string;
-  label_sv: string;
-  label_en: string;
-  definition_sv: string;
-  definition_en: string;
-}
+import type { TermView } from "../bindings";
+
+export type Term = TermView;
 
 export function fold(s: string): string {
   return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();

@@ -1,30 +1,8 @@
 // Rules of the walk screen: progress, unanswered required items, filters.
 
-export interface ItemView {
-  id: string;
-  kind: string;
-  prompt_sv: string;
-  prompt_en: string;
-  help_sv: string;
-  required: boolean;
-  vocabulary_group: string | null;
-}
+import type { AnswerInput, ItemView, SectionView } from "../bindings";
 
-export interface SectionView {
-  id: string;
-  title_sv: string;
-  title_en: string;
-  items: ItemView[];
-}
-
-export type AnswerInput =
-  | { kind: "yes_no"; value: "yes" | "no" | "na" }
-  | { kind: "rating"; value: number }
-  | { kind: "number"; value: number }
-  | { kind: "text"; value: string }
-  | { kind: "choice"; value: string }
-  | { kind: "photos"; value: unknown[] }
-  | { kind: "location"; value: unknown };
+export type { AnswerInput, ItemView, SectionView };
 
 export function items(sections: SectionView[]): ItemView[] {
   return sections.flatMap((s) => s.items);

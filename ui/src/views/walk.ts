@@ -177,12 +177,12 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
         const select = h("select", { disabled, "aria-labelledby": named, onchange: () => save(item.id, select.value ? { kind: "location", value: { lat: null, lon: null, accuracy_m: null, place_id: select.value } } : null) },
           h("option", { value: "" }, t("obs.no_place")),
           places.map((p) => h("option", { value: p.id }, p.name)));
-        select.value = answer?.kind === "location" ? ((answer.value as { place_id?: string }).place_id ?? "") : "";
+        select.value = answer?.kind === "location" ? (answer.value.place_id ?? "") : "";
         control = select;
         break;
       }
       case "photo": {
-        const current = answer?.kind === "photos" ? (answer.value as { sha256: string }[]) : [];
+        const current = answer?.kind === "photos" ? answer.value : [];
         const input = h("input", { type: "file", accept: "image/*", capture: "environment", disabled });
         input.addEventListener("change", async () => {
           const f = input.files?.[0];

@@ -7,6 +7,7 @@ use crate::access::Access;
 
 /// The connection as the user should understand it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Connection {
     /// No server reachable; edits are kept on this device.
@@ -29,6 +30,7 @@ pub enum Connection {
 
 /// The sync indicator's content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub connection: Connection,
     /// Local documents whose changes the server does not have yet
