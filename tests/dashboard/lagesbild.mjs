@@ -77,6 +77,8 @@ try {
       clusters: [...svg.querySelectorAll("circle.cluster")].map((c) => Number(c.dataset.count)),
       heat_cells: svg.querySelectorAll("rect.heat").length,
       width: svg.getBoundingClientRect().width,
+      legend: [...document.querySelectorAll("#map-legend li")].map((l) => l.textContent),
+      severities: [...document.querySelectorAll("#min_severity option")].map((o) => o.textContent),
     }));
   // A status the person may change is a <select>: its chosen option's text.
   const actions = () =>

@@ -175,6 +175,18 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         "{map}"
     );
     ensure!(map["clusters"] == json!([3]), "{map}");
+    // The severity filter and the legend follow the domain's scale, 1–4.
+    ensure!(
+        map["severities"] == json!(["1 Låg", "2 Måttlig", "3 Hög", "4 Akut"])
+            && map["legend"]
+                == json!([
+                    "Allvarlighet 1 Låg",
+                    "Allvarlighet 2 Måttlig",
+                    "Allvarlighet 3 Hög",
+                    "Allvarlighet 4 Akut"
+                ]),
+        "{map}"
+    );
     ensure!(
         map["labels"]
             .as_array()
@@ -361,6 +373,23 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     ensure!(too_long.status() == StatusCode::BAD_REQUEST);
     let said = too_long.text().await?;
     ensure!(said.contains("1 to 52 weeks, not 53"), "{said}");
+    // The severity scale is the domain's 1–4, in the filter and the API.
+    let me = get_json(&http, &base, &cookie, "/dashboard/api/me").await?;
+    let levels: Vec<&str> = me["severities"]
+        .as_array()
+        .context("severities")?
+        .iter()
+        .filter_map(|s| s["code"].as_str())
+        .collect();
+    ensure!(levels == ["1", "2", "3", "4"], "{me}");
+    let too_severe = http
+        .get(base.join("/dashboard/api/lagesbild?min_severity=5")?)
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    ensure!(too_severe.status() == StatusCode::BAD_REQUEST);
+    let said = too_severe.text().await?;
+    ensure!(said.contains("1 (low) to 4 (acute), not 5"), "{said}");
     let map = get_json(&http, &base, &cookie, "/dashboard/api/map").await?;
     let shown = ["placed", "outside", "unplaced"]
         .iter()

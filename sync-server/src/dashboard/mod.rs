@@ -55,7 +55,7 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use trygg_core::Timestamp;
-use trygg_core::model::{ActionStatus, Vocabulary};
+use trygg_core::model::{ActionStatus, Severity, Vocabulary};
 use trygg_core::seed::areas;
 use trygg_engine::EditError;
 
@@ -244,6 +244,8 @@ struct MeBody {
     /// Every organisation in the access table (code and name), for a
     /// decision's responsible organisation.
     organisations: Vec<Named>,
+    /// The severity scale (code: the level), for the filter and the legend.
+    severities: Vec<Named>,
 }
 
 /// A code and its name: a district, a vocabulary group, an organisation.
@@ -275,6 +277,13 @@ fn me_body(state: &AppState, user: &User) -> MeBody {
         organisations: org_names(state)
             .into_iter()
             .map(|(code, name)| Named { code, name })
+            .collect(),
+        severities: Severity::ALL
+            .iter()
+            .map(|s| Named {
+                code: s.level().to_string(),
+                name: format!("{} {}", s.level(), s.label_sv()),
+            })
             .collect(),
     }
 }
@@ -368,7 +377,7 @@ struct PictureQuery {
     area: Option<String>,
     /// A vocabulary group's code.
     group: Option<String>,
-    /// Only observations at least this severe (1–5).
+    /// Only observations at least this severe (1–4).
     min_severity: Option<u8>,
     /// The period: this many weeks, ending with `week` (1 when absent).
     weeks: Option<u8>,
@@ -429,12 +438,12 @@ impl Selection {
             Some(w) => picture::Week::parse(w).map_err(ApiError::bad_request)?,
             None => picture::Week::containing(Timestamp::now().millis(), tz),
         };
-        let min_severity = q.min_severity.unwrap_or(1);
-        if !(1..=5).contains(&min_severity) {
-            return Err(ApiError::bad_request(format!(
-                "min_severity is 1 to 5, not {min_severity}"
-            )));
+        let min_severity = match q.min_severity {
+            None => Severity::LOW,
+            Some(level) => Severity::new(level)
+                .map_err(|e| ApiError::bad_request(format!("min_severity: {e}")))?,
         }
+        .level();
         let weeks = q.weeks.unwrap_or(1);
         if !(1..=MAX_EXPORT_WEEKS).contains(&weeks) {
             return Err(ApiError::bad_request(format!(

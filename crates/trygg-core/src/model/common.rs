@@ -31,6 +31,8 @@ impl Severity {
     pub const MODERATE: Severity = Severity(2);
     pub const HIGH: Severity = Severity(3);
     pub const ACUTE: Severity = Severity(4);
+    /// Every level, lowest first: the scale forms and filters offer.
+    pub const ALL: [Severity; 4] = [Self::LOW, Self::MODERATE, Self::HIGH, Self::ACUTE];
 
     pub fn new(level: u8) -> Result<Self, String> {
         if (1..=4).contains(&level) {
@@ -44,6 +46,16 @@ impl Severity {
 
     pub fn level(self) -> u8 {
         self.0
+    }
+
+    /// The level's name in Swedish, as forms and the dashboard show it.
+    pub fn label_sv(self) -> &'static str {
+        match self.0 {
+            1 => "Låg",
+            2 => "Måttlig",
+            3 => "Hög",
+            _ => "Akut",
+        }
     }
 }
 

@@ -54,8 +54,9 @@ function counts(tbody, items, label) {
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAP_WIDTH = 1000;
-// Severity 1–5, light to dark; categories: a qualitative palette.
-const SEVERITY = ["#f4a582", "#e7845e", "#d6604d", "#b2182b", "#67001f"];
+// Severity 1–4 (the server's scale, `me.severities`), light to dark;
+// categories: a qualitative palette.
+const SEVERITY = ["#f4a582", "#d6604d", "#b2182b", "#67001f"];
 const CATEGORY = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"];
 let outlines = null;
 let lastMap = null;
@@ -140,7 +141,10 @@ function pathOf(geometry, p) {
 
 function colours(m, by) {
   if (by === "severity") {
-    return { of: (c) => SEVERITY[c.max_severity - 1], legend: SEVERITY.map((c, i) => [c, `Allvarlighet ${i + 1}`]) };
+    return {
+      of: (c) => SEVERITY[c.max_severity - 1],
+      legend: me.severities.map((s, i) => [SEVERITY[i], `Allvarlighet ${s.name}`]),
+    };
   }
   const index = new Map(m.groups.map((g, i) => [g.code, i]));
   const of = (c) => CATEGORY[(index.get(c.group) ?? CATEGORY.length - 1) % CATEGORY.length];
@@ -815,6 +819,13 @@ async function start() {
     o.value = a.code;
     o.textContent = a.name;
     area.append(o);
+  }
+  const severity = $("min_severity");
+  for (const s of me.severities) {
+    const o = document.createElement("option");
+    o.value = s.code;
+    o.textContent = s.name;
+    severity.append(o);
   }
   $("filters").addEventListener("change", () => {
     exportLinks();
