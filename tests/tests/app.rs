@@ -39,9 +39,10 @@ async fn shot(c: &Client, name: &str, audit: &mut Audit) -> Result<()> {
 
 /// Accessibility of every screen the test visits: axe-core (the copy the
 /// UI's npm packages pin) finds no serious or critical WCAG 2.1 A/AA
-/// violation, contrast included, and every control a finger taps is at
-/// least 44 × 44 CSS px. Problems are gathered over all screens and the
-/// test fails at its end naming each one.
+/// violation, contrast included; every control a finger taps is at least
+/// 44 × 44 CSS px; and the Tab key reaches every control, each showing
+/// where the focus is. Problems are gathered over all screens and the test
+/// fails at its end naming each one.
 #[derive(Default)]
 struct Audit {
     problems: Vec<String>,
@@ -75,7 +76,102 @@ return [...document.querySelectorAll("button, a[href], input:not([type=hidden]),
   });
 "##;
 
+/// Marks every control a person can use now (shown, enabled) with
+/// `data-kbd` and returns how many there are; a group of radio buttons is
+/// one stop for the Tab key (arrow keys move within it), so it counts once.
+const KEYBOARD_MARK: &str = r#"
+document.activeElement?.blur();
+const stops = new Map();
+for (const el of document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea, [tabindex]")) {
+  delete el.dataset.kbd;
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === "hidden" || el.disabled) continue;
+  const key = el.type === "radio" ? `radio:${el.name}` : String(stops.size);
+  if (!stops.has(key)) stops.set(key, el);
+  el.dataset.kbd = key;
+}
+return stops.size;
+"#;
+
+/// The focused control: its mark, whether a focus ring shows (on it, or on
+/// the label a check box or file input is drawn as; on the label alone when
+/// the control itself is invisible), and a name for it.
+const FOCUSED: &str = r##"
+const el = document.activeElement;
+if (!el || el === document.body) return null;
+const ring = (e) => {
+  const s = getComputedStyle(e);
+  return (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
+};
+const label = el.matches("input[type=checkbox], input[type=radio], input[type=file]") ? el.closest("label") : null;
+// A control drawn as its label (a file input kept invisible inside it) shows its focus there.
+const box = el.getBoundingClientRect();
+const invisible = parseFloat(getComputedStyle(el).opacity) === 0 || box.width < 4 || box.height < 4;
+const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
+return { kbd: el.dataset.kbd ?? null, ring: invisible ? label !== null && ring(label) : ring(el) || (label !== null && ring(label)), name: `${name} "${(el.textContent || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 30)}"` };
+"##;
+
+/// The controls no Tab reached, named.
+const UNREACHED: &str = r##"
+const reached = new Set(arguments[0]);
+return [...document.querySelectorAll("[data-kbd]")]
+  .filter((el) => !reached.has(el.dataset.kbd))
+  .slice(0, 8)
+  .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + ` "${(el.textContent || el.getAttribute("aria-label") || "").trim().slice(0, 30)}"`);
+"##;
+
 impl Audit {
+    /// Tabs through the screen from its start: every marked control must
+    /// get the focus, and show it.
+    async fn keyboard(&mut self, c: &Client, screen: &str) -> Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        use fantoccini::key::Key;
+        let stops = c
+            .execute(KEYBOARD_MARK, vec![])
+            .await?
+            .as_u64()
+            .context("the number of controls")?;
+        let mut reached = std::collections::BTreeSet::new();
+        let mut no_ring = Vec::new();
+        for _ in 0..stops + 2 {
+            let tab = KeyActions::new("keyboard".into())
+                .then(KeyAction::Down {
+                    value: Key::Tab.into(),
+                })
+                .then(KeyAction::Up {
+                    value: Key::Tab.into(),
+                });
+            c.perform_actions(tab).await?;
+            let focused = c.execute(FOCUSED, vec![]).await?;
+            if let Some(kbd) = focused["kbd"].as_str() {
+                reached.insert(kbd.to_string());
+                if focused["ring"] != true {
+                    no_ring.push(focused["name"].as_str().unwrap_or("?").to_string());
+                }
+            }
+        }
+        let reached: Vec<String> = reached.into_iter().collect();
+        println!(
+            "keyboard: {screen}: {} of {stops} controls reached with Tab",
+            reached.len()
+        );
+        let unreached = c
+            .execute(UNREACHED, vec![serde_json::json!(reached)])
+            .await?;
+        for v in unreached.as_array().context("unreached controls")? {
+            self.problems.push(format!(
+                "{screen}: the Tab key does not reach {}",
+                v.as_str().unwrap_or("?")
+            ));
+        }
+        no_ring.dedup();
+        for name in no_ring.into_iter().take(8) {
+            self.problems
+                .push(format!("{screen}: no focus ring on {name}"));
+        }
+        Ok(())
+    }
+
     async fn check(&mut self, c: &Client, screen: &str) -> Result<()> {
         let axe = std::fs::read_to_string(
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -95,7 +191,7 @@ impl Audit {
                 v.as_str().unwrap_or("?")
             ));
         }
-        Ok(())
+        self.keyboard(c, screen).await
     }
 
     fn clean(&self) -> Result<()> {
