@@ -4,7 +4,7 @@
 # tests (unit, property, integration, cross-process, fault tests (SIGKILL,
 # power cut, network cuts, full and read-only disk), JS interop, the real app
 # under Xvfb, the dashboard in chromium), the token in a real gnome-keyring,
-# and short benchmark runs so the benches stay working. Longer fault runs:
+# the .deb package, and short benchmark runs so the benches stay working. Longer fault runs:
 # TRYGG_FAULT_KILLS=500 TRYGG_FAULT_POWER_CUTS=200 TRYGG_FAULT_NET_CUTS=200 \
 #   cargo test -p trygg-e2e --test faults
 set -euo pipefail
@@ -22,6 +22,8 @@ cargo test --workspace
 # The device token in the OS keyring, against a real gnome-keyring.
 dbus-run-session -- bash scripts/with-keyring.sh \
   cargo test -q --workspace --lib -- --ignored secret::tests
+# The field app's Linux package, built and checked (docs/platforms.md).
+bash scripts/build-deb.sh
 TRYGG_BENCH_WALKS=100 TRYGG_BENCH_SAVES=40 cargo bench -q -p trygg-store --bench store
 TRYGG_BENCH_SYNC_EDITS=30 TRYGG_BENCH_SYNC_DOCS=10 cargo bench -q -p trygg-e2e --bench sync
 TRYGG_BENCH_LOADS=20x5x3x2 TRYGG_BENCH_LOAD_SECONDS=3 TRYGG_BENCH_DRAIN_SECONDS=15 \
