@@ -20,7 +20,7 @@ use anyhow::{Context, Result, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::browser::Browser;
-use support::dashboard::{fire, get_json, pdf_text};
+use support::dashboard::{bad_request, fire, get_json, pdf_text};
 use support::people::{add_person, cookie_of, login};
 use support::server::admin;
 use support::world::{DISTRICT, HOUSING, POLICE, World, new_report, new_walk};
@@ -365,13 +365,7 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
             && month["from_ms"].as_i64() < picture["from_ms"].as_i64(),
         "{month}"
     );
-    let too_long = http
-        .get(base.join("/dashboard/api/lagesbild?weeks=53")?)
-        .header("cookie", &cookie)
-        .send()
-        .await?;
-    ensure!(too_long.status() == StatusCode::BAD_REQUEST);
-    let said = too_long.text().await?;
+    let said = bad_request(&http, &base, &cookie, "/dashboard/api/lagesbild?weeks=53").await?;
     ensure!(said.contains("1 to 52 weeks, not 53"), "{said}");
     // The severity scale is the domain's 1–4, in the filter and the API.
     let me = get_json(&http, &base, &cookie, "/dashboard/api/me").await?;
@@ -382,13 +376,13 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .filter_map(|s| s["code"].as_str())
         .collect();
     ensure!(levels == ["1", "2", "3", "4"], "{me}");
-    let too_severe = http
-        .get(base.join("/dashboard/api/lagesbild?min_severity=5")?)
-        .header("cookie", &cookie)
-        .send()
-        .await?;
-    ensure!(too_severe.status() == StatusCode::BAD_REQUEST);
-    let said = too_severe.text().await?;
+    let said = bad_request(
+        &http,
+        &base,
+        &cookie,
+        "/dashboard/api/lagesbild?min_severity=5",
+    )
+    .await?;
     ensure!(said.contains("1 (low) to 4 (acute), not 5"), "{said}");
     let map = get_json(&http, &base, &cookie, "/dashboard/api/map").await?;
     let shown = ["placed", "outside", "unplaced"]

@@ -71,6 +71,17 @@ fn sample_walk() -> Walk {
     walk
 }
 
+/// An action proposed to the police from the walk's first observation.
+fn proposed_action(walk: &Walk) -> Action {
+    demo::action(
+        "walk-doc",
+        walk,
+        "o1",
+        "demo-polisen",
+        ActionStatus::Proposed,
+    )
+}
+
 fn round_trip<T: DocumentSchema + PartialEq + std::fmt::Debug>(value: &T) {
     let mut doc = document::create(value).unwrap();
     let bytes = doc.save();
@@ -399,13 +410,7 @@ fn a_walk_moves_only_to_another_copy_of_its_own_checklist() {
         let err = edit::move_walk_template(&mut doc, &other).unwrap_err();
         assert!(matches!(err, DocError::Forbidden(_)), "{err}");
     }
-    let action = demo::action(
-        "walk-doc",
-        &walk,
-        "o1",
-        "demo-polisen",
-        ActionStatus::Proposed,
-    );
+    let action = proposed_action(&walk);
     let err = edit::move_walk_template(&mut document::create(&action).unwrap(), &to).unwrap_err();
     assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
     assert_eq!(document::read::<Walk, _>(&doc).unwrap().template, to);
@@ -469,13 +474,7 @@ fn typing_on_top_of_an_unseen_edit_keeps_both() {
 #[test]
 fn an_action_status_changes_only_on_actions() {
     let walk = sample_walk();
-    let action = demo::action(
-        "walk-doc",
-        &walk,
-        "o1",
-        "demo-polisen",
-        ActionStatus::Proposed,
-    );
+    let action = proposed_action(&walk);
     let mut doc = document::create(&action).unwrap();
     edit::set_action_status(&mut doc, ActionStatus::InProgress).unwrap();
     let a: Action = document::read(&doc).unwrap();

@@ -38,6 +38,28 @@ pub async fn get_json(
         .await?)
 }
 
+/// The message a refused `GET path` (400 Bad Request) gives the person
+/// holding `cookie`.
+pub async fn bad_request(
+    http: &reqwest::Client,
+    base: &url::Url,
+    cookie: &str,
+    path: &str,
+) -> Result<String> {
+    let answer = http
+        .get(base.join(path)?)
+        .header("cookie", cookie)
+        .send()
+        .await?;
+    let status = answer.status();
+    let text = answer.text().await?;
+    ensure!(
+        status == reqwest::StatusCode::BAD_REQUEST,
+        "{path}: {status} {text}"
+    );
+    Ok(text)
+}
+
 /// A download's file name (from `Content-Disposition`) and text, for the
 /// person holding `cookie`.
 pub async fn download(

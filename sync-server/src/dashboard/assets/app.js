@@ -804,6 +804,16 @@ function show(e) {
   }
 }
 
+/** Appends an option per named code ({code, name}) to a select. */
+function addOptions(select, named) {
+  for (const { code, name } of named) {
+    const o = document.createElement("option");
+    o.value = code;
+    o.textContent = name;
+    select.append(o);
+  }
+}
+
 async function start() {
   try {
     me = await api("/dashboard/api/me");
@@ -813,20 +823,8 @@ async function start() {
     return;
   }
   $("who").textContent = `${me.name}, ${me.organisation_name}`;
-  const area = $("area");
-  for (const a of me.areas) {
-    const o = document.createElement("option");
-    o.value = a.code;
-    o.textContent = a.name;
-    area.append(o);
-  }
-  const severity = $("min_severity");
-  for (const s of me.severities) {
-    const o = document.createElement("option");
-    o.value = s.code;
-    o.textContent = s.name;
-    severity.append(o);
-  }
+  addOptions($("area"), me.areas);
+  addOptions($("min_severity"), me.severities);
   $("filters").addEventListener("change", () => {
     exportLinks();
     refresh().catch(show);
