@@ -105,12 +105,17 @@ impl Driver {
             .stderr(out)
             .spawn()
             .context("starting tauri-driver (scripts/setup.sh installs it)")?;
+        // Both tauri-driver and the WebKitWebDriver it starts must listen
+        // before a session is asked for: tauri-driver forwards the request
+        // at once and fails it if WebKitWebDriver is not up yet.
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on {port}");
+        for (what, p) in [("tauri-driver", port), ("WebKitWebDriver", native)] {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                if Instant::now() > deadline {
+                    bail!("{what} did not listen on {p}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
         Ok(Driver { child, port, log })
     }
