@@ -49,6 +49,11 @@ impl PhotoDir {
         trygg_sync::photo::wipe_file(&self.path(sha256))
     }
 
+    /// Whether the photo is here.
+    pub fn has(&self, sha256: &str) -> std::io::Result<bool> {
+        self.path(sha256).try_exists()
+    }
+
     pub fn get(&self, sha256: &str) -> std::io::Result<Option<Vec<u8>>> {
         match std::fs::read(self.path(sha256)) {
             Ok(b) => Ok(Some(b)),

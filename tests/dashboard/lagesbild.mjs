@@ -24,7 +24,8 @@
 //                                  (null if none), how many organisations are listed and the first's rows
 //   {"protocol": DOC}            → opens walk DOC's protocol on the page, downloads its PDF to
 //                                  SCREENSHOT_DIR/protocol.pdf, prints the heading, the findings'
-//                                  text and the PDF's path and name
+//                                  text, the photos once loaded (alt text, natural size) and the
+//                                  PDF's path and name
 //   {"rewalk": DOC}              → clicks "Jämför med förra" on walk DOC, prints the heading and the
 //                                  texts of what is gone, what remains and what is new
 //   {"reload": true}             → reloads the page, prints {"ms": …} once it shows its data
@@ -215,9 +216,15 @@ try {
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#protocol-pdf")]);
       const path = `${shots}/protocol.pdf`;
       await download.saveAs(path);
+      // Lazy images load once they are scrolled to.
+      for (const img of await page.$$("#protocol-findings img")) await img.scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => [...document.querySelectorAll("#protocol-findings img")].every((i) => i.complete));
       say({
         heading: await page.textContent("#protocol-h"),
         findings: await page.$$eval("#protocol-findings > li", (items) => items.map((i) => i.textContent)),
+        photos: await page.$$eval("#protocol-findings img", (imgs) =>
+          imgs.map((i) => ({ alt: i.alt, width: i.naturalWidth, height: i.naturalHeight })),
+        ),
         pdf: path,
         name: download.suggestedFilename(),
       });

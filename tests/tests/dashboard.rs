@@ -20,14 +20,15 @@ use anyhow::{Context, Result, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::browser::Browser;
-use support::dashboard::{bad_request, fire, get_json, pdf_text};
+use support::dashboard::{bad_request, fire, get_json, pdf_images, pdf_text};
 use support::people::{add_person, cookie_of, login};
 use support::server::admin;
-use support::world::{DISTRICT, HOUSING, POLICE, World, new_report, new_walk};
-use trygg_core::model::{ActionStatus, Walk};
+use support::world::{DISTRICT, HOUSING, POLICE, World, eventually_async, new_report, new_walk};
+use trygg_core::model::{ActionStatus, PhotoRef, Walk};
 use trygg_core::seed::demo;
 use trygg_core::{DocId, DocKind, document, edit};
 use trygg_sync::api::RegisterDocument;
+use trygg_sync::photo::{clean, fixtures};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -49,9 +50,18 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .next()
         .context("a named place")?
         .clone();
-    for _ in 0..2 {
-        edit::put_observation(&mut walk, &fire(&d.id, &area, &place)?)?;
-    }
+    // The first with a photo the device took (and uploads from its queue).
+    let photo = clean(&fixtures::plain_jpeg(800, 600), "image/jpeg")?;
+    let sha = district.add_photo(photo.clone()).await?;
+    let mut with_photo = fire(&d.id, &area, &place)?;
+    with_photo.photos.push(PhotoRef {
+        sha256: sha.clone(),
+        size: photo.bytes().len() as u64,
+        media_type: photo.media_type().into(),
+        caption: "Sotig fasad (test)".into(),
+    });
+    edit::put_observation(&mut walk, &with_photo)?;
+    edit::put_observation(&mut walk, &fire(&d.id, &area, &place)?)?;
     district.create(&mut walk, reg).await?;
     // An action from the walk for the police, due long ago, proposed by the
     // district's coordinator.
@@ -80,6 +90,7 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     // A coordinator of the proposing district carries an action forward.
     let coordinator = w.device(DISTRICT, "coordinator");
     let planner = w.client("planner", &coordinator).await;
+    let action_reg_id = action_reg.id;
     planner
         .create(&mut document::create(&action)?, action_reg)
         .await?;
@@ -90,6 +101,13 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
     // The police's restricted report: only the police may see it.
     let (mut report, report_reg) = new_report(POLICE, true, "");
     police.create(&mut report, report_reg).await?;
+    ensure!(
+        eventually_async(WAIT, || async {
+            district.queued_photos().await.is_ok_and(|q| q.is_empty())
+        })
+        .await,
+        "the photo was never uploaded"
+    );
     ensure!(
         district.all_on_server(WAIT).await && police.all_on_server(WAIT).await,
         "not everything reached the server: {:?}\n{}",
@@ -282,13 +300,31 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
                 == 1,
         "{protocol}"
     );
-    let text = pdf_text(protocol["pdf"].as_str().context("the PDF's path")?)?;
+    // The photo on the page, loaded from the server, its caption shown to
+    // the arranging organisation; in the PDF, scaled to print.
+    ensure!(
+        protocol["photos"]
+            == json!([{
+                "alt": "Foto 1: Brand och brandskador. Sotig fasad (test)",
+                "width": 800,
+                "height": 600,
+            }]),
+        "{protocol}"
+    );
+    let pdf = protocol["pdf"].as_str().context("the PDF's path")?;
+    ensure!(
+        pdf_images(pdf)? == [(640, 480)],
+        "the PDF holds the photo: {:?}",
+        pdf_images(pdf)
+    );
+    let text = pdf_text(pdf)?;
     for expected in [
         format!("Protokoll, trygghetsvandring: {}", walk_now.route_name),
         "Iakttagelser (3)".to_string(),
         "1. Brand och brandskador, allvarlighet 4".to_string(),
         "Åtgärd: Åtgärda enligt iakttagelsen (demo).".to_string(),
         "senast 2026-01-15, status: Accepterad".to_string(),
+        "Foto 1: Sotig fasad (test)".to_string(),
         "sida 1 av 1".to_string(),
     ] {
         ensure!(
@@ -399,6 +435,70 @@ async fn a_person_logs_in_by_link_sees_the_live_picture_of_what_they_may_read_an
         .send()
         .await?;
     ensure!(hidden.status() == StatusCode::NOT_FOUND);
+    let photo_path = format!("/dashboard/api/walks/{id}/photos/{sha}");
+    let hidden = http
+        .get(base.join(&photo_path)?)
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    ensure!(
+        hidden.status() == StatusCode::NOT_FOUND,
+        "another organisation's person gets no photo of a walk they may not read"
+    );
+    // A person of the district gets it, as JPEG, and only through a walk
+    // that shows it.
+    let (_clerk, clerk_link) = add_person(
+        w.data_dir(),
+        &base,
+        DISTRICT,
+        "viewer",
+        "Handläggare (test)",
+    );
+    let clerk = cookie_of(&login(&http, &base, &clerk_link).await?)?;
+    let shown = http
+        .get(base.join(&photo_path)?)
+        .header("cookie", &clerk)
+        .send()
+        .await?
+        .error_for_status()?;
+    ensure!(
+        shown.headers()["content-type"] == "image/jpeg"
+            && shown.headers()["x-content-type-options"] == "nosniff",
+        "{:?}",
+        shown.headers()
+    );
+    ensure!(shown.bytes().await? == photo.bytes());
+    for (what, path) in [
+        (
+            "a photo the walk does not show",
+            format!("/dashboard/api/walks/{id}/photos/{}", "0".repeat(64)),
+        ),
+        (
+            "a name that is no hash",
+            format!("/dashboard/api/walks/{id}/photos/..%2Fregistry.db"),
+        ),
+        (
+            "the photo through another document",
+            format!("/dashboard/api/walks/{}/photos/{sha}", action_reg_id),
+        ),
+    ] {
+        let r = http
+            .get(base.join(&path)?)
+            .header("cookie", &clerk)
+            .send()
+            .await?;
+        ensure!(
+            r.status() == StatusCode::NOT_FOUND,
+            "{what}: {}",
+            r.status()
+        );
+    }
+    let anonymous = http.get(base.join(&photo_path)?).send().await?;
+    ensure!(
+        anonymous.status() == StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.status()
+    );
     // Exports hold what the person may read, nothing else: the police their
     // restricted report; a housing company's viewer not even that.
     let export = |cookie: String, format: &'static str| {

@@ -10,7 +10,8 @@
 //!   outlines (built from open data by `build.rs`);
 //! * [`export`]: the selected observations as CSV and GeoJSON (no IO);
 //! * [`places`]: names and points of place ids (no IO);
-//! * [`protocol`]: one walk's findings and actions (no IO), [`pdf`] prints it;
+//! * [`protocol`]: one walk's findings and actions (no IO), [`pdf`] prints it
+//!   with the photos [`pdf_photo`] makes ready;
 //! * [`rewalk`]: a walk against the one before it on its route (no IO);
 //! * [`suppress`]: what a person sees of other organisations' observations:
 //!   H3 cells and no count below 5 (no IO);
@@ -18,7 +19,7 @@
 //!   or a local PMTiles archive);
 //! * [`read`]: the rows they read, from the documents' derived index;
 //! * `settings`: an organisation's own choices (exports with notes);
-//! * `walks`: the routes for walks, protocols and re-walks;
+//! * `walks`: the routes for walks, protocols, their photos and re-walks;
 //! * `decide`: a decision taken in meeting mode becomes an action document;
 //! * here: login, sessions, the rest of the JSON API and the live stream.
 
@@ -28,6 +29,7 @@ mod decide;
 pub mod export;
 pub mod map;
 pub mod pdf;
+pub mod pdf_photo;
 pub mod picture;
 pub mod places;
 pub mod protocol;
@@ -145,6 +147,10 @@ pub fn router() -> Router<Arc<AppState>> {
             get(walks::walk_protocol),
         )
         .route("/dashboard/api/walks/{id}/rewalk", get(walks::rewalk))
+        .route(
+            "/dashboard/api/walks/{id}/photos/{sha256}",
+            get(walks::walk_photo),
+        )
         .route(
             "/dashboard/api/walks/{id}/protocol.pdf",
             get(walks::walk_protocol_pdf),

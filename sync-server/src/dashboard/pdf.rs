@@ -2,11 +2,17 @@
 //! with `pdf-writer`: A4 pages of text in Helvetica, one of the standard
 //! fonts every PDF reader has (so nothing is fetched or embedded), with
 //! Swedish letters through the WinAnsi encoding; long lines wrap, pages
-//! break, and every page says which of how many it is.
+//! break, and every page says which of how many it is. A finding's photos
+//! are printed under it, three to a row, as JPEGs made by
+//! [`super::pdf_photo`]; a photo that is missing or unreadable is named
+//! with the reason instead.
 
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use std::collections::HashMap;
 
-use super::protocol::{Protocol, ProtocolAction};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+
+use super::pdf_photo::PdfPhoto;
+use super::protocol::{Finding, Protocol, ProtocolAction};
 
 const PAGE: (f32, f32) = (595.0, 842.0);
 const MARGIN: f32 = 56.0;
@@ -70,26 +76,98 @@ fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
-/// Pages of text, top to bottom.
-struct Layout {
-    pages: Vec<Content>,
+/// Photos in a row, and the gap between them.
+const PHOTOS_PER_ROW: usize = 3;
+const PHOTO_GAP: f32 = 8.0;
+
+/// The photos a PDF may print, by SHA-256: ready, or why not.
+pub type Photos = HashMap<String, Result<PdfPhoto, String>>;
+
+/// A photo as one row prints it.
+struct Shown<'a> {
+    label: String,
+    sha256: &'a str,
+    photo: &'a PdfPhoto,
+}
+
+/// Pages of text and photos, top to bottom.
+struct Layout<'a> {
+    /// Each finished page with the photos (indices into `photos`) it shows.
+    pages: Vec<(Content, Vec<usize>)>,
     page: Content,
+    on_page: Vec<usize>,
+    /// Every photo the document embeds, once, and its index by SHA-256.
+    photos: Vec<&'a PdfPhoto>,
+    embedded: HashMap<&'a str, usize>,
     y: f32,
 }
 
-impl Layout {
+fn photo_name(i: usize) -> String {
+    format!("Im{i}")
+}
+
+impl<'a> Layout<'a> {
     fn new() -> Self {
         Self {
             pages: Vec::new(),
             page: Content::new(),
+            on_page: Vec::new(),
+            photos: Vec::new(),
+            embedded: HashMap::new(),
             y: PAGE.1 - MARGIN,
         }
     }
 
     fn break_page(&mut self) {
         let done = std::mem::replace(&mut self.page, Content::new());
-        self.pages.push(done);
+        self.pages.push((done, std::mem::take(&mut self.on_page)));
         self.y = PAGE.1 - MARGIN;
+    }
+
+    /// `row` (at most [`PHOTOS_PER_ROW`] photos with their labels) side by
+    /// side, `indent` points in, each scaled into its share of the width
+    /// keeping its shape, with its label under it.
+    fn photo_row(&mut self, indent: f32, row: &[Shown<'a>]) {
+        let slots = PHOTOS_PER_ROW as f32;
+        let slot = (PAGE.0 - 2.0 * MARGIN - indent - (slots - 1.0) * PHOTO_GAP) / slots;
+        let (max_h, label_h) = (slot * 0.75, 12.0);
+        let sizes: Vec<(f32, f32)> = row
+            .iter()
+            .map(|Shown { photo: p, .. }| {
+                let scale = (slot / p.width as f32).min(max_h / p.height as f32);
+                (p.width as f32 * scale, p.height as f32 * scale)
+            })
+            .collect();
+        let height = sizes.iter().map(|s| s.1).fold(0.0, f32::max) + label_h;
+        if self.y - 4.0 - height < MARGIN + 20.0 {
+            self.break_page();
+        }
+        self.y -= 4.0;
+        for (i, (shown, (w, h))) in row.iter().zip(sizes).enumerate() {
+            let x = MARGIN + indent + i as f32 * (slot + PHOTO_GAP);
+            let index = *self.embedded.entry(shown.sha256).or_insert_with(|| {
+                self.photos.push(shown.photo);
+                self.photos.len() - 1
+            });
+            if !self.on_page.contains(&index) {
+                self.on_page.push(index);
+            }
+            let name = photo_name(index);
+            self.page
+                .save_state()
+                .transform([w, 0.0, 0.0, h, x, self.y - h])
+                .x_object(Name(name.as_bytes()))
+                .restore_state();
+            Self::text_at(
+                &mut self.page,
+                REGULAR,
+                8.0,
+                x,
+                self.y - h - 10.0,
+                &shown.label,
+            );
+        }
+        self.y -= height;
     }
 
     fn text_at(page: &mut Content, font: Name, size: f32, x: f32, y: f32, text: &str) {
@@ -133,6 +211,7 @@ impl Layout {
         let (regular, bold, info) = (Ref::new(3), Ref::new(4), Ref::new(5));
         let page_ref = |i: usize| Ref::new(6 + 2 * i as i32);
         let content_ref = |i: usize| Ref::new(7 + 2 * i as i32);
+        let photo_ref = |i: usize| Ref::new(6 + 2 * count as i32 + i as i32);
         let mut pdf = Pdf::new();
         pdf.catalog(catalog).pages(tree);
         pdf.pages(tree)
@@ -147,7 +226,7 @@ impl Layout {
         pdf.document_info(info)
             .title(TextStr(title))
             .creator(TextStr("Trygg"));
-        for (i, mut content) in self.pages.into_iter().enumerate() {
+        for (i, (mut content, shown)) in self.pages.into_iter().enumerate() {
             let footer = format!("{title} · sida {} av {count}", i + 1);
             Self::text_at(&mut content, REGULAR, 8.0, MARGIN, MARGIN - 20.0, &footer);
             let mut page = pdf.page(page_ref(i));
@@ -156,9 +235,23 @@ impl Layout {
                 .contents(content_ref(i));
             let mut resources = page.resources();
             resources.fonts().pair(REGULAR, regular).pair(BOLD, bold);
+            if !shown.is_empty() {
+                let mut objects = resources.x_objects();
+                for p in shown {
+                    objects.pair(Name(photo_name(p).as_bytes()), photo_ref(p));
+                }
+            }
             resources.finish();
             page.finish();
             pdf.stream(content_ref(i), &content.finish());
+        }
+        for (i, photo) in self.photos.iter().enumerate() {
+            let mut image = pdf.image_xobject(photo_ref(i), &photo.jpeg);
+            image.filter(Filter::DctDecode);
+            image.width(photo.width as i32);
+            image.height(photo.height as i32);
+            image.color_space().device_rgb();
+            image.bits_per_component(8);
         }
         pdf.finish()
     }
@@ -174,8 +267,40 @@ fn action_line(a: &ProtocolAction) -> String {
     )
 }
 
-/// The protocol as a PDF.
-pub fn protocol_pdf(p: &Protocol) -> Vec<u8> {
+/// Finding `f`'s photos in rows; under them, the captions the person may
+/// read and, for each photo that cannot be shown, why.
+fn finding_photos<'a>(doc: &mut Layout<'a>, f: &'a Finding, photos: &'a Photos) {
+    let mut row = Vec::new();
+    let mut lines = Vec::new();
+    for (n, photo) in f.photos.iter().enumerate() {
+        let label = format!("Foto {}", n + 1);
+        match photos.get(&photo.sha256) {
+            Some(Ok(ready)) => row.push(Shown {
+                label: label.clone(),
+                sha256: &photo.sha256,
+                photo: ready,
+            }),
+            Some(Err(reason)) => lines.push(format!("{label}: {reason}")),
+            None if photo.uploaded => lines.push(format!("{label}: kunde inte hämtas")),
+            None => lines.push(format!("{label}: har inte nått servern än")),
+        }
+        if let Some(caption) = &photo.caption {
+            lines.push(format!("{label}: {caption}"));
+        }
+        if row.len() == PHOTOS_PER_ROW {
+            doc.photo_row(12.0, &std::mem::take(&mut row));
+        }
+    }
+    if !row.is_empty() {
+        doc.photo_row(12.0, &row);
+    }
+    for line in lines {
+        doc.text(REGULAR, 9.0, 12.0, 0.0, &line);
+    }
+}
+
+/// The protocol as a PDF, with the finding's `photos` that are ready.
+pub fn protocol_pdf(p: &Protocol, photos: &Photos) -> Vec<u8> {
     let title = format!("Protokoll, trygghetsvandring: {}", p.route);
     let mut doc = Layout::new();
     doc.text(BOLD, 16.0, 0.0, 0.0, &title);
@@ -224,13 +349,14 @@ pub fn protocol_pdf(p: &Protocol) -> Vec<u8> {
         if !f.place.is_empty() {
             where_when = format!("{where_when}, {}", f.place);
         }
-        if f.photos > 0 {
-            where_when = format!("{where_when}, {} foto", f.photos);
+        if !f.photos.is_empty() {
+            where_when = format!("{where_when}, {} foto", f.photos.len());
         }
         doc.text(REGULAR, 10.0, 12.0, 0.0, &where_when);
         if let Some(note) = &f.note {
             doc.text(REGULAR, 10.0, 12.0, 0.0, note);
         }
+        finding_photos(&mut doc, f, photos);
         if f.actions.is_empty() {
             doc.text(REGULAR, 10.0, 12.0, 0.0, "Ingen åtgärd föreslagen.");
         }
@@ -251,6 +377,7 @@ pub fn protocol_pdf(p: &Protocol) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dashboard::protocol::ProtocolPhoto;
 
     #[test]
     fn swedish_letters_are_one_byte_each_and_the_rest_a_question_mark() {
@@ -280,7 +407,7 @@ mod tests {
             severity: 2,
             place: "Torget".into(),
             note: None,
-            photos: 0,
+            photos: vec![],
             actions: vec![],
         };
         let p = Protocol {
@@ -297,7 +424,7 @@ mod tests {
             other_actions: vec![],
             notes: None,
         };
-        let pdf = protocol_pdf(&p);
+        let pdf = protocol_pdf(&p, &Photos::new());
         assert!(pdf.starts_with(b"%PDF-"));
         let text = String::from_utf8_lossy(&pdf);
         let pages: usize = text
@@ -310,5 +437,132 @@ mod tests {
         // One content stream per page (the footers' text is read back with
         // pdftotext in the dashboard's browser test).
         assert_eq!(text.matches("/Contents").count(), pages);
+    }
+
+    fn photo(sha: char, uploaded: bool) -> ProtocolPhoto {
+        ProtocolPhoto {
+            sha256: sha.to_string().repeat(64),
+            caption: None,
+            uploaded,
+        }
+    }
+
+    fn ready(width: u32, height: u32) -> PdfPhoto {
+        let picture = image::RgbImage::from_pixel(width, height, image::Rgb([40, 90, 160]));
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageRgb8(picture)
+            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
+            .unwrap();
+        super::super::pdf_photo::prepare(&jpeg).unwrap()
+    }
+
+    fn walked(findings: Vec<Finding>) -> Protocol {
+        Protocol {
+            doc_id: "x".into(),
+            route: "Runt torget".into(),
+            district: "Järva".into(),
+            light: "Mörker".into(),
+            status: "Genomförd".into(),
+            owner: "Stadsdelsförvaltningen".into(),
+            organisations: vec!["Stadsdelsförvaltningen".into()],
+            started: None,
+            ended: None,
+            findings,
+            other_actions: vec![],
+            notes: None,
+        }
+    }
+
+    fn finding(photos: Vec<ProtocolPhoto>) -> Finding {
+        Finding {
+            observed: "2026-12-01 21:00".into(),
+            category: "Belysning".into(),
+            severity: 3,
+            place: "Torget".into(),
+            note: None,
+            photos,
+            actions: vec![],
+        }
+    }
+
+    /// The page objects' photo names, page by page.
+    fn photos_per_page(pdf: &str) -> Vec<usize> {
+        pdf.split("/Type /Page\n")
+            .skip(1)
+            .map(|page| {
+                page.split("endobj")
+                    .next()
+                    .unwrap_or("")
+                    .matches("/Im")
+                    .count()
+            })
+            .collect()
+    }
+
+    /// Whether the PDF shows `line` as one string (pdf-writer writes a
+    /// string with bytes beyond ASCII in hex).
+    fn shows(pdf: &str, line: &str) -> bool {
+        let bytes = win_ansi(line);
+        pdf.contains(&format!("<{}>", hex::encode_upper(&bytes)))
+            || pdf.contains(&format!("({line})"))
+    }
+
+    #[test]
+    fn ready_photos_are_embedded_once_as_jpegs_and_the_rest_are_named_with_why() {
+        let mut photos = Photos::new();
+        photos.insert("a".repeat(64), Ok(ready(640, 480)));
+        photos.insert("b".repeat(64), Ok(ready(300, 600)));
+        photos.insert("c".repeat(64), Err("bilden kan inte läsas (trasig)".into()));
+        let mut captioned = photo('a', true);
+        captioned.caption = Some("Trasig lampa vid entrén".into());
+        let p = walked(vec![
+            finding(vec![
+                captioned,
+                photo('b', true),
+                photo('c', true),
+                photo('d', false),
+            ]),
+            // The same photo in a second finding is embedded once.
+            finding(vec![photo('a', true)]),
+        ]);
+        let pdf = protocol_pdf(&p, &photos);
+        let text = String::from_utf8_lossy(&pdf);
+        assert_eq!(
+            text.matches("/Subtype /Image").count(),
+            2,
+            "two photos, once each"
+        );
+        assert_eq!(text.matches("/Filter /DCTDecode").count(), 2);
+        assert!(text.contains("/Width 300") && text.contains("/Height 600"));
+        assert!(text.contains("/ColorSpace /DeviceRGB"));
+        // Drawn three times: two in the first finding's row, one in the second's.
+        assert_eq!(text.matches(" Do").count(), 3, "{text}");
+        assert!(shows(&text, "Foto 1: Trasig lampa vid entrén"));
+        assert!(shows(&text, "Foto 3: bilden kan inte läsas (trasig)"));
+        assert!(shows(&text, "Foto 4: har inte nått servern än"));
+        assert!(!shows(&text, "Foto 2: har inte nått servern än"));
+        assert_eq!(photos_per_page(&text), vec![2]);
+    }
+
+    #[test]
+    fn rows_of_photos_break_pages_and_each_page_names_only_its_own() {
+        let shas: Vec<char> = "0123456789abcdef".chars().collect();
+        let mut photos = Photos::new();
+        for c in &shas {
+            photos.insert(c.to_string().repeat(64), Ok(ready(640, 480)));
+        }
+        let findings = shas
+            .chunks(2)
+            .map(|pair| finding(pair.iter().map(|c| photo(*c, true)).collect()))
+            .collect();
+        let pdf = protocol_pdf(&walked(findings), &photos);
+        let text = String::from_utf8_lossy(&pdf);
+        let per_page = photos_per_page(&text);
+        assert!(
+            per_page.len() >= 2,
+            "eight rows of photos fill more than a page: {per_page:?}"
+        );
+        assert_eq!(per_page.iter().sum::<usize>(), 16, "{per_page:?}");
+        assert!(per_page.iter().all(|n| *n > 0), "{per_page:?}");
     }
 }

@@ -44,8 +44,20 @@ pub struct Finding {
     pub place: String,
     /// Free text, when the person may read it.
     pub note: Option<String>,
-    pub photos: usize,
+    pub photos: Vec<ProtocolPhoto>,
     pub actions: Vec<ProtocolAction>,
+}
+
+/// A photo of a finding: its bytes are at
+/// `/dashboard/api/walks/{walk}/photos/{sha256}`.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ProtocolPhoto {
+    pub sha256: String,
+    /// The caption, when the person may read free text.
+    pub caption: Option<String>,
+    /// Whether the server has the bytes yet (a device uploads them after
+    /// the observation that names them, when it has a connection).
+    pub uploaded: bool,
 }
 
 #[derive(Debug, Serialize, PartialEq, Clone)]
@@ -92,8 +104,10 @@ pub struct Context<'a> {
     pub tz: &'a TimeZone,
     /// An organisation's name by its id.
     pub org_name: &'a dyn Fn(&str) -> String,
-    /// Whether the person may read free text (notes).
+    /// Whether the person may read free text (notes, photo captions).
     pub free_text: bool,
+    /// Whether the server has the photo with this SHA-256.
+    pub uploaded: &'a dyn Fn(&str) -> bool,
 }
 
 /// One action as the protocol shows it.
@@ -131,7 +145,18 @@ pub fn finding(
             .free_text
             .then(|| o.note.as_str().trim().to_string())
             .filter(|n| !n.is_empty()),
-        photos: o.photos.len(),
+        photos: o
+            .photos
+            .iter()
+            .map(|p| ProtocolPhoto {
+                sha256: p.sha256.clone(),
+                caption: cx
+                    .free_text
+                    .then(|| p.caption.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+                uploaded: (cx.uploaded)(&p.sha256),
+            })
+            .collect(),
         actions: actions
             .iter()
             .filter(|(_, a)| {

@@ -345,7 +345,7 @@ impl IndexReader {
 
     /// Walk `walk` and the actions proposed from it that are among
     /// `readable`, read from the stored documents; none when the walk is
-    /// not stored here.
+    /// not stored here or the document is not a walk.
     pub async fn walk_with_actions(
         &self,
         walk: trygg_core::DocId,
@@ -357,7 +357,11 @@ impl IndexReader {
             let Some(doc) = trygg_store::chunks::load_doc(&conn, &walk)? else {
                 return Ok(None);
             };
-            let walk_value: Walk = trygg_core::document::read(&doc)?;
+            // Another kind of document is no walk: the same answer as none.
+            let walk_value: Walk = match trygg_core::document::read(&doc) {
+                Err(trygg_core::DocError::WrongKind { .. }) => return Ok(None),
+                read => read?,
+            };
             let mut stmt = conn.prepare_cached(
                 "SELECT doc_id FROM actions WHERE source_doc = ?1 ORDER BY created_at, doc_id",
             )?;

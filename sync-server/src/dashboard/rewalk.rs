@@ -218,6 +218,7 @@ mod tests {
             tz: &tz,
             org_name: &names,
             free_text: false,
+            uploaded: &|_| true,
         };
         let area = walk(Vec::new()).area;
         let place = districts[&area].places.keys().next().unwrap().clone();
@@ -306,6 +307,7 @@ mod tests {
             tz: &tz,
             org_name: &names,
             free_text: false,
+            uploaded: &|_| true,
         };
         let earlier = walk(vec![
             obs("a1", "klotter", 0, at_point(59.31, 18.10)),

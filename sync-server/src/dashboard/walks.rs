@@ -1,14 +1,21 @@
-//! The walks a person may read, their protocols (JSON and PDF) and a
-//! re-walk compared with the walk before it on the same route: the routes
-//! around [`super::protocol`], [`super::pdf`] and [`super::rewalk`].
+//! The walks a person may read, their protocols (JSON and PDF) with their
+//! photos, and a re-walk compared with the walk before it on the same
+//! route: the routes around [`super::protocol`], [`super::pdf`] and
+//! [`super::rewalk`].
+//!
+//! A walk's photos are shown to whoever may read the walk, as sync gives
+//! them to every device that may read it (`/api/v1/photos`); their
+//! captions, like notes, only to the organisation that arranged it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use trygg_core::DocId;
 use trygg_core::ids::slug;
@@ -16,8 +23,8 @@ use trygg_core::model::{Action as DocAction, Walk};
 use trygg_core::seed::areas;
 
 use super::{
-    ActionsQuery, Person, audit, district, download, org_names, pdf, picture, places, protocol,
-    readable, rewalk,
+    ActionsQuery, Person, audit, audit_doc, district, download, org_names, pdf, pdf_photo, picture,
+    places, protocol, readable, rewalk,
 };
 use crate::audit::Action;
 use crate::http::ApiError;
@@ -113,6 +120,7 @@ impl Names {
     fn context<'a>(
         &'a self,
         org_name: &'a dyn Fn(&str) -> String,
+        uploaded: &'a dyn Fn(&str) -> bool,
         free_text: bool,
     ) -> protocol::Context<'a> {
         protocol::Context {
@@ -121,12 +129,39 @@ impl Names {
             tz: &self.tz,
             org_name,
             free_text,
+            uploaded,
         }
     }
 }
 
+/// The SHA-256 of every photo of `walk`'s observations.
+fn photos_of(walk: &Walk) -> impl Iterator<Item = &str> {
+    walk.observations
+        .values()
+        .flat_map(|o| o.photos.iter().map(|p| p.sha256.as_str()))
+}
+
+/// Which of `walk`'s photos the server has.
+async fn uploaded(state: &AppState, walk: &Walk) -> Result<HashSet<String>, ApiError> {
+    let dir = state.photos.clone();
+    let names: Vec<String> = photos_of(walk).map(str::to_string).collect();
+    tokio::task::spawn_blocking(move || {
+        let mut here = HashSet::new();
+        for name in names {
+            if dir.has(&name)? {
+                here.insert(name);
+            }
+        }
+        Ok::<_, std::io::Error>(here)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
+}
+
 /// One walk's protocol for `person`: 404 unless they may read the walk.
-/// Free text (the notes) only for the organisation that arranged it.
+/// Free text (notes, photo captions) only for the organisation that
+/// arranged it.
 async fn protocol_of(
     state: &AppState,
     person: &Person,
@@ -135,9 +170,95 @@ async fn protocol_of(
     let readable = readable(state, &person.user);
     let (doc, walk, actions) = readable_walk(state, &readable, id).await?;
     let names = Names::new(state).await?;
+    let here = uploaded(state, &walk).await?;
     let org_name = |org: &str| names.org(org);
-    let cx = names.context(&org_name, walk.owner_org == person.user.org);
+    let is_here = |sha: &str| here.contains(sha);
+    let cx = names.context(&org_name, &is_here, walk.owner_org == person.user.org);
     Ok(protocol::protocol(&doc.to_string(), &walk, &actions, &cx))
+}
+
+/// Photo `sha256` of walk `id`: 404 unless the person may read the walk and
+/// one of its observations names the photo, and until a device has
+/// uploaded it. The type is read from the bytes (the server stores only
+/// JPEG, PNG and WebP it has checked).
+pub(super) async fn walk_photo(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    Path((id, sha256)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    if !trygg_sync::photo::is_sha256_hex(&sha256) {
+        return Err(ApiError::not_found());
+    }
+    let readable = readable(&state, &person.user);
+    let (doc, walk, _) = readable_walk(&state, &readable, &id).await?;
+    if !photos_of(&walk).any(|p| p == sha256) {
+        return Err(ApiError::not_found());
+    }
+    let dir = state.photos.clone();
+    let name = sha256.clone();
+    let bytes = tokio::task::spawn_blocking(move || dir.get(&name))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found_because("the photo has not reached the server yet"))?;
+    let media_type = match image::guess_format(&bytes) {
+        Ok(format) => format.to_mime_type(),
+        Err(_) => "application/octet-stream",
+    };
+    audit_doc(
+        &state,
+        &person.user,
+        from,
+        Action::PhotoRead,
+        Some(doc),
+        Some(format!("sha256={sha256}")),
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Every photo of protocol `p` the server has, made ready for its PDF on
+/// the blocking threads, a few at a time; a photo that cannot be read is
+/// named in the PDF with the reason (and logged).
+async fn pdf_photos(state: &AppState, p: &protocol::Protocol) -> Result<pdf::Photos, ApiError> {
+    let names: Vec<String> = p
+        .findings
+        .iter()
+        .flat_map(|f| &f.photos)
+        .filter(|photo| photo.uploaded)
+        .map(|photo| photo.sha256.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let at_once = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let ready: Vec<(String, Result<pdf_photo::PdfPhoto, String>)> =
+        futures::stream::iter(names.into_iter().map(|name| {
+            let dir = state.photos.clone();
+            tokio::task::spawn_blocking(move || {
+                let ready = match dir.get(&name) {
+                    Ok(Some(bytes)) => pdf_photo::prepare(&bytes),
+                    Ok(None) => Err("finns inte längre på servern".to_string()),
+                    Err(e) => Err(format!("kunde inte läsas från disken ({e})")),
+                };
+                if let Err(reason) = &ready {
+                    tracing::warn!(sha256 = %name, %reason, "a photo left out of a protocol PDF");
+                }
+                (name, ready)
+            })
+        }))
+        .buffer_unordered(at_once)
+        .map(|joined| joined.map_err(ApiError::internal))
+        .try_collect()
+        .await?;
+    Ok(ready.into_iter().collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -190,7 +311,10 @@ pub(super) async fn rewalk(
     );
     let names = Names::new(&state).await?;
     let org_name = |org: &str| names.org(org);
-    let cx = names.context(&org_name, false);
+    let mut here = uploaded(&state, &earlier).await?;
+    here.extend(uploaded(&state, &later).await?);
+    let is_here = |sha: &str| here.contains(sha);
+    let cx = names.context(&org_name, &is_here, false);
     let (e, l) = (earlier_id.to_string(), later_id.to_string());
     Ok(Json(rewalk::compare(
         &rewalk::Walked {
@@ -244,5 +368,6 @@ pub(super) async fn walk_protocol_pdf(
         .map_or("", |s| s.get(..10).unwrap_or(s));
     let route: String = slug(&p.route).chars().take(40).collect();
     let name = format!("trygg-protokoll-{route}-{date}.pdf");
-    download(pdf::protocol_pdf(&p), "application/pdf", &name)
+    let photos = pdf_photos(&state, &p).await?;
+    download(pdf::protocol_pdf(&p, &photos), "application/pdf", &name)
 }

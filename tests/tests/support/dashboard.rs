@@ -87,6 +87,32 @@ pub async fn download(
     Ok((name, response.text().await?))
 }
 
+/// The width and height of every image in the PDF at `path`, page by page,
+/// as `pdfimages -list` (poppler-utils) reads them.
+pub fn pdf_images(path: &str) -> Result<Vec<(u32, u32)>> {
+    let out = Command::new("pdfimages")
+        .args(["-list", path])
+        .output()
+        .context("running pdfimages (scripts/setup.sh installs poppler-utils)")?;
+    ensure!(
+        out.status.success(),
+        "pdfimages -list {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)?
+        .lines()
+        .skip(2)
+        .map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            ensure!(
+                cells.len() > 4 && cells[2] == "image",
+                "pdfimages said: {line}"
+            );
+            Ok((cells[3].parse()?, cells[4].parse()?))
+        })
+        .collect()
+}
+
 /// A PDF's text as `pdftotext` reads it, with every run of white space one
 /// space (so a line the PDF wrapped reads as one).
 pub fn pdf_text(path: &str) -> Result<String> {

@@ -451,6 +451,40 @@ function actionText(a) {
   return `Åtgärd: ${a.description} — ansvarig: ${a.responsible}, senast ${a.due_date ?? "inget datum"}, status: ${a.status}`;
 }
 
+// A finding's photos, each a link to the whole picture; one a device has
+// not uploaded yet is named instead.
+function findingPhotos(walk, f) {
+  const div = document.createElement("div");
+  div.className = "photos";
+  f.photos.forEach((photo, i) => {
+    const figure = document.createElement("figure");
+    const label = `Foto ${i + 1}: ${f.category}`;
+    if (photo.uploaded) {
+      const src = `/dashboard/api/walks/${encodeURIComponent(walk)}/photos/${photo.sha256}`;
+      const link = document.createElement("a");
+      link.href = src;
+      link.target = "_blank";
+      link.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = src;
+      img.alt = photo.caption ? `${label}. ${photo.caption}` : label;
+      img.loading = "lazy";
+      link.append(img);
+      figure.append(link);
+    } else {
+      figure.classList.add("missing");
+      figure.textContent = `Foto ${i + 1} har inte nått servern än.`;
+    }
+    if (photo.caption) {
+      const caption = document.createElement("figcaption");
+      caption.textContent = photo.caption;
+      figure.append(caption);
+    }
+    div.append(figure);
+  });
+  return div;
+}
+
 async function showProtocol(id) {
   const p = await api(`/dashboard/api/walks/${encodeURIComponent(id)}/protocol`);
   $("protocol-h").textContent = `Protokoll: ${p.route}`;
@@ -462,13 +496,14 @@ async function showProtocol(id) {
       const li = document.createElement("li");
       const head = document.createElement("strong");
       head.textContent = `${f.category}, allvarlighet ${f.severity}`;
-      const where = [f.observed, f.place, f.photos ? `${f.photos} foto` : ""].filter(Boolean).join(", ");
+      const where = [f.observed, f.place, f.photos.length ? `${f.photos.length} foto` : ""].filter(Boolean).join(", ");
       li.append(head, ` — ${where}`);
       if (f.note) {
         const note = document.createElement("p");
         note.textContent = f.note;
         li.append(note);
       }
+      if (f.photos.length) li.append(findingPhotos(id, f));
       const actions = document.createElement("ul");
       actions.append(
         ...(f.actions.length ? f.actions.map(actionText) : ["Ingen åtgärd föreslagen."]).map((t) => {
