@@ -92,8 +92,11 @@ pub fn range(conn: &Connection, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> 
     Ok(rows)
 }
 
+/// A document's chunks: key and bytes.
+pub type Chunks = Vec<(String, Vec<u8>)>;
+
 /// All chunks of one document, snapshots first.
-pub fn of_doc(conn: &Connection, doc: &DocId) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn of_doc(conn: &Connection, doc: &DocId) -> Result<Chunks> {
     let mut stmt = conn.prepare_cached(
         "SELECT key, data FROM chunks WHERE doc_id = ?1
          ORDER BY instr(key, '/snapshot/') = 0, key",
@@ -107,7 +110,12 @@ pub fn of_doc(conn: &Connection, doc: &DocId) -> Result<Vec<(String, Vec<u8>)>> 
 /// Rebuilds a document from its chunks. A chunk Automerge cannot read is an
 /// error naming that chunk: we never silently drop part of a document.
 pub fn load_doc(conn: &Connection, doc: &DocId) -> Result<Option<AutoCommit>> {
-    let chunks = of_doc(conn, doc)?;
+    assemble(doc, of_doc(conn, doc)?)
+}
+
+/// A document from chunks read with [`of_doc`] (no IO, so many can be
+/// assembled at once on other threads); `None` for no chunks.
+pub fn assemble(doc: &DocId, chunks: Chunks) -> Result<Option<AutoCommit>> {
     if chunks.is_empty() {
         return Ok(None);
     }
@@ -127,10 +135,14 @@ pub fn doc_ids(conn: &Connection) -> Result<Vec<DocId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT doc_id FROM chunks WHERE doc_id IS NOT NULL ORDER BY doc_id",
     )?;
-    let ids = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .filter_map(|r| r.ok().and_then(|s| s.parse().ok()))
-        .collect();
+    let mut ids = Vec::new();
+    for id in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        // A key samod wrote for something that is not one of our documents
+        // has no id we can parse: nothing to index.
+        if let Ok(id) = id?.parse() {
+            ids.push(id);
+        }
+    }
     Ok(ids)
 }
 

@@ -397,15 +397,25 @@ impl Store {
         chunks::doc_ids(&self.conn)
     }
 
-    /// Recreates the whole index from the documents.
+    /// Recreates the whole index from the documents, in one transaction.
+    /// Documents are read in batches; each batch is assembled and its rows
+    /// derived on every core at once (the slow part: decoding Automerge and
+    /// reading the document), then written.
     pub fn rebuild_index(&mut self) -> Result<RebuildStats> {
         let ids = self.doc_ids()?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         index::clear(&tx)?;
-        for id in &ids {
-            reindex_one(&tx, id)?;
+        for batch in ids.chunks(REBUILD_BATCH) {
+            let read = batch
+                .iter()
+                .map(|id| Ok((*id, chunks::of_doc(&tx, id)?)))
+                .collect::<Result<Vec<_>>>()?;
+            for (id, derived) in batch.iter().zip(derive_all(read, threads)) {
+                write_derived(&tx, id, &derived?)?;
+            }
         }
         let unreadable: u64 = tx.query_row(
             "SELECT count(*) FROM documents WHERE error IS NOT NULL",
@@ -752,9 +762,50 @@ pub(crate) fn reindex_one(conn: &Connection, id: &DocId) -> Result<()> {
     write_derived(conn, id, &derived)
 }
 
+/// Documents a rebuild reads and derives at a time: enough to keep every
+/// core busy, few enough that a device's memory holds them.
+const REBUILD_BATCH: usize = 256;
+
+/// Rows of each document in `read` (its id and chunks), in order, derived on
+/// `threads` threads.
+fn derive_all(read: Vec<(DocId, chunks::Chunks)>, threads: usize) -> Vec<Result<Derived>> {
+    let per_thread = read.len().div_ceil(threads.max(1)).max(1);
+    let mut read = read;
+    let mut parts = Vec::new();
+    while read.len() > per_thread {
+        let rest = read.split_off(per_thread);
+        parts.push(std::mem::replace(&mut read, rest));
+    }
+    parts.push(read);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(|| {
+                    part.into_iter()
+                        .map(|(id, chunks)| derive_from(&id, chunks::assemble(&id, chunks)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(derived) => derived,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 /// Reads a document's chunks and derives its rows; writes nothing.
 fn derive_rows(conn: &Connection, id: &DocId) -> Result<Derived> {
-    match chunks::load_doc(conn, id) {
+    derive_from(id, chunks::load_doc(conn, id))
+}
+
+/// A document's rows from what loading it gave.
+fn derive_from(id: &DocId, loaded: Result<Option<AutoCommit>>) -> Result<Derived> {
+    match loaded {
         Ok(Some(mut doc)) => Ok(Derived::Rows(Box::new(index::rows_for(id, doc.document())))),
         Ok(None) => Ok(Derived::Gone),
         Err(StoreError::Corrupt { key, reason, .. }) => {

@@ -509,6 +509,29 @@ fn a_damaged_chunk_is_reported_by_name_and_the_rest_still_indexes() {
     assert!(f.store.load(other.id()).is_ok());
 }
 
+/// A rebuild reads documents in batches and derives them on several
+/// threads: over several batches, with a damaged document among them, it
+/// equals the index the saves kept, in order, and names the damaged one.
+#[test]
+fn a_rebuild_over_several_batches_on_several_threads_equals_the_incremental_index() {
+    let mut f = fixture();
+    let values: Vec<Walk> = (0..600).map(|i| walk_value(&mut f, i % 4)).collect();
+    let handles = f.store.create_all(&values).unwrap();
+    assert_rebuild_matches(&mut f.store);
+    let damaged = handles[300].id();
+    let key = format!("{damaged}/incremental/{}", "ee".repeat(32));
+    f.store
+        .samod_storage()
+        .unwrap()
+        .put_blocking(&key, b"\x00garbage")
+        .unwrap();
+    let stats = f.store.rebuild_index().unwrap();
+    assert_eq!((stats.documents, stats.unreadable), (600, 1));
+    let row = f.store.document_row(damaged).unwrap().unwrap();
+    assert!(row.error.unwrap().contains(&key));
+    assert_eq!(f.store.walks(&WalkFilter::default()).unwrap().len(), 599);
+}
+
 /// Automerge alone reads a damaged chunk that follows a good one as a
 /// partial load and drops it; the store checks every chunk first. Here the
 /// snapshot loads first and the damaged copy of it (one bit flipped) after.
