@@ -850,6 +850,10 @@ async fn a_walk_started_offline_moves_to_the_checklist_the_server_shares() -> Re
             },
         "no template on the server yet: {waiting:?}"
     );
+    ensure!(
+        app.settings().offline_walks,
+        "the device remembers that a walk waits"
+    );
     let offered: Vec<String> = app
         .templates()
         .await?
@@ -894,6 +898,10 @@ async fn a_walk_started_offline_moves_to_the_checklist_the_server_shares() -> Re
                 stranded: vec![]
             },
         "{moved:?}"
+    );
+    ensure!(
+        !app.settings().offline_walks,
+        "nothing waits, so the device stops looking"
     );
     ensure!(
         app.move_offline_walks().await? == OfflineWalks::default(),
