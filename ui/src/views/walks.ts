@@ -12,7 +12,7 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   const list = h("ul", { id: "walk-list", class: "walk-list" });
   const area = h(
     "select",
-    { id: "walk-area-filter", "aria-label": t("walks.filter.area"), onchange: () => { filter.area = area.value; refill(); } },
+    { id: "walk-area-filter", "aria-label": t("walks.filter.area"), onchange: () => { filter.area = area.value; refilter(); } },
     h("option", { value: "" }, t("walks.all_areas")),
     ctx.directory.areas.map((a) => h("option", { value: a.code }, a.name)),
   );
@@ -31,13 +31,17 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
   });
   search.addEventListener("input", () => {
     filter.route = search.value;
-    shown = null;
-    refill();
+    refilter();
   });
   const moreButton = h("button", { id: "walks-more", class: "big", hidden: true, onclick: () => { shown = (shown ?? step) + step; refill(); } }, t("walks.more"));
 
   // A refill that fails says so; the list stays as it was.
   const refill = () => void fill().catch((e) => ctx.toast(errorText(e), "error"));
+  // Another filter starts again from the first page.
+  const refilter = () => {
+    shown = null;
+    refill();
+  };
   const known = (code: string) => ctx.directory.areas.some((a) => a.code === code);
   let asked = 0;
   const fill = async () => {
@@ -96,7 +100,7 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
             filter.status = s;
             chips.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", "false"));
             (ev.currentTarget as HTMLElement).setAttribute("aria-pressed", "true");
-            refill();
+            refilter();
           },
         },
         s ? t(`status.${s}`) : t("walks.filter.all"),
