@@ -11,8 +11,9 @@ use trygg_store::Store;
 use trygg_sync::access::access_of;
 
 use crate::config::{AdminCommand, DeviceCommand, OrgCommand, StoreArgs, UserCommand};
+use crate::photos::PhotoDir;
 use crate::registry::{Device, DocRecord, Org, Registry, RegistryError, new_token, token_hash};
-use crate::serve::{documents_path, open_registry};
+use crate::serve::{documents_path, open_registry, photos_path};
 
 pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
     let registry = open_registry(store)?;
@@ -221,6 +222,9 @@ async fn users(registry: &dyn Registry, command: UserCommand, out: &mut impl Wri
     Ok(())
 }
 
+/// One demo walk in this many gets a (drawn) photo.
+const DEMO_PHOTO_EVERY: usize = 3;
+
 /// Loads the invented demo organisations and documents and registers them.
 async fn demo_data(
     store: &StoreArgs,
@@ -242,9 +246,11 @@ async fn demo_data(
         }
     }
     let path = documents_path(&store.data_dir);
+    let photos = PhotoDir::open(photos_path(&store.data_dir))?;
     let documents = tokio::task::spawn_blocking(move || -> Result<Vec<_>> {
         let mut docs = Store::open(&path)?;
         trygg_store::demo::load(&mut docs, walks)?;
+        crate::demo_photos::add_to_walks(&mut docs, &photos, DEMO_PHOTO_EVERY)?;
         if history > 0 {
             trygg_store::demo::load_history(&mut docs, history, history_weeks)?;
         }

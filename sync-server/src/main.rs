@@ -5,6 +5,7 @@ mod audit;
 mod auth_limit;
 mod config;
 mod dashboard;
+mod demo_photos;
 mod http;
 mod photos;
 mod registry;

@@ -70,6 +70,11 @@ pub fn documents_path(dir: &Path) -> PathBuf {
     dir.join("documents.db")
 }
 
+/// Where the server keeps photo files.
+pub fn photos_path(dir: &Path) -> PathBuf {
+    dir.join("photos")
+}
+
 /// Opens the registry the flags choose.
 pub fn open_registry(store: &StoreArgs) -> Result<Arc<dyn Registry>> {
     if store.database_url.is_some() {
@@ -123,7 +128,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         readers,
     );
     snapshot.listen(Arc::new(crate::sync::AccessListener(engine.clone())));
-    let photos = PhotoDir::open(args.store.data_dir.join("photos"))?;
+    let photos = PhotoDir::open(photos_path(&args.store.data_dir))?;
     let photo_refs = PhotoRefs::new(
         Store::open(&docs_path)
             .with_context(|| format!("cannot open the photo index {}", docs_path.display()))?,
