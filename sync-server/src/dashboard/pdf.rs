@@ -401,29 +401,14 @@ mod tests {
 
     #[test]
     fn a_long_protocol_breaks_into_numbered_pages() {
-        let finding = |i: usize| super::super::protocol::Finding {
-            observed: "2026-12-01 21:00".into(),
-            category: format!("Nedskräpning {i}"),
-            severity: 2,
-            place: "Torget".into(),
-            note: None,
-            photos: vec![],
-            actions: vec![],
-        };
-        let p = Protocol {
-            doc_id: "x".into(),
-            route: "Runt torget".into(),
-            district: "Järva".into(),
-            light: "Mörker".into(),
-            status: "Genomförd".into(),
-            owner: "Stadsdelsförvaltningen".into(),
-            organisations: vec!["Stadsdelsförvaltningen".into()],
-            started: None,
-            ended: None,
-            findings: (0..80).map(finding).collect(),
-            other_actions: vec![],
-            notes: None,
-        };
+        let p = walked(
+            (0..80)
+                .map(|i| Finding {
+                    category: format!("Nedskräpning {i}"),
+                    ..finding(vec![])
+                })
+                .collect(),
+        );
         let pdf = protocol_pdf(&p, &Photos::new());
         assert!(pdf.starts_with(b"%PDF-"));
         let text = String::from_utf8_lossy(&pdf);
