@@ -784,10 +784,14 @@ async fn refresh_loop(inner: Arc<Inner>, every: Duration) {
 /// The status from facts gathered now (they lock documents: off the executor).
 async fn current_status(inner: &Arc<Inner>) -> Option<SyncStatus> {
     let inner = inner.clone();
-    let facts = tokio::task::spawn_blocking(move || inner.facts())
-        .await
-        .ok()?;
-    Some(status::summarize(&facts))
+    match tokio::task::spawn_blocking(move || inner.facts()).await {
+        Ok(facts) => Some(status::summarize(&facts)),
+        Err(e) => {
+            // The status stays as it was; the next tick tries again.
+            tracing::error!(%e, "gathering the sync status failed");
+            None
+        }
+    }
 }
 
 async fn status_loop(inner: Arc<Inner>) {
