@@ -100,6 +100,27 @@ fn main() -> Result<()> {
             "dashboard: this week's lägesbild holds {} of the viewer's observations (4-week mean {})",
             picture["total"]["in_period"], picture["total"]["mean_4"]
         );
+        // A demo walk with a (drawn) photo, for its protocol, PDF and photo.
+        let walks: Value = serde_json::from_slice(&get("/dashboard/api/walks".into()).await?)?;
+        let mut pictured = None;
+        for w in walks.as_array().context("walks")? {
+            let id = w["doc_id"].as_str().context("a walk's id")?;
+            let protocol: Value =
+                serde_json::from_slice(&get(format!("/dashboard/api/walks/{id}/protocol")).await?)?;
+            let photos: Vec<&str> = protocol["findings"]
+                .as_array()
+                .context("findings")?
+                .iter()
+                .flat_map(|f| f["photos"].as_array().into_iter().flatten())
+                .filter_map(|p| p["sha256"].as_str())
+                .collect();
+            if let Some(sha) = photos.first() {
+                pictured = Some((id.to_string(), sha.to_string(), photos.len()));
+                break;
+            }
+        }
+        let (walk_id, sha, photo_count) = pictured.context("demo-data gives some walks a photo")?;
+        let pdf_view = format!("walk protocol PDF, {photo_count} photo");
         let views = [
             ("lägesbild", "/dashboard/api/lagesbild".to_string()),
             ("lägesbild, one district", format!("/dashboard/api/lagesbild?area={district}")),
@@ -111,6 +132,9 @@ fn main() -> Result<()> {
             ("districts compared, 52 weeks", "/dashboard/api/compare?weeks=52".into()),
             ("open actions", "/dashboard/api/actions".into()),
             ("walks", "/dashboard/api/walks".into()),
+            ("walk protocol", format!("/dashboard/api/walks/{walk_id}/protocol")),
+            (pdf_view.as_str(), format!("/dashboard/api/walks/{walk_id}/protocol.pdf")),
+            ("a walk's photo", format!("/dashboard/api/walks/{walk_id}/photos/{sha}")),
             ("export.csv, 4 weeks", "/dashboard/api/export.csv?weeks=4".into()),
         ];
         for (name, path) in &views {
@@ -139,8 +163,20 @@ fn main() -> Result<()> {
         .await?;
         let (mut walk, reg) = new_walk(ORG, &[]);
         let id = reg.id;
+        let t = Instant::now();
         client.create(&mut walk, reg).await?;
-        ensure!(client.all_on_server(Duration::from_secs(60)).await, "the walk reached the server");
+        // The device opens every document the server lists for it (issue 12,
+        // part 9: open on demand); the first sync of them all is a figure.
+        ensure!(
+            client.all_on_server(Duration::from_secs(600)).await,
+            "the walk and the {} documents the device opened reached the server",
+            client.open_documents().len()
+        );
+        println!(
+            "dashboard: the live device's first sync, {} documents open, all on the server after {:.1} s",
+            client.open_documents().len(),
+            t.elapsed().as_secs_f64()
+        );
         let mut events = http
             .get(base.join("/dashboard/api/events")?)
             .header("cookie", &cookie)
