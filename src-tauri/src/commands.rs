@@ -37,6 +37,20 @@ pub fn app_ready(state: State<'_, AppState>) -> u64 {
     ms
 }
 
+/// The offline basemap the dashboard draws too (`trygg-basemap`): one JSON
+/// text, `{"districts": <GeoJSON>, "water": <GeoJSON>}`, made once.
+#[tauri::command]
+pub fn basemap() -> &'static str {
+    static BASEMAP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            r#"{{"districts":{},"water":{}}}"#,
+            trygg_basemap::DISTRICTS_GEOJSON,
+            trygg_basemap::WATER_GEOJSON
+        )
+    });
+    &BASEMAP
+}
+
 #[tauri::command]
 pub async fn set_language(state: State<'_, AppState>, language: String) -> Result<()> {
     state.field.set_language(&language)
@@ -269,4 +283,16 @@ pub async fn set_action_status(
     status: String,
 ) -> Result<()> {
     state.field.set_action_status(&action, &status).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_basemap_is_one_json_text_with_the_districts_and_the_water() {
+        let map: serde_json::Value = serde_json::from_str(super::basemap()).unwrap();
+        let districts = map["districts"]["features"].as_array().unwrap();
+        assert_eq!(districts.len(), 11);
+        assert!(districts.iter().any(|d| d["properties"]["code"] == "jarva"));
+        assert!(!map["water"]["features"].as_array().unwrap().is_empty());
+    }
 }

@@ -124,6 +124,7 @@ pub fn run() {
             commands::walk,
             commands::walk_update,
             commands::watch_document,
+            commands::basemap,
             commands::answer,
             commands::answer_text,
             commands::set_walk_status,

@@ -4,7 +4,7 @@
 //! client) edits the same walk at the same time.
 //!
 //! Set `TRYGG_SCREENSHOTS=DIR` to keep the screenshots (docs/screenshots is
-//! made that way).
+//! made that way; a relative DIR is taken from `tests/`, where tests run).
 
 mod support;
 
@@ -391,6 +391,30 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     click(&c, "[data-severity='3']").await?;
     type_into(&c, "#obs-note", "Klotter på tunnelns norra vägg").await?;
     choose(&c, "#obs-place", "jarva/rinkeby-torg").await?;
+    // No position fix here (no GPS under Xvfb): the position is picked on
+    // the map, which shows the walk's area outlined.
+    wait_for(&c, "#obs-map .district.current[data-area='jarva']", T)
+        .await
+        .context("the observation form's map outlines the walk's area")?;
+    click(&c, "#obs-map svg").await?;
+    let lat: f64 = attr(&c, "#obs-map[data-lat]", "data-lat").await?.parse()?;
+    let lon: f64 = attr(&c, "#obs-map[data-lon]", "data-lon").await?.parse()?;
+    ensure!(
+        (59.36..59.44).contains(&lat) && (17.75..18.0).contains(&lon),
+        "a tap on the map's middle picks a place in Järva, not ({lat}, {lon})"
+    );
+    let position = wait_js(
+        &c,
+        "document.querySelector('#obs-position').textContent || null",
+        T,
+    )
+    .await?;
+    ensure!(
+        position
+            .as_str()
+            .is_some_and(|p| p.contains("vald på kartan")),
+        "the form says the position was picked on the map: {position}"
+    );
     let photo_path = dir.path().join("tunnel.jpg");
     // As a phone writes it: EXIF with GPS, XMP, a comment, a second picture.
     std::fs::write(
@@ -430,6 +454,10 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         T,
     )
     .await?;
+    // Its pin on the walk's map, coloured by its severity.
+    wait_for(&c, "#walk-map[data-pins='1'] .pin.sev-3", T)
+        .await
+        .context("the walk's map shows the observation as a severity-3 pin")?;
 
     // A mark on a checklist item the coming changes leave alone: a screen
     // that redraws only what changed keeps this very element.
@@ -488,6 +516,9 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     )
     .await
     .context("the police observation appeared live")?;
+    wait_for(&c, "#walk-map[data-pins='2']", T)
+        .await
+        .context("the police observation's pin appeared live")?;
     ensure!(
         c.execute(
             "return document.querySelector('#walk .item[data-probe=kept]') !== null",

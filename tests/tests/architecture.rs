@@ -13,15 +13,25 @@ use serde_json::{Value, json};
 /// Each workspace crate and the workspace crates it may depend on.
 const LAYERS: &[(&str, &[&str])] = &[
     ("trygg-core", &[]),
+    ("trygg-basemap", &[]),
     ("trygg-store", &["trygg-core"]),
     ("trygg-sync", &["trygg-core", "trygg-store"]),
     ("trygg-engine", &["trygg-core", "trygg-store"]),
     ("trygg-cli", &["trygg-core", "trygg-store", "trygg-sync"]),
     (
         "trygg-server",
-        &["trygg-core", "trygg-store", "trygg-sync", "trygg-engine"],
+        &[
+            "trygg-basemap",
+            "trygg-core",
+            "trygg-store",
+            "trygg-sync",
+            "trygg-engine",
+        ],
     ),
-    ("trygg-app", &["trygg-core", "trygg-store", "trygg-sync"]),
+    (
+        "trygg-app",
+        &["trygg-basemap", "trygg-core", "trygg-store", "trygg-sync"],
+    ),
     ("trygg-e2e", &[]),
     ("trygg-power-cut", &[]),
 ];

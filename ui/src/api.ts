@@ -24,6 +24,7 @@ import type {
   WalkUpdate,
   WalkView,
 } from "./bindings";
+import type { Basemap } from "./logic/map";
 
 export type * from "./bindings";
 export type Directory = DirectoryView;
@@ -63,6 +64,8 @@ export const api = {
   walk: (id: string) => invoke<WalkView>("walk", { id }),
   /** What changed since `heads` (see `Field::walk_update`). */
   walkUpdate: (id: string, heads: string[]) => invoke<WalkUpdate>("walk_update", { id, heads }),
+  /** The offline basemap (`trygg-basemap`): district outlines and water as GeoJSON. */
+  basemap: async () => JSON.parse(await invoke<string>("basemap")) as Basemap,
   watchDocument: (id: string) => invoke<void>("watch_document", { id }),
   answer: (walk: string, item: string, answer: AnswerInput | null) => invoke<void>("answer", { walk, item, answer }),
   setWalkStatus: (walk: string, status: string) => invoke<void>("set_walk_status", { walk, status }),

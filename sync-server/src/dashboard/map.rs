@@ -1,6 +1,6 @@
 //! The map view as plain data (no IO): the week's observations binned into
 //! clusters and into a heat grid over the district outlines, which
-//! `build.rs` made from open data at build time and which the page draws as
+//! `trygg-basemap` made from open data at build time and which the page draws as
 //! its basemap (no internet needed; an operator may add raster tiles under
 //! them, see `tiles`).
 //!
@@ -14,10 +14,7 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
-/// The 11 stadsdelsområden, merged from the 117 stadsdelar (see `build.rs`).
-pub const DISTRICTS_GEOJSON: &str = include_str!(concat!(env!("OUT_DIR"), "/districts.geojson"));
-/// Lakes, the sea and the rivers, as one shape.
-pub const WATER_GEOJSON: &str = include_str!(concat!(env!("OUT_DIR"), "/water.geojson"));
+pub use trygg_basemap::{DISTRICTS_GEOJSON, WATER_GEOJSON};
 
 /// Clusters: the extent's width is cut into this many cells.
 pub const CLUSTER_CELLS: u32 = 24;
@@ -116,7 +113,7 @@ impl Grid {
 /// Each district's code, name and box, read once from the built outlines.
 static DISTRICTS: LazyLock<BTreeMap<String, (String, Extent)>> = LazyLock::new(|| {
     let collection: serde_json::Value =
-        serde_json::from_str(DISTRICTS_GEOJSON).expect("build.rs writes valid GeoJSON");
+        serde_json::from_str(DISTRICTS_GEOJSON).expect("trygg-basemap embeds valid GeoJSON");
     collection["features"]
         .as_array()
         .expect("a FeatureCollection")

@@ -7,7 +7,7 @@
 //! * [`actions`]: open actions per responsible organisation (no IO);
 //! * [`compare`]: districts side by side, with trend lines (no IO);
 //! * [`map`]: the map's clusters and heat grid as plain data, and its
-//!   outlines (built from open data by `build.rs`);
+//!   outlines (built from open data by `trygg-basemap`);
 //! * [`export`]: the selected observations as CSV and GeoJSON (no IO);
 //! * [`places`]: names and points of place ids (no IO);
 //! * [`protocol`]: one walk's findings and actions (no IO), [`pdf`] prints it

@@ -6,6 +6,7 @@ import type { Directory, Saved, Target, Vocabulary } from "../api";
 import type { ObservationDraft, PhotoView } from "../logic/observation";
 import { MAX_PHOTO_BYTES } from "../logic/observation";
 import { observationForm, photoThumb, type FormDeps } from "./observationForm";
+import { basemap, layOut } from "./map.fixture";
 
 const directory: Directory = {
   organisations: [{ id: "demo-sdf", name: "Demo SDF", kind: "district" }],
@@ -34,6 +35,7 @@ function harness(walk: string | null = "walk-1") {
     },
     photoUrl: async () => "blob:x",
     locate: async () => { throw new Error("no GPS here"); },
+    basemap: async () => basemap,
   };
   let done = 0;
   const el = observationForm({
@@ -86,6 +88,32 @@ describe("observation form", () => {
     await settle();
     await settle();
     expect(errorsShown(el)).toEqual(["location"]);
+  });
+
+  it("picks the position on the map when the device has none", async () => {
+    const { el, saved } = harness();
+    click(el.querySelector("#obs-locate"));
+    await settle();
+    await settle();
+    expect(errorsShown(el)).toEqual(["location"]);
+    const map = el.querySelector<HTMLElement>("#obs-map")!;
+    expect(map).not.toBeNull();
+    layOut(map);
+    // The walk's area is outlined; a tap in the middle of the map picks its middle.
+    expect(map.querySelector(".district.current")?.getAttribute("data-area")).toBe("jarva");
+    map.querySelector("svg")!.dispatchEvent(new MouseEvent("click", { clientX: 200, clientY: 150, bubbles: true }));
+    expect(errorsShown(el)).toEqual([]);
+    expect(el.querySelector("#obs-position")!.textContent).toContain("vald på kartan");
+    click(el.querySelector('[data-code="klotter"]'));
+    click(el.querySelector('[data-severity="2"]'));
+    click(el.querySelector("#obs-save"));
+    await settle();
+    expect(saved).toHaveLength(1);
+    const at = saved[0].draft.location!;
+    expect(at.lat!).toBeCloseTo(59.4, 2);
+    expect(at.lon!).toBeCloseTo(17.9, 2);
+    expect(at.accuracy_m).toBeGreaterThan(0);
+    expect(at.place_id).toBeNull();
   });
 
   it("refuses a too-large photo before storing anything", async () => {
@@ -144,6 +172,7 @@ describe("a photo's thumbnail", () => {
       addPhoto: async () => { throw new Error("unused"); },
       photoUrl: async () => { throw { code: "not_found", message: "photo abc was not found on this device", fields: [] }; },
       locate: async () => { throw new Error("unused"); },
+      basemap: async () => basemap,
     };
     const img = photoThumb("abc", deps);
     await settle();

@@ -11,12 +11,15 @@ import {
   type FormErrors, type LocationInput, type ObservationDraft, type PhotoView,
 } from "../logic/observation";
 import { searchTerms } from "../logic/vocabulary";
+import type { Basemap } from "../logic/map";
+import { loadBasemap, mapOrProblem, type MapHandle } from "./map";
 
 export interface FormDeps {
   save(target: Target, draft: ObservationDraft): Promise<Saved>;
   addPhoto(bytes: Uint8Array, mediaType: string): Promise<PhotoView>;
   photoUrl(sha256: string): Promise<string>;
   locate(): Promise<LocationInput>;
+  basemap(): Promise<Basemap>;
 }
 
 export const photoUrls = new Map<string, string>();
@@ -31,6 +34,7 @@ export const appDeps: FormDeps = {
     photoUrls.set(sha, url);
     return url;
   },
+  basemap: loadBasemap,
   locate: () =>
     new Promise((resolve, reject) => {
       if (!("geolocation" in navigator)) return reject(new Error("no geolocation"));
@@ -159,6 +163,7 @@ export function observationForm(o: FormOptions): HTMLElement {
             if (draft.location) draft.location.place_id = null;
             keep();
             renderPlaces();
+            map?.setArea(draft.area || null);
           },
         },
         h("option", { value: "" }, t("newwalk.choose")),
@@ -180,13 +185,37 @@ export function observationForm(o: FormOptions): HTMLElement {
     keep();
   });
   const position = h("span", { id: "obs-position", class: "muted" });
+  let pickedOnMap = false;
   const showPosition = () => {
     const l = draft.location;
     position.textContent =
       l && l.lat !== null && l.lon !== null
-        ? t("obs.position", { lat: l.lat.toFixed(5), lon: l.lon.toFixed(5), acc: Math.round(l.accuracy_m ?? 0) })
+        ? t("obs.position", { lat: l.lat.toFixed(5), lon: l.lon.toFixed(5), acc: Math.round(l.accuracy_m ?? 0) }) + (pickedOnMap ? ` · ${t("obs.picked")}` : "")
         : "";
   };
+  // The map: a tap picks the position (or corrects the device's).
+  const positionOf = (l: LocationInput | null) => (l && l.lat !== null && l.lon !== null ? { lat: l.lat, lon: l.lon } : null);
+  let map: MapHandle | null = null;
+  const mapSlot = h("div", { class: "map-slot" });
+  void mapOrProblem(
+    {
+      id: "obs-map",
+      label: t("map.pick"),
+      area: o.walk ? o.area : draft.area,
+      picked: positionOf(draft.location),
+      onPick: (at, accuracy) => {
+        draft.location = { lat: at.lat, lon: at.lon, accuracy_m: accuracy, place_id: draft.location?.place_id ?? null };
+        pickedOnMap = true;
+        slots.location.replaceChildren();
+        keep();
+        showPosition();
+      },
+    },
+    () => deps.basemap(),
+  ).then((m) => {
+    if (!(m instanceof HTMLElement)) map = m;
+    mapSlot.replaceChildren(m instanceof HTMLElement ? m : m.el);
+  });
   showPosition();
   const locate = h(
     "button",
@@ -201,6 +230,8 @@ export function observationForm(o: FormOptions): HTMLElement {
         try {
           const at = await deps.locate();
           draft.location = { ...at, place_id: draft.location?.place_id ?? null };
+          pickedOnMap = false;
+          map?.setPicked(positionOf(draft.location));
           keep();
         } catch {
           slots.location.append(fieldError("location", t("error.no_position"))!);
@@ -293,7 +324,7 @@ export function observationForm(o: FormOptions): HTMLElement {
     slot("severity"),
     h("label", {}, t("obs.note"), note, h("small", { class: "muted" }, t("obs.note_hint"))),
     slot("note"),
-    h("div", { class: "label" }, t("obs.location"), h("div", { class: "row" }, locate, position), h("label", {}, t("obs.place"), place)),
+    h("div", { class: "label" }, t("obs.location"), h("div", { class: "row" }, locate, position), mapSlot, h("label", {}, t("obs.place"), place)),
     slot("location"),
     h("div", { class: "label" }, t("obs.photos"), h("label", { class: "file-button big" }, icon("camera"), t("obs.add_photo"), file), thumbs),
     slot("photos"),

@@ -9,6 +9,7 @@ import { missingRequired, parseNumber, progress, withParts, type AnswerInput, ty
 import { areaName, errorText, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
 import { observationForm, photoThumb } from "./observationForm";
 import { actionForm } from "./actions";
+import { mapOrProblem, type MapHandle, type Pin } from "./map";
 
 export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
   const root = h("div", { class: "screen walk", id: "walk", "data-walk-id": id });
@@ -29,6 +30,34 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
     return next;
   };
   const itemErrors: Record<string, string> = {};
+  // Made once the walk is read; kept across redraws (with its zoom).
+  let map: MapHandle | HTMLElement;
+
+  // An observation's own position, else its named place's.
+  const pinsOf = (observations: ObservationView[]): Pin[] =>
+    observations.flatMap((o) => {
+      const place = ctx.directory.areas.find((a) => a.code === walk.area)?.places.find((p) => p.id === o.location?.place_id);
+      const lat = o.location?.lat ?? place?.lat;
+      const lon = o.location?.lon ?? place?.lon;
+      if (lat == null || lon == null) return [];
+      return [{ id: o.id, lat, lon, severity: o.severity, label: `${termLabel(ctx, o.category)} · ${t(`obs.severity.${o.severity}`)}` }];
+    });
+  // Redrawn only when a pin moved, came or went (not on every keystroke in a note).
+  let shownPins = "";
+  const showPins = () => {
+    if (map instanceof HTMLElement) return;
+    const pins = pinsOf(walk.observations);
+    const key = pins.map((p) => `${p.id} ${p.lat} ${p.lon} ${p.severity} ${p.label}`).join("|");
+    if (key !== shownPins) map.setPins(pins);
+    shownPins = key;
+  };
+  const showObservation = (obsId: string) => {
+    const row = body.querySelector<HTMLElement>(`.observation[data-obs-id="${CSS.escape(obsId)}"]`);
+    if (!row) return;
+    row.scrollIntoView?.({ block: "center" });
+    row.classList.add("flash");
+    setTimeout(() => row.classList.remove("flash"), 1500);
+  };
 
   const closeOverlay = () => {
     overlay.hidden = true;
@@ -59,6 +88,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
         walk.sections.map((s) =>
           h("section", { class: "card section" }, h("h2", {}, pick(s.title_sv, s.title_en)), s.items.map((item) => itemRow(item))),
         ),
+        h("section", { class: "card", id: "walk-map-card" }, h("h2", {}, t("walk.map")), map instanceof HTMLElement ? map : map.el),
         h("section", { class: "card" }, h("h2", {}, t("walk.observations")), observationList()),
         h("div", { id: "walk-completion" }, completion()),
       ),
@@ -77,6 +107,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
   const apply = (u: WalkUpdate, adopt: boolean) => {
     if (u.kind === "whole") {
       walk = u.walk;
+      showPins();
       return render(adopt);
     }
     const accessChanged = u.editable !== walk.editable || u.read_only !== walk.read_only;
@@ -91,6 +122,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
       if (old && item) swapKeepingFocus(old, itemRow(item), adopt);
     }
     const list = body.querySelector("#observation-list");
+    if (u.removed.length || u.observations.length) showPins();
     if (list && (u.removed.length || u.observations.length)) {
       if (walk.observations.length === 0 || !list.querySelector("ul")) swapKeepingFocus(list, observationList(), adopt);
       else {
@@ -355,6 +387,8 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
   };
 
   walk = await api.walk(id);
+  map = await mapOrProblem({ id: "walk-map", label: t("map.walk"), area: walk.area, onPin: showObservation });
+  showPins();
   render();
   await api.watchDocument(id);
   const unlisten = await onEvent<string>("doc-changed", (changed) => {

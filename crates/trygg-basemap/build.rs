@@ -1,5 +1,5 @@
-//! Builds the dashboard's offline basemap from open data in `data/stockholm/`
-//! (see its SOURCE.md): the city's 117 stadsdelar merged into its 11
+//! Builds the offline basemap that the dashboard and the field app draw,
+//! from open data in `data/stockholm/` (see its SOURCE.md): the city's 117 stadsdelar merged into its 11
 //! stadsdelsområden by the mapping in `stadsdelar.csv`, and the water, both
 //! simplified and written as GeoJSON into `OUT_DIR` for `include_str!`.
 //!
