@@ -1194,3 +1194,77 @@ async fn a_queued_photo_whose_file_is_gone_is_a_problem_not_all_on_server() -> R
     assert!(client.all_on_server(WAIT).await);
     Ok(())
 }
+
+/// The indicator follows events, not a clock: a device with documents open
+/// and nothing happening leaves them alone, and what happens still shows on
+/// the published status within a moment (no one asking `status_now`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idle_device_leaves_its_documents_alone_and_its_status_follows_events() -> Result<()> {
+    let mut w = World::new(&[]);
+    let d = w.device(DISTRICT, "field");
+    let client = w.client("district", &d).await;
+    let t0 = Instant::now();
+    for _ in 0..20 {
+        let (mut doc, reg) = new_walk(DISTRICT, &[]);
+        client.create(&mut doc, reg).await?;
+    }
+    assert!(client.all_on_server(WAIT).await);
+    println!("20 walks on the server after {:?}", t0.elapsed());
+    let published = |c: &SyncClient| c.status().borrow().clone();
+    assert!(
+        eventually(WAIT, || published(&client).connection
+            == ConnectionState::AllOnServer)
+        .await
+    );
+
+    // Idle for 3 s, refreshes of the document list included (every 500 ms
+    // here): a loop on a 200 ms clock gathers the status 15 times in that span.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = client.status_scans();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = client.status_scans() - before;
+    assert!(
+        idle <= 1,
+        "an idle device gathered its status {idle} times in 3 s"
+    );
+
+    // The server goes away, a walk is started offline, the server comes back:
+    // each shows on the published status (the fallback gathering is 5 s apart).
+    w.server.kill();
+    assert!(
+        eventually(Duration::from_secs(2), || published(&client).connection
+            == ConnectionState::Offline)
+        .await,
+        "{:?}",
+        published(&client)
+    );
+    let offline = published(&client).unsynced_documents;
+    let started = Instant::now();
+    let (mut doc, reg) = new_walk(DISTRICT, &[]);
+    client.create(&mut doc, reg).await?;
+    assert!(
+        eventually(Duration::from_secs(2), || published(&client)
+            .unsynced_documents
+            == offline + 1)
+        .await,
+        "the walk started offline is counted: {:?}",
+        published(&client)
+    );
+    let counted = started.elapsed();
+    let t1 = Instant::now();
+    w.restart();
+    assert!(
+        eventually(WAIT, || {
+            let s = published(&client);
+            s.connection == ConnectionState::AllOnServer && s.unsynced_documents == 0
+        })
+        .await,
+        "{:?}",
+        published(&client)
+    );
+    println!(
+        "status: gathered {idle} times in 3 s idle; a walk started offline counted after {counted:?}; all on the server {:?} after the restart",
+        t1.elapsed()
+    );
+    Ok(())
+}

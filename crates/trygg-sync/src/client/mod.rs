@@ -23,7 +23,7 @@ pub mod status;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -131,6 +131,12 @@ struct Inner {
     refresh: Notify,
     /// Wakes the photo uploader.
     upload: Notify,
+    /// Wakes the status loop: something the indicator shows may have changed
+    /// (a document changed or the server acknowledged it, the connection,
+    /// the photo queue, the registrations, the listed access).
+    status_due: Arc<Notify>,
+    /// How often the status has been gathered from every open document.
+    status_scans: AtomicU64,
     /// The newest `updated_at` the document list has shown, so the next
     /// refresh asks only for what changed since.
     listed_until: Mutex<Option<trygg_core::Timestamp>>,
@@ -223,6 +229,8 @@ impl SyncClient {
             photos: PhotoFiles::open(photo_dir.as_ref())?,
             handles: Mutex::new(HashMap::new()),
             unregistered,
+            status_due: Arc::new(Notify::new()),
+            status_scans: AtomicU64::new(0),
             local_only: Mutex::new(local_only),
             status,
             token_refused: AtomicBool::new(false),
@@ -311,6 +319,7 @@ impl SyncClient {
         self.inner
             .unregistered
             .send_modify(|set| Arc::make_mut(set).extend([id]));
+        self.inner.status_due.notify_one();
         self.open(&id).await?;
         self.inner.refresh.notify_one();
         Ok(())
@@ -386,6 +395,7 @@ impl SyncClient {
         })
         .await?;
         self.inner.upload.notify_one();
+        self.inner.status_due.notify_one();
         Ok(sha)
     }
 
@@ -408,6 +418,13 @@ impl SyncClient {
     /// Asks the server for new documents now instead of at the next interval.
     pub fn refresh_now(&self) {
         self.inner.refresh.notify_one();
+    }
+
+    /// How many times the status has been gathered from every open document
+    /// (the loop behind [`Self::status`], [`Self::status_now`] and
+    /// [`Self::all_on_server`]): a figure for tests and benchmarks.
+    pub fn status_scans(&self) -> u64 {
+        self.inner.status_scans.load(Ordering::Relaxed)
     }
 
     /// The sync status computed now (the `status()` channel follows within 200 ms).
@@ -552,7 +569,10 @@ impl Inner {
             }
         }
         let handle = found.ok_or(SyncError::Unavailable(*id))?;
-        self.handles().insert(*id, handle.clone());
+        if self.handles().insert(*id, handle.clone()).is_none() {
+            wake_on_document_events(&handle, self.status_due.clone());
+            self.status_due.notify_one();
+        }
         Ok(handle)
     }
 
@@ -586,6 +606,7 @@ impl Inner {
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .insert(reg.id);
+                    self.status_due.notify_one();
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -594,6 +615,7 @@ impl Inner {
             self.with_db(move |db| outbox::done(db, &id)).await?;
             self.unregistered
                 .send_modify(|set| _ = Arc::make_mut(set).remove(&reg.id));
+            self.status_due.notify_one();
         }
         Ok(())
     }
@@ -609,10 +631,14 @@ impl Inner {
             .unwrap_or_else(|p| p.into_inner())
             .map(|t| trygg_core::Timestamp(t.millis() - LIST_OVERLAP_MS).to_rfc3339());
         let listed = self.api()?.documents_since(since.as_deref()).await?;
-        {
+        let access_changed = {
             let mut access = self.listed_access.lock().unwrap_or_else(|p| p.into_inner());
-            access.extend(listed.iter().map(|d| (d.doc.id, d.access)));
-        }
+            listed
+                .iter()
+                .filter(|d| access.insert(d.doc.id, d.access) != Some(d.access))
+                .count()
+                > 0
+        };
         let newest = listed
             .iter()
             .filter_map(|d| trygg_core::Timestamp::parse_rfc3339(&d.updated_at).ok())
@@ -656,10 +682,15 @@ impl Inner {
             let mut until = self.listed_until.lock().unwrap_or_else(|p| p.into_inner());
             *until = Some(until.map_or(newest, |u| u.max(newest)));
         }
+        // The listed access decides "refused" against "syncing".
+        if access_changed {
+            self.status_due.notify_one();
+        }
         Ok(())
     }
 
     fn facts(&self) -> status::Facts {
+        self.status_scans.fetch_add(1, Ordering::Relaxed);
         let connected = self
             .remote
             .as_ref()
@@ -752,6 +783,7 @@ async fn watch_dialer(inner: Arc<Inner>) {
     let Some(remote) = &inner.remote else { return };
     let mut events = remote.dialer.events();
     while let Some(event) = events.next().await {
+        inner.status_due.notify_one();
         match event {
             DialerEvent::Connected { .. } => {
                 tracing::info!("connected to the server");
@@ -774,7 +806,10 @@ async fn refresh_loop(inner: Arc<Inner>, every: Duration) {
     loop {
         match inner.refresh().await {
             Ok(()) => {}
-            Err(SyncError::TokenRefused) => inner.token_refused.store(true, Ordering::Relaxed),
+            Err(SyncError::TokenRefused) => {
+                inner.token_refused.store(true, Ordering::Relaxed);
+                inner.status_due.notify_one();
+            }
             Err(e) => tracing::debug!(%e, "refresh postponed"),
         }
         let _ = tokio::time::timeout(every, inner.refresh.notified()).await;
@@ -794,20 +829,55 @@ async fn current_status(inner: &Arc<Inner>) -> Option<SyncStatus> {
     }
 }
 
+/// Publishes the status when an event says it may have changed, at most
+/// every [`STATUS_EVERY`], and every [`STATUS_FALLBACK`] without one. An
+/// idle device leaves its documents alone.
 async fn status_loop(inner: Arc<Inner>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
-        tick.tick().await;
-        let Some(next) = current_status(&inner).await else {
-            continue;
-        };
-        inner.status.send_if_modified(|s| {
-            let changed = *s != next;
-            *s = next;
-            changed
-        });
+        // Either way the status is gathered: the wait's end is no error.
+        if tokio::time::timeout(STATUS_FALLBACK, inner.status_due.notified())
+            .await
+            .is_err()
+        {
+            tracing::trace!("no status event for a while: gathering the status anyway");
+        }
+        if let Some(next) = current_status(&inner).await {
+            inner.status.send_if_modified(|s| {
+                let changed = *s != next;
+                *s = next;
+                changed
+            });
+        }
+        tokio::time::sleep(STATUS_EVERY).await;
     }
 }
+
+/// Wakes the status loop whenever document `handle` changes or a peer's
+/// state of it does (the server acknowledged changes); ends with the repo.
+fn wake_on_document_events(handle: &samod::DocHandle, due: Arc<Notify>) {
+    let mut changes = Box::pin(handle.changes());
+    let (_, peers) = handle.peers();
+    let mut peers = Box::pin(peers);
+    tokio::spawn(async move {
+        loop {
+            let more = tokio::select! {
+                c = changes.next() => c.is_some(),
+                p = peers.next() => p.is_some(),
+            };
+            if !more {
+                break;
+            }
+            due.notify_one();
+        }
+    });
+}
+
+/// Events closer together than this are gathered into one status.
+const STATUS_EVERY: Duration = Duration::from_millis(200);
+
+/// The status is gathered this often with no event at all: it catches what
+/// no event reports (a queued photo's file removed behind the app's back).
+const STATUS_FALLBACK: Duration = Duration::from_secs(5);
 
 /// How far back an incremental document list reaches before the newest entry
 /// already seen.
@@ -892,6 +962,8 @@ async fn upload_loop(inner: Arc<Inner>) {
                 }
             }
         }
+        // The queue changed, or why it did not may show.
+        inner.status_due.notify_one();
         let wait = if failed {
             backoff = (backoff * 2).min(Duration::from_secs(60));
             backoff
