@@ -346,6 +346,17 @@ impl IndexReader {
     /// Walk `walk` and the actions proposed from it that are among
     /// `readable`, read from the stored documents; none when the walk is
     /// not stored here or the document is not a walk.
+    /// The walk document `walk`; `None` when there is none or it is another
+    /// kind of document.
+    pub async fn walk(&self, walk: trygg_core::DocId) -> anyhow::Result<Option<Walk>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            read_walk(&conn, &walk)
+        })
+        .await?
+    }
+
     pub async fn walk_with_actions(
         &self,
         walk: trygg_core::DocId,
@@ -354,13 +365,8 @@ impl IndexReader {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            let Some(doc) = trygg_store::chunks::load_doc(&conn, &walk)? else {
+            let Some(walk_value) = read_walk(&conn, &walk)? else {
                 return Ok(None);
-            };
-            // Another kind of document is no walk: the same answer as none.
-            let walk_value: Walk = match trygg_core::document::read(&doc) {
-                Err(trygg_core::DocError::WrongKind { .. }) => return Ok(None),
-                read => read?,
             };
             let mut stmt = conn.prepare_cached(
                 "SELECT doc_id FROM actions WHERE source_doc = ?1 ORDER BY created_at, doc_id",
@@ -379,6 +385,17 @@ impl IndexReader {
             anyhow::Ok(Some((walk_value, actions)))
         })
         .await?
+    }
+}
+
+fn read_walk(conn: &Connection, walk: &trygg_core::DocId) -> anyhow::Result<Option<Walk>> {
+    let Some(doc) = trygg_store::chunks::load_doc(conn, walk)? else {
+        return Ok(None);
+    };
+    // Another kind of document is no walk: the same answer as none.
+    match trygg_core::document::read(&doc) {
+        Err(trygg_core::DocError::WrongKind { .. }) => Ok(None),
+        read => Ok(Some(read?)),
     }
 }
 

@@ -71,6 +71,15 @@ pub(super) async fn walks(
     ))
 }
 
+/// Document `id` if `readable` holds it, else 404 (as for no document at all).
+fn readable_id(readable: &HashMap<String, bool>, id: &str) -> Result<DocId, ApiError> {
+    let doc: DocId = id.parse().map_err(|_| ApiError::not_found())?;
+    if !readable.contains_key(&doc.to_string()) {
+        return Err(ApiError::not_found());
+    }
+    Ok(doc)
+}
+
 /// Walk `id` with the actions proposed from it that `readable` holds: 404
 /// unless the walk is among them.
 async fn readable_walk(
@@ -78,10 +87,7 @@ async fn readable_walk(
     readable: &HashMap<String, bool>,
     id: &str,
 ) -> Result<(DocId, Walk, Vec<(String, DocAction)>), ApiError> {
-    let doc: DocId = id.parse().map_err(|_| ApiError::not_found())?;
-    if !readable.contains_key(&doc.to_string()) {
-        return Err(ApiError::not_found());
-    }
+    let doc = readable_id(readable, id)?;
     let (walk, actions) = state
         .index
         .walk_with_actions(doc, readable.keys().cloned().collect())
@@ -190,8 +196,14 @@ pub(super) async fn walk_photo(
     if !trygg_sync::photo::is_sha256_hex(&sha256) {
         return Err(ApiError::not_found());
     }
-    let readable = readable(&state, &person.user);
-    let (doc, walk, _) = readable_walk(&state, &readable, &id).await?;
+    let doc = readable_id(&readable(&state, &person.user), &id)?;
+    // The walk alone: its actions play no part in which photos it shows.
+    let walk = state
+        .index
+        .walk(doc)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
     if !photos_of(&walk).any(|p| p == sha256) {
         return Err(ApiError::not_found());
     }
