@@ -63,4 +63,61 @@ mod tests {
             }
         }
     }
+
+    /// A district's (multi)polygon as `geo` reads it.
+    fn shape(geometry: &Value) -> geo::MultiPolygon {
+        let ring = |r: &Value| -> geo::LineString {
+            let mut points = Vec::new();
+            positions(r, &mut points);
+            points
+                .into_iter()
+                .map(|(x, y)| geo::coord! { x: x, y: y })
+                .collect()
+        };
+        let polygon = |rings: &Value| {
+            let rings = rings.as_array().unwrap();
+            geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+        };
+        let coordinates = &geometry["coordinates"];
+        match geometry["type"].as_str().unwrap() {
+            "Polygon" => geo::MultiPolygon(vec![polygon(coordinates)]),
+            _ => coordinates
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(polygon)
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn every_named_place_of_the_seed_directory_lies_in_its_district() {
+        use geo::Contains;
+        let map: Value = serde_json::from_str(DISTRICTS_GEOJSON).unwrap();
+        let outlines: std::collections::BTreeMap<String, geo::MultiPolygon> = map["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let code = f["properties"]["code"].as_str().unwrap().to_string();
+                (code, shape(&f["geometry"]))
+            })
+            .collect();
+        let mut checked = 0;
+        for (code, area) in trygg_core::seed::areas() {
+            let outline = &outlines[&code];
+            for place in area.places.values() {
+                let p = place.point.expect("every seed place has a position");
+                assert!(
+                    outline.contains(&geo::point! { x: p.lon, y: p.lat }),
+                    "{} ({}, {}) is not inside {code}",
+                    place.name,
+                    p.lat,
+                    p.lon
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 28, "{checked} places");
+    }
 }

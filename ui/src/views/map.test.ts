@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { worldX, worldY } from "../logic/map";
 import { basemap, layOut } from "./map.fixture";
-import { mapOrProblem, mapView, type Pin } from "./map";
+import { mapOrProblem, mapView, placesOf, type Pin } from "./map";
 
 const pins: Pin[] = [
   { id: "o1", lat: 59.40, lon: 17.90, severity: 1, label: "Belysning · Låg" },
@@ -97,11 +97,21 @@ describe("the map", () => {
     expect(picks[0][1]).toBeLessThan(18.05);
   });
 
-  it("fits a newly chosen area", () => {
-    const m = mapView({ basemap, id: "m", label: "Karta", area: "jarva" });
+  it("fits a newly chosen area and names its places", () => {
+    const directory = {
+      organisations: [],
+      areas: [
+        { code: "jarva", name: "Järva", places: [{ id: "t", name: "Rinkeby torg", lat: 59.39, lon: 17.92 }, { id: "x", name: "Utan position", lat: null, lon: null }] },
+        { code: "kungsholmen", name: "Kungsholmen", places: [{ id: "f", name: "Fridhemsplan", lat: 59.33, lon: 18.03 }] },
+      ],
+    };
+    const m = mapView({ basemap, id: "m", label: "Karta", area: "jarva", places: (a) => placesOf(directory, a) });
+    const names = () => [...m.el.querySelectorAll(".place-name")].map((n) => n.textContent);
+    expect(names()).toEqual(["Rinkeby torg"]);
     const [x] = viewBox(m.el);
     m.setArea("kungsholmen");
     expect(m.el.querySelector(".district.current")!.getAttribute("data-area")).toBe("kungsholmen");
+    expect(names()).toEqual(["Fridhemsplan"]);
     expect(viewBox(m.el)[0]).toBeGreaterThan(x);
   });
 

@@ -4,7 +4,7 @@
 // form asks for it — a position picked by tapping. Drag or pinch to move,
 // the buttons or the wheel to zoom; by keyboard: arrows move, + and − zoom,
 // Enter picks the middle.
-import { api } from "../api";
+import { api, type Directory } from "../api";
 import { errorText } from "../context";
 import { h } from "../dom";
 import { icon, type IconName } from "../icons";
@@ -29,6 +29,11 @@ export interface Pin extends Point {
   label: string;
 }
 
+/** A named place of an area, drawn as a labelled mark. */
+export interface NamedPlace extends Point {
+  name: string;
+}
+
 export interface MapOptions {
   basemap: Basemap;
   /** The element's id (tests and styles find the map by it). */
@@ -37,6 +42,8 @@ export interface MapOptions {
   /** The district to outline and fit to (an area code). */
   area?: string | null;
   pins?: Pin[];
+  /** The named places of an area (drawn for the current one). */
+  places?: (area: string | null) => NamedPlace[];
   /** Pick mode: the current position, and what a tap (or Enter) picks. */
   picked?: Point | null;
   onPick?: (at: Point, accuracyM: number) => void;
@@ -49,6 +56,13 @@ export interface MapHandle {
   setPins(pins: Pin[]): void;
   setPicked(at: Point | null): void;
   setArea(code: string | null): void;
+}
+
+/** The directory's named places of `area` that have a position. */
+export function placesOf(directory: Directory, area: string | null): NamedPlace[] {
+  return (directory.areas.find((a) => a.code === area)?.places ?? []).flatMap((p) =>
+    p.lat != null && p.lon != null ? [{ name: p.name, lat: p.lat, lon: p.lon }] : [],
+  );
 }
 
 let basemap: Promise<Basemap> | null = null;
@@ -77,10 +91,11 @@ export function mapView(o: MapOptions): MapHandle {
   const districts = svg("g", { class: "districts" });
   const water = svg("path", { class: "water", d: o.basemap.water.features.map((f) => pathOf(f.geometry)).join("") });
   const outline = svg("path", { class: "area-outline" });
+  const placeLayer = svg("g", { class: "places" });
   const pinLayer = svg("g", { class: "pins" });
   const pickedLayer = svg("g", { class: "picked-layer" });
   const root = svg("svg", { role: "img", "aria-label": o.label, preserveAspectRatio: "xMidYMid meet" });
-  root.append(districts, water, outline, pinLayer, pickedLayer);
+  root.append(districts, water, outline, placeLayer, pinLayer, pickedLayer);
 
   const drawDistricts = () => {
     const current = o.basemap.districts.features.find((f) => f.properties.code === area);
@@ -99,7 +114,7 @@ export function mapView(o: MapOptions): MapHandle {
   /** What the map should show: the area (or the whole city), its pins and the picked position. */
   const home = (): View => {
     const feature = o.basemap.districts.features.find((f) => f.properties.code === area);
-    const points = [...pins, ...(picked ? [picked] : [])];
+    const points = [...pins, ...(picked ? [picked] : []), ...(o.places?.(area) ?? [])];
     const shapes = feature ? cornersOf(feature.geometry) : o.basemap.districts.features.flatMap((f) => cornersOf(f.geometry));
     return fit(bounds([...shapes, ...points])!, ASPECT);
   };
@@ -113,7 +128,17 @@ export function mapView(o: MapOptions): MapHandle {
   };
 
   const drawPins = () => {
-    const r = PIN_PX * unitsPerPx(box(), view);
+    const upx = unitsPerPx(box(), view);
+    const r = PIN_PX * upx;
+    placeLayer.replaceChildren(
+      ...(o.places?.(area) ?? []).flatMap((p) => {
+        const x = worldX(p.lon);
+        const y = worldY(p.lat);
+        const label = svg("text", { class: "place-name", x: (x + 8 * upx).toFixed(1), y: (y + 4 * upx).toFixed(1), "font-size": (13 * upx).toFixed(2) });
+        label.textContent = p.name;
+        return [svg("circle", { class: "place", cx: x.toFixed(1), cy: y.toFixed(1), r: (4 * upx).toFixed(2) }), label];
+      }),
+    );
     pinLayer.replaceChildren(
       ...pins.map((p) => {
         const c = svg("circle", { class: `pin sev-${p.severity}`, cx: worldX(p.lon).toFixed(1), cy: worldY(p.lat).toFixed(1), r: r.toFixed(2), "data-obs-id": p.id, "data-severity": p.severity });

@@ -12,7 +12,7 @@ import {
 } from "../logic/observation";
 import { searchTerms } from "../logic/vocabulary";
 import type { Basemap } from "../logic/map";
-import { loadBasemap, mapOrProblem, type MapHandle } from "./map";
+import { loadBasemap, mapOrProblem, placesOf, type MapHandle } from "./map";
 
 export interface FormDeps {
   save(target: Target, draft: ObservationDraft): Promise<Saved>;
@@ -203,6 +203,7 @@ export function observationForm(o: FormOptions): HTMLElement {
       label: t("map.pick"),
       area: o.walk ? o.area : draft.area,
       picked: positionOf(draft.location),
+      places: (a) => placesOf(o.directory, a),
       onPick: (at, accuracy) => {
         draft.location = { lat: at.lat, lon: at.lon, accuracy_m: accuracy, place_id: draft.location?.place_id ?? null };
         pickedOnMap = true;

@@ -9,7 +9,7 @@ import { missingRequired, parseNumber, progress, withParts, type AnswerInput, ty
 import { areaName, errorText, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
 import { observationForm, photoThumb } from "./observationForm";
 import { actionForm } from "./actions";
-import { mapOrProblem, type MapHandle, type Pin } from "./map";
+import { mapOrProblem, placesOf, type MapHandle, type Pin } from "./map";
 
 export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
   const root = h("div", { class: "screen walk", id: "walk", "data-walk-id": id });
@@ -387,7 +387,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
   };
 
   walk = await api.walk(id);
-  map = await mapOrProblem({ id: "walk-map", label: t("map.walk"), area: walk.area, onPin: showObservation });
+  map = await mapOrProblem({ id: "walk-map", label: t("map.walk"), area: walk.area, places: (a) => placesOf(ctx.directory, a), onPin: showObservation });
   showPins();
   render();
   await api.watchDocument(id);
