@@ -344,6 +344,23 @@ mod tests {
     }
 
     #[test]
+    fn a_last_overwrite_cut_short_was_never_let_through() {
+        let mut log = synced(8);
+        log.extend(overwrite(0, b"xy"));
+        let whole = log.len();
+        log.extend(overwrite(4, b"abcd"));
+        let kept = Some(Log {
+            synced_len: 8,
+            overwrites: vec![(0, b"xy".to_vec())],
+        });
+        // Cut inside the old bytes, inside the length, just after the tag.
+        for cut in [log.len() - 1, whole + 12, whole + 1] {
+            assert_eq!(parse(&log[..cut]), Ok(kept.clone()), "cut at {cut}");
+        }
+        assert_eq!(parse(&log).unwrap().unwrap().overwrites.len(), 2);
+    }
+
+    #[test]
     fn an_empty_log_leaves_nothing_to_undo() {
         // A kill between emptying a log and writing its first record.
         assert_eq!(parse(b""), Ok(None));

@@ -10,6 +10,9 @@
 //!
 //! Numbers are little-endian `u64`.
 //!
+//! A last `W` record cut short is not damage either: the shim writes a
+//! record before it lets the write through, so that write never happened.
+//!
 //! An empty log is not damage: the shim empties a log and then writes its
 //! `S` record in two steps, and a kill can fall between them. Both places
 //! that do it (a file first seen, and a file just fsynced) leave nothing to
@@ -39,7 +42,7 @@ pub fn overwrite(offset: u64, old: &[u8]) -> Vec<u8> {
 /// What a log says: the file's length at its last fsync and the old bytes
 /// of every overwrite since, in the order they happened. `None` from
 /// [`parse`]: the log is empty, nothing to undo (see the module's notes).
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Log {
     pub synced_len: u64,
     pub overwrites: Vec<(u64, Vec<u8>)>,
@@ -70,13 +73,15 @@ pub fn parse(mut b: &[u8]) -> Result<Option<Log>, String> {
                 b = &rest[8..];
             }
             b'W' if started => {
-                let offset = u64_at(rest)?;
-                let n = u64_at(&rest[8..])? as usize;
-                let old = rest
-                    .get(16..16 + n)
-                    .ok_or("an undo log ends inside a record")?;
+                // A record cut short can only be the last: the process was
+                // killed while the shim wrote it (a write of several pages
+                // stops early on SIGKILL), before it let the write the
+                // record describes through. Nothing of it is to be undone.
+                let Some((offset, old, after)) = whole_overwrite(rest) else {
+                    break;
+                };
                 log.overwrites.push((offset, old.to_vec()));
-                b = &rest[16 + n..];
+                b = after;
             }
             _ => return Err(format!("an undo log holds an unknown record {tag}")),
         }
@@ -85,6 +90,18 @@ pub fn parse(mut b: &[u8]) -> Result<Option<Log>, String> {
         return Err("an undo log has no synced length".into());
     }
     Ok(Some(log))
+}
+
+/// A `W` record's offset and old bytes and what follows it, or `None` when
+/// the record is cut short.
+fn whole_overwrite(rest: &[u8]) -> Option<(u64, &[u8], &[u8])> {
+    let number = |at: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(rest.get(at..at + 8)?.try_into().ok()?))
+    };
+    let offset = number(0)?;
+    let n = usize::try_from(number(8)?).ok()?;
+    let end = 16usize.checked_add(n)?;
+    Some((offset, rest.get(16..end)?, &rest[end..]))
 }
 
 /// Puts `file` back as it was at its last fsync: undoes the overwrites,
