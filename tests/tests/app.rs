@@ -458,6 +458,11 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     wait_for(&c, "#walk-map[data-pins='1'] .pin.sev-3", T)
         .await
         .context("the walk's map shows the observation as a severity-3 pin")?;
+    // A tap on the pin shows its observation in the list.
+    click(&c, "#walk-map .pin.sev-3").await?;
+    wait_for(&c, "#walk .observation.flash", T)
+        .await
+        .context("a tap on the pin shows its observation in the list")?;
 
     // A mark on a checklist item the coming changes leave alone: a screen
     // that redraws only what changed keeps this very element.

@@ -50,6 +50,25 @@ describe("the map", () => {
     expect(opened).toEqual(["o2"]);
   });
 
+  it("takes the pointer only for a drag, so a tap's click still reaches the pin", () => {
+    // A browser sends a captured pointer's click to the capturing element:
+    // had a tap captured it, the click would land on the map, not the pin.
+    const m = mapView({ basemap, id: "m", label: "Karta", area: "jarva", pins, onPin: () => {} });
+    document.body.replaceChildren(m.el);
+    layOut(m.el);
+    const svg = m.el.querySelector("svg")!;
+    const captured: number[] = [];
+    svg.setPointerCapture = (id: number) => captured.push(id);
+    const pin = m.el.querySelector('[data-obs-id="o2"]')!;
+    pointer(pin, "pointerdown", 100, 100, 7);
+    pointer(pin, "pointermove", 101, 100, 7);
+    pointer(pin, "pointerup", 101, 100, 7);
+    expect(captured).toEqual([]);
+    pointer(svg, "pointerdown", 100, 100, 8);
+    pointer(svg, "pointermove", 160, 100, 8);
+    expect(captured).toEqual([8]);
+  });
+
   it("picks where it is tapped, but not at the end of a drag, which moves the map", () => {
     const picks: [number, number, number][] = [];
     const m = mapView({ basemap, id: "m", label: "Karta", area: "jarva", onPick: (at, acc) => picks.push([at.lat, at.lon, acc]) });

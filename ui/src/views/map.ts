@@ -221,7 +221,6 @@ export function mapView(o: MapOptions): MapHandle {
     pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
     // A second finger makes a pinch, never a tap.
     startGesture(pointers.size > 1);
-    root.setPointerCapture?.(e.pointerId);
   });
   root.addEventListener("pointermove", (e) => {
     if (!pointers.has(e.pointerId) || !gesture) return;
@@ -230,6 +229,9 @@ export function mapView(o: MapOptions): MapHandle {
     const dx = m.x - gesture.x;
     const dy = m.y - gesture.y;
     if (!gesture.moved && Math.hypot(dx, dy) < TAP_PX && pointers.size === 1) return;
+    // Only a drag takes the pointer: a captured pointer's click goes to the
+    // map, not to the pin a tap was on.
+    if (!gesture.moved) for (const id of pointers.keys()) root.setPointerCapture?.(id);
     gesture.moved = true;
     const upx = unitsPerPx(box(), gesture.view);
     let next = pan(gesture.view, -dx * upx, -dy * upx);
@@ -252,7 +254,7 @@ export function mapView(o: MapOptions): MapHandle {
     gesture = null;
     if (dragged) return;
     if (picking) return pick(pageToPoint(box(), view, e.clientX, e.clientY));
-    const id = (e.target as Element).getAttribute?.("data-obs-id");
+    const id = (e.target as Element).closest?.("[data-obs-id]")?.getAttribute("data-obs-id");
     if (id && o.onPin) o.onPin(id);
   });
   root.addEventListener(
