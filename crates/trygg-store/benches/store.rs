@@ -11,7 +11,7 @@ use rusqlite::Connection;
 use trygg_core::model::*;
 use trygg_core::seed::{self, demo};
 use trygg_core::{Timestamp, edit};
-use trygg_store::{Store, WalkFilter};
+use trygg_store::{IndexMode, SamodStorage, Store, WalkFilter};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -146,6 +146,63 @@ fn durable_saves(path: &std::path::Path, n: usize) -> Vec<(Duration, Duration)> 
         .collect()
 }
 
+/// Per change samod stores on a walk that starts with `start` observations
+/// (every other change adds one, the rest edit a note, as typing does): the
+/// indexer's pass that takes it in ([`Store::reindex_dirty`], as on a
+/// device), and, for comparison, deriving the walk's rows whole from the
+/// same document in memory (what a pass cost before, less loading it).
+fn samod_changes_indexed(
+    path: &std::path::Path,
+    start: usize,
+    n: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut store = Store::open(path).expect("open");
+    let storage = SamodStorage::open_with(path, IndexMode::Deferred).expect("storage");
+    let vocab = seed::vocabulary();
+    let template = seed::default_template("demo-sdf-norr", Timestamp(0));
+    let mut rng = demo::DemoRng::new(3);
+    let mut walk = bench_walk(
+        &mut rng,
+        &vocab,
+        template.latest_published().expect("published"),
+    );
+    while walk.observations.len() < start {
+        let o = bench_observation(&mut rng, &vocab);
+        walk.observations.insert(o.id.clone(), o);
+    }
+    let mut h = store.create(&walk).expect("create");
+    let ids: Vec<String> = walk.observations.keys().cloned().collect();
+    let (mut pass, mut whole) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let before = h.doc_mut().get_heads();
+        if i % 2 == 0 {
+            let obs = bench_observation(&mut rng, &vocab);
+            edit::put_observation(h.doc_mut(), &obs).expect("edit");
+        } else {
+            let id = &ids[i % ids.len()];
+            edit::set_note(h.doc_mut(), id, &format!("anteckning {i}")).expect("edit");
+        }
+        h.doc_mut().commit();
+        let changes: Vec<automerge::Change> = h.doc_mut().get_changes(&before);
+        storage.put_changes(&h.id(), &changes).expect("store");
+        let t = Instant::now();
+        store.reindex_dirty().expect("index");
+        pass.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(trygg_store::index::rows_for(
+            &h.id(),
+            h.doc_mut().document(),
+        ));
+        whole.push(t.elapsed());
+    }
+    let updates = store.index_updates();
+    println!(
+        "  index updates: {} from the changes alone, {} read whole",
+        updates.changes, updates.whole
+    );
+    (pass, whole)
+}
+
 fn main() {
     let walks = env_usize("TRYGG_BENCH_WALKS", 10_000);
     let saves = env_usize("TRYGG_BENCH_SAVES", 1_000);
@@ -176,6 +233,12 @@ fn main() {
     let (b50, b99) = summary("bare SQLite INSERT + commit (WAL, FULL)", bare);
     let (o50, o99) = summary("record one observation durably (walk doc)", ours);
     summary("  then update its index rows", indexing);
+
+    let start = env_usize("TRYGG_BENCH_WALK_OBSERVATIONS", 500);
+    println!("a walk of {start} observations; samod stores {saves} changes one by one:");
+    let (pass, whole) = samod_changes_indexed(&dir.join("samod.db"), start, saves);
+    summary("  the indexer takes each change in", pass);
+    summary("  (the walk's rows derived whole, in memory)", whole);
     println!(
         "ratio ours/bare                              p50 {:.2}x   tail {:.2}x (p99, or max under {MIN_SAMPLES_FOR_P99} samples)",
         o50.as_secs_f64() / b50.as_secs_f64(),

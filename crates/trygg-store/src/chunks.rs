@@ -107,6 +107,17 @@ pub fn of_doc(conn: &Connection, doc: &DocId) -> Result<Chunks> {
     Ok(rows)
 }
 
+/// The keys of one document's chunks, snapshots first (as [`of_doc`]).
+pub fn keys_of(conn: &Connection, doc: &DocId) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key FROM chunks WHERE doc_id = ?1 ORDER BY instr(key, '/snapshot/') = 0, key",
+    )?;
+    let keys = stmt
+        .query_map([doc.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(keys)
+}
+
 /// Rebuilds a document from its chunks. A chunk Automerge cannot read is an
 /// error naming that chunk: we never silently drop part of a document.
 pub fn load_doc(conn: &Connection, doc: &DocId) -> Result<Option<AutoCommit>> {

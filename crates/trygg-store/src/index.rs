@@ -14,6 +14,8 @@ use trygg_core::{DocId, DocKind};
 
 use crate::error::Result;
 
+pub mod delta;
+
 /// One row of `documents`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentRow {
@@ -89,12 +91,39 @@ pub struct IndexRows {
     pub walk: Option<WalkRow>,
     pub observations: Vec<ObservationRow>,
     pub action: Option<ActionRow>,
-    /// The photos the document references (observations and photo answers),
-    /// by SHA-256, sorted and without repeats.
-    pub photos: Vec<String>,
+    /// The photos the document references (observations and photo answers):
+    /// the part that holds each ([`observation_part`], [`answer_part`]) and
+    /// its SHA-256, sorted and without repeats.
+    pub photos: Vec<(String, String)>,
 }
 
-fn observation_row(
+/// The part of a document that observation `id` is, for `photo_refs`.
+pub fn observation_part(id: &str) -> String {
+    format!("observation/{id}")
+}
+
+/// The part of a walk that the answer to item `item` is, for `photo_refs`.
+pub fn answer_part(item: &str) -> String {
+    format!("answer/{item}")
+}
+
+/// The photos of one part, as `photo_refs` keeps them.
+pub(crate) fn photos_of(
+    part: String,
+    photos: &[PhotoRef],
+) -> impl Iterator<Item = (String, String)> + '_ {
+    photos.iter().map(move |p| (part.clone(), p.sha256.clone()))
+}
+
+/// The photo answer's photos, if it is one.
+pub(crate) fn answer_photos(value: &AnswerValue) -> &[PhotoRef] {
+    match value {
+        AnswerValue::Photos(p) => p,
+        _ => &[],
+    }
+}
+
+pub(crate) fn observation_row(
     doc_id: &str,
     kind: DocKind,
     walk_doc_id: Option<String>,
@@ -121,10 +150,9 @@ fn observation_row(
     }
 }
 
-/// The index rows for a document. A document that cannot be read still gets a
-/// `documents` row, carrying the reason, so it is visible rather than lost.
-pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
-    let doc_id = id.to_string();
+/// A document's `documents` row from its heads, with its kind, version
+/// and error left for the caller to fill in.
+pub(crate) fn document_row(id: &DocId, doc: &Automerge) -> DocumentRow {
     let heads = doc.get_heads();
     let updated_at = heads
         .iter()
@@ -133,41 +161,54 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
         .max()
         .unwrap_or(0)
         .saturating_mul(1000);
-    let heads_text = heads
+    let heads = heads
         .iter()
         .map(|h| h.to_string())
         .collect::<Vec<_>>()
         .join(",");
+    DocumentRow {
+        doc_id: id.to_string(),
+        kind: None,
+        schema_version: None,
+        updated_at,
+        heads,
+        error: None,
+    }
+}
+
+/// The index rows for a document. A document that cannot be read still gets a
+/// `documents` row, carrying the reason, so it is visible rather than lost.
+pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
+    let doc_id = id.to_string();
     let mut rows = IndexRows::default();
     let parsed = document::read_any(doc);
-    let (kind, version, error) = match (&parsed, document::header(doc)) {
-        (Ok(d), Ok(h)) => (
-            Some(d.kind().as_str().to_string()),
-            Some(h.schema_version),
-            None,
-        ),
-        (Err(e), Ok(h)) => (
-            Some(h.kind.as_str().to_string()),
-            Some(h.schema_version),
-            Some(e.to_string()),
-        ),
-        (_, Err(e)) => (None, None, Some(e.to_string())),
-    };
-    rows.document = Some(DocumentRow {
-        doc_id: doc_id.clone(),
-        kind,
-        schema_version: version,
-        updated_at,
-        heads: heads_text,
-        error,
-    });
+    let mut document = document_row(id, doc);
+    (document.kind, document.schema_version, document.error) =
+        match (&parsed, document::header(doc)) {
+            (Ok(d), Ok(h)) => (
+                Some(d.kind().as_str().to_string()),
+                Some(h.schema_version),
+                None,
+            ),
+            (Err(e), Ok(h)) => (
+                Some(h.kind.as_str().to_string()),
+                Some(h.schema_version),
+                Some(e.to_string()),
+            ),
+            (_, Err(e)) => (None, None, Some(e.to_string())),
+        };
+    rows.document = Some(document);
     match parsed {
         Ok(AnyDocument::Walk(w)) => {
-            let answered = w.answers.values().filter_map(|a| match &a.value {
-                AnswerValue::Photos(p) => Some(p),
-                _ => None,
-            });
-            rows.photos = photo_hashes(w.observations.values().map(|o| &o.photos).chain(answered));
+            let observed = w
+                .observations
+                .values()
+                .flat_map(|o| photos_of(observation_part(&o.id), &o.photos));
+            let answered = w
+                .answers
+                .iter()
+                .flat_map(|(item, a)| photos_of(answer_part(item), answer_photos(&a.value)));
+            rows.photos = sorted(observed.chain(answered).collect());
             rows.observations = w
                 .observations
                 .values()
@@ -191,7 +232,12 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
             });
         }
         Ok(AnyDocument::Report(r)) => {
-            rows.photos = photo_hashes(r.observations.values().map(|o| &o.photos));
+            rows.photos = sorted(
+                r.observations
+                    .values()
+                    .flat_map(|o| photos_of(observation_part(&o.id), &o.photos))
+                    .collect(),
+            );
             rows.observations = r
                 .observations
                 .values()
@@ -217,11 +263,10 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
     rows
 }
 
-fn photo_hashes<'a>(lists: impl Iterator<Item = &'a Vec<PhotoRef>>) -> Vec<String> {
-    let mut hashes: Vec<String> = lists.flatten().map(|p| p.sha256.clone()).collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    hashes
+fn sorted(mut refs: Vec<(String, String)>) -> Vec<(String, String)> {
+    refs.sort_unstable();
+    refs.dedup();
+    refs
 }
 
 /// Replaces a document's rows in every index table.
@@ -272,34 +317,14 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
             w.observation_count
         ])?;
     }
-    let mut insert_obs = conn.prepare_cached(
-        "INSERT INTO observations (doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity,
-           sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?;
     for o in &rows.observations {
-        insert_obs.execute(params![
-            o.doc_id,
-            o.obs_id,
-            o.doc_kind,
-            o.walk_doc_id,
-            o.area,
-            o.category,
-            o.severity,
-            o.sensitivity,
-            o.organisation,
-            o.observed_at,
-            o.lat,
-            o.lon,
-            o.place_id,
-            o.photo_count,
-            o.note
-        ])?;
+        insert_observation(conn, o)?;
     }
-    let mut insert_photo =
-        conn.prepare_cached("INSERT INTO photo_refs (sha256, doc_id) VALUES (?1, ?2)")?;
-    for sha256 in &rows.photos {
-        insert_photo.execute(params![sha256, doc_id])?;
+    let mut insert_photo = conn.prepare_cached(
+        "INSERT OR IGNORE INTO photo_refs (sha256, doc_id, part) VALUES (?1, ?2, ?3)",
+    )?;
+    for (part, sha256) in &rows.photos {
+        insert_photo.execute(params![sha256, doc_id, part])?;
     }
     if let Some(a) = &rows.action {
         conn.prepare_cached(
@@ -320,6 +345,33 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
             a.source_doc
         ])?;
     }
+    Ok(())
+}
+
+/// Inserts one observation row.
+pub(crate) fn insert_observation(conn: &Connection, o: &ObservationRow) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO observations (doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity,
+           sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        o.doc_id,
+        o.obs_id,
+        o.doc_kind,
+        o.walk_doc_id,
+        o.area,
+        o.category,
+        o.severity,
+        o.sensitivity,
+        o.organisation,
+        o.observed_at,
+        o.lat,
+        o.lon,
+        o.place_id,
+        o.photo_count,
+        o.note
+    ])?;
     Ok(())
 }
 

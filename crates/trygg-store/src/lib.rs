@@ -11,6 +11,7 @@
 
 pub mod chunks;
 pub mod demo;
+mod doc_cache;
 mod error;
 pub mod group_commit;
 pub mod index;
@@ -191,6 +192,27 @@ pub struct MergeStats {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The documents the indexer read last ([`Store::reindex_dirty`]).
+    cache: doc_cache::DocCache,
+    updates: IndexUpdates,
+}
+
+/// How this store's index updates were derived (see [`index::delta`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexUpdates {
+    /// From the document read whole.
+    pub whole: u64,
+    /// From a walk's changes alone.
+    pub changes: u64,
+}
+
+impl IndexUpdates {
+    fn count(&mut self, derived: &Derived) {
+        match derived {
+            Derived::Delta(_) => self.changes += 1,
+            Derived::Rows(_) | Derived::Gone => self.whole += 1,
+        }
+    }
 }
 
 impl Store {
@@ -199,13 +221,24 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         let conn = open_connection(&path)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            cache: doc_cache::DocCache::default(),
+            updates: IndexUpdates::default(),
+        };
         store.reindex_dirty()?;
         Ok(store)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How the index updates this store made so far were derived: a walk's
+    /// changes alone, or the document read whole.
+    pub fn index_updates(&self) -> IndexUpdates {
+        self.updates
     }
 
     /// A samod storage adapter writing into this store's file.
@@ -299,13 +332,22 @@ impl Store {
     /// commit need not wait for the disk (`synchronous=NORMAL`): a crash loses at
     /// most index rows, and the stale mark that survives brings them back.
     pub fn index_handles(&mut self, handles: &mut [DocHandle]) -> Result<()> {
-        let rows: Vec<IndexRows> = handles
+        // Derived before the write lock is taken: only a walk whose rows
+        // moved on meanwhile is read whole under it.
+        let derived = handles
             .iter_mut()
-            .map(|h| index::rows_for(&h.id, h.doc.document()))
-            .collect();
+            .map(|h| derive_in_memory(&self.conn, &h.id, h.doc.document()))
+            .collect::<Result<Vec<_>>>()?;
+        let updates = &mut self.updates;
         commit_index(&mut self.conn, |tx| {
-            for (handle, rows) in handles.iter().zip(&rows) {
-                index::write_rows(tx, &handle.id, rows)?;
+            for (handle, derived) in handles.iter_mut().zip(&derived) {
+                if write_derived(tx, &handle.id, derived)? {
+                    updates.count(derived);
+                } else {
+                    let rows = index::rows_for(&handle.id, handle.doc.document());
+                    index::write_rows(tx, &handle.id, &rows)?;
+                    updates.whole += 1;
+                }
                 clear_dirty(tx, &handle.id.to_string())?;
             }
             Ok(())
@@ -414,7 +456,7 @@ impl Store {
                 .map(|id| Ok((*id, chunks::of_doc(&tx, id)?)))
                 .collect::<Result<Vec<_>>>()?;
             for (id, derived) in batch.iter().zip(derive_all(read, threads)) {
-                write_derived(&tx, id, &derived?)?;
+                write_derived(&tx, id, &derived?)?; // whole rows: always written
             }
         }
         let unreadable: u64 = tx.query_row(
@@ -501,7 +543,7 @@ impl Store {
                 let read = self.conn.transaction()?;
                 let generation = dirty_generation(&read, &id)?;
                 let derived = match generation {
-                    Some(_) => Some(derive_rows(&read, &doc_id)?),
+                    Some(_) => Some(derive_current(&read, &mut self.cache, &doc_id)?),
                     None => None,
                 };
                 read.finish()?;
@@ -511,13 +553,19 @@ impl Store {
                 continue; // indexed by someone else since the list was read
             };
             let written = commit_index(&mut self.conn, |tx| {
-                if dirty_generation(tx, &id)? != Some(generation) {
+                // Rows moved on since the read (a delta no longer applies)
+                // keep the mark for the next pass.
+                if dirty_generation(tx, &id)? != Some(generation)
+                    || !write_derived(tx, &doc_id, &derived)?
+                {
                     return Ok(false);
                 }
-                write_derived(tx, &doc_id, &derived)?;
                 clear_dirty(tx, &id)?;
                 Ok(true)
             })?;
+            if written {
+                self.updates.count(&derived);
+            }
             n += u64::from(written);
         }
         Ok(n)
@@ -529,7 +577,7 @@ impl Store {
     pub fn documents_with_photo(&self, sha256: &str) -> Result<Vec<DocId>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT doc_id FROM photo_refs WHERE sha256 = ?1")?;
+            .prepare_cached("SELECT DISTINCT doc_id FROM photo_refs WHERE sha256 = ?1")?;
         let mut ids: Vec<DocId> = stmt
             .query_map([sha256], |r| {
                 let text: String = r.get(0)?;
@@ -677,7 +725,7 @@ impl Store {
             ("walks", "doc_id"),
             ("observations", "doc_id, obs_id"),
             ("actions", "doc_id"),
-            ("photo_refs", "sha256, doc_id"),
+            ("photo_refs", "sha256, doc_id, part"),
         ] {
             let mut stmt = self
                 .conn
@@ -700,7 +748,7 @@ impl Store {
 /// a mark cleared and set again never looks like the one seen before.
 pub(crate) fn mark_dirty(conn: &Connection, id: &DocId) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO index_dirty (doc_id, generation) VALUES (?1, random())
+        "INSERT INTO index_dirty (doc_id, generation, whole) VALUES (?1, random(), 0)
          ON CONFLICT (doc_id) DO UPDATE SET generation = random()",
     )?
     .execute([id.to_string()])?;
@@ -752,14 +800,17 @@ pub(crate) fn commit_index<T>(
 /// What a document's index rows become.
 enum Derived {
     Rows(Box<IndexRows>),
+    /// Only what changed in a walk since its rows were derived.
+    Delta(Box<index::delta::WalkDelta>),
     /// No chunks: the document is gone, and so are its rows.
     Gone,
 }
 
 /// Re-derives one document's index rows from its chunks.
 pub(crate) fn reindex_one(conn: &Connection, id: &DocId) -> Result<()> {
-    let derived = derive_rows(conn, id)?;
-    write_derived(conn, id, &derived)
+    let derived = derive_from(id, chunks::load_doc(conn, id))?;
+    write_derived(conn, id, &derived)?;
+    Ok(())
 }
 
 /// Documents a rebuild reads and derives at a time: enough to keep every
@@ -798,9 +849,27 @@ fn derive_all(read: Vec<(DocId, chunks::Chunks)>, threads: usize) -> Vec<Result<
     })
 }
 
-/// Reads a document's chunks and derives its rows; writes nothing.
-fn derive_rows(conn: &Connection, id: &DocId) -> Result<Derived> {
-    derive_from(id, chunks::load_doc(conn, id))
+/// A document's rows from its copy in memory: a walk's changes alone where
+/// the index allows, else the whole document. Writes nothing.
+fn derive_in_memory(conn: &Connection, id: &DocId, doc: &automerge::Automerge) -> Result<Derived> {
+    Ok(match index::delta::derive(conn, id, doc)? {
+        Some(delta) => Derived::Delta(Box::new(delta)),
+        None => Derived::Rows(Box::new(index::rows_for(id, doc))),
+    })
+}
+
+/// A document's rows as its chunks on disk make it now, through `cache`
+/// (which loads only the chunks its copy lacks). Writes nothing.
+fn derive_current(
+    conn: &Connection,
+    cache: &mut doc_cache::DocCache,
+    id: &DocId,
+) -> Result<Derived> {
+    match cache.current(conn, id) {
+        Ok(Some(doc)) => derive_in_memory(conn, id, doc),
+        Ok(None) => Ok(Derived::Gone),
+        Err(e) => derive_from(id, Err(e)),
+    }
 }
 
 /// A document's rows from what loading it gave.
@@ -826,9 +895,12 @@ fn derive_from(id: &DocId, loaded: Result<Option<AutoCommit>>) -> Result<Derived
     }
 }
 
-fn write_derived(conn: &Connection, id: &DocId, derived: &Derived) -> Result<()> {
+/// Writes derived rows; `false` (nothing written) for a delta whose rows
+/// moved on since it was derived.
+fn write_derived(conn: &Connection, id: &DocId, derived: &Derived) -> Result<bool> {
     match derived {
-        Derived::Rows(rows) => index::write_rows(conn, id, rows),
+        Derived::Rows(rows) => index::write_rows(conn, id, rows).map(|()| true),
+        Derived::Delta(delta) => index::delta::write(conn, id, delta),
         Derived::Gone => {
             for table in [
                 "documents",
@@ -842,7 +914,7 @@ fn write_derived(conn: &Connection, id: &DocId, derived: &Derived) -> Result<()>
                     [id.to_string()],
                 )?;
             }
-            Ok(())
+            Ok(true)
         }
     }
 }

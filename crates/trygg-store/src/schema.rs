@@ -161,6 +161,28 @@ ALTER TABLE observations ADD COLUMN note TEXT NOT NULL DEFAULT '';
 INSERT OR IGNORE INTO index_dirty (doc_id) SELECT DISTINCT doc_id FROM observations;
 "#,
     ),
+    M::up(
+        r#"
+-- Each photo reference names the part of its document that holds it
+-- (`observation/<id>`, `answer/<item>`), so an update that reads only a
+-- walk's changed parts can replace their references. References from before
+-- keep an empty part, which makes their document's next update read it whole.
+CREATE TABLE photo_refs_by_part (
+    sha256  TEXT NOT NULL,
+    doc_id  TEXT NOT NULL,
+    part    TEXT NOT NULL,
+    PRIMARY KEY (sha256, doc_id, part)
+);
+INSERT INTO photo_refs_by_part (sha256, doc_id, part) SELECT sha256, doc_id, '' FROM photo_refs;
+DROP TABLE photo_refs;
+ALTER TABLE photo_refs_by_part RENAME TO photo_refs;
+CREATE INDEX photo_refs_by_doc ON photo_refs (doc_id, part);
+-- A stale mark with `whole` set makes its document's next update read it
+-- whole: the marks earlier migrations set to fill new columns (and any set
+-- before this one) are such; a store's own writes set marks without it.
+ALTER TABLE index_dirty ADD COLUMN whole INTEGER NOT NULL DEFAULT 1;
+"#,
+    ),
 ];
 
 /// Applies connection settings. `synchronous=FULL` in WAL mode makes every

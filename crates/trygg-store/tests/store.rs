@@ -305,6 +305,11 @@ enum StoreOp {
     RemoveObservation(usize),
     NewAction(usize, ActionStatus),
     Compact(usize),
+    PhotoAnswer(usize, u64),
+    ClearAnswer(usize),
+    /// Another writer (samod on a device) stores a note edit; the indexer
+    /// takes it in from disk.
+    StoredElsewhere(usize, String),
 }
 
 fn store_op() -> impl Strategy<Value = StoreOp> {
@@ -317,6 +322,9 @@ fn store_op() -> impl Strategy<Value = StoreOp> {
         1 => any::<usize>().prop_map(StoreOp::RemoveObservation),
         1 => (any::<usize>(), prop::sample::select(ActionStatus::ALL.to_vec())).prop_map(|(i, s)| StoreOp::NewAction(i, s)),
         1 => any::<usize>().prop_map(StoreOp::Compact),
+        1 => (any::<usize>(), 0u64..3).prop_map(|(i, p)| StoreOp::PhotoAnswer(i, p)),
+        1 => any::<usize>().prop_map(StoreOp::ClearAnswer),
+        2 => (any::<usize>(), "[a-z ]{0,8}").prop_map(|(i, t)| StoreOp::StoredElsewhere(i, t)),
     ]
 }
 
@@ -383,10 +391,166 @@ proptest! {
                     }
                 }
                 StoreOp::Compact(i) => f.store.compact(&mut docs[i % n]).unwrap(),
+                StoreOp::PhotoAnswer(i, p) => {
+                    let answer = Answer {
+                        value: AnswerValue::Photos(vec![photo(p)]),
+                        answered_by: "dev-1".into(),
+                        answered_at: AT,
+                    };
+                    if edit::set_answer(docs[i % n].doc_mut(), "photo-item", &answer).is_ok() {
+                        f.store.save(&mut docs[i % n]).unwrap();
+                    }
+                }
+                StoreOp::ClearAnswer(i) => {
+                    if edit::clear_answer(docs[i % n].doc_mut(), "photo-item").is_ok() {
+                        f.store.save(&mut docs[i % n]).unwrap();
+                    }
+                }
+                StoreOp::StoredElsewhere(i, text) => {
+                    let h = &mut docs[i % n];
+                    let Ok(w) = h.read::<Walk>() else { continue };
+                    let Some(obs_id) = w.observations.keys().next() else { continue };
+                    stored_elsewhere(&f.path, h, |doc| edit::set_note(doc, obs_id, &text).unwrap());
+                    f.store.reindex_dirty().unwrap();
+                }
             }
         }
         assert_rebuild_matches(&mut f.store);
     }
+}
+
+/// Makes `change` on a copy of `h`'s document with an actor of its own and
+/// stores it as samod on a device does (its rows left to the indexer),
+/// then merges it into `h`, as the device's own copy would receive it.
+fn stored_elsewhere(
+    path: &std::path::Path,
+    h: &mut DocHandle,
+    change: impl FnOnce(&mut AutoCommit),
+) {
+    let storage =
+        trygg_store::SamodStorage::open_with(path, trygg_store::IndexMode::Deferred).unwrap();
+    let mut other = h.doc_mut().fork();
+    let before = other.get_heads();
+    change(&mut other);
+    other.commit();
+    let changes: Vec<automerge::Change> = other.get_changes(&before);
+    storage.put_changes(&h.id(), &changes).unwrap();
+    h.doc_mut().merge(&mut other).unwrap();
+}
+
+/// A walk's rows follow its changes alone, whether the app saved them or
+/// samod stored them, and equal the rows of the walk read whole; what the
+/// changes cannot tell alone is read whole.
+#[test]
+fn a_walk_s_index_follows_its_changes_alone() {
+    let mut f = fixture();
+    let mut walk = new_walk(&mut f, 3);
+    let value: Walk = walk.read().unwrap();
+    let answered = value.answers.len() as u32;
+    let ids: Vec<String> = value.observations.into_keys().collect();
+    let mut expected = f.store.index_updates();
+    let mut step = |f: &mut Fixture, changes: u64, whole: u64| {
+        expected.changes += changes;
+        expected.whole += whole;
+        assert_eq!(f.store.index_updates(), expected);
+    };
+
+    edit::set_note(walk.doc_mut(), &ids[0], "lampan är trasig").unwrap();
+    f.store.save(&mut walk).unwrap();
+    step(&mut f, 1, 0);
+    let mut obs = new_observation(&mut f, "demo-sdf-norr", Sensitivity::Shared);
+    obs.photos.push(photo(7));
+    edit::put_observation(walk.doc_mut(), &obs).unwrap();
+    edit::remove_observation(walk.doc_mut(), &ids[1]).unwrap();
+    let answer = Answer {
+        value: AnswerValue::Photos(vec![photo(8)]),
+        answered_by: "dev-1".into(),
+        answered_at: AT,
+    };
+    edit::set_answer(walk.doc_mut(), "photo-item", &answer).unwrap();
+    f.store.save(&mut walk).unwrap();
+    step(&mut f, 1, 0);
+    assert_eq!(
+        f.store.documents_with_photo(&photo(7).sha256).unwrap(),
+        [walk.id()]
+    );
+    assert_eq!(
+        f.store.documents_with_photo(&photo(8).sha256).unwrap(),
+        [walk.id()]
+    );
+    let rows = f.store.observations(&ObservationFilter::default()).unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .any(|r| r.obs_id == obs.id && r.photo_count == 1)
+    );
+    assert!(rows.iter().any(|r| r.note == "lampan är trasig"));
+    let row = &f.store.walks(&WalkFilter::default()).unwrap()[0];
+    assert_eq!((row.observation_count, row.answer_count), (3, answered + 1));
+    assert_rebuild_matches(&mut f.store);
+
+    // Stored by samod: the indexer loads the new change into its copy.
+    stored_elsewhere(&f.path, &mut walk, |doc| {
+        edit::clear_answer(doc, "photo-item").unwrap()
+    });
+    assert_eq!(f.store.reindex_dirty().unwrap(), 1);
+    step(&mut f, 1, 0);
+    assert!(
+        f.store
+            .documents_with_photo(&photo(8).sha256)
+            .unwrap()
+            .is_empty()
+    );
+    stored_elsewhere(&f.path, &mut walk, |doc| {
+        edit::set_note(doc, &ids[2], "klotter").unwrap()
+    });
+    assert_eq!(f.store.reindex_dirty().unwrap(), 1);
+    step(&mut f, 1, 0);
+    assert_rebuild_matches(&mut f.store);
+
+    // The walk's own fields: read whole.
+    edit::set_walk_status(walk.doc_mut(), WalkStatus::Completed, AT).unwrap();
+    f.store.save(&mut walk).unwrap();
+    step(&mut f, 0, 1);
+    // References from before they named their part: read whole, once.
+    let conn = trygg_store::open_connection(&f.path).unwrap();
+    conn.execute("UPDATE photo_refs SET part = ''", []).unwrap();
+    edit::set_note(walk.doc_mut(), &ids[0], "lampan är lagad").unwrap();
+    f.store.save(&mut walk).unwrap();
+    step(&mut f, 0, 1);
+    let unplaced: i64 = conn
+        .query_row("SELECT count(*) FROM photo_refs WHERE part = ''", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(unplaced, 0);
+    edit::set_note(walk.doc_mut(), &ids[0], "lampan är lagad nu").unwrap();
+    f.store.save(&mut walk).unwrap();
+    step(&mut f, 1, 0);
+    // An observation made invalid by a change: read whole, which names it.
+    let obs_map =
+        match automerge::ReadDoc::get(walk.doc(), automerge::ROOT, "observations").unwrap() {
+            Some((_, id)) => id,
+            None => unreachable!("the walk has observations"),
+        };
+    let bad = match automerge::ReadDoc::get(walk.doc(), &obs_map, &obs.id).unwrap() {
+        Some((_, id)) => id,
+        None => unreachable!("the observation is there"),
+    };
+    walk.doc_mut()
+        .put(&bad, "sensitivity", "restricted")
+        .unwrap();
+    f.store.save(&mut walk).unwrap();
+    step(&mut f, 0, 1);
+    let error = f
+        .store
+        .document_row(walk.id())
+        .unwrap()
+        .unwrap()
+        .error
+        .unwrap();
+    assert!(error.contains("sensitivity"), "{error}");
+    assert_rebuild_matches(&mut f.store);
 }
 
 #[test]
@@ -683,11 +847,19 @@ fn a_file_from_before_notes_were_indexed_indexes_them_at_the_next_open() {
     assert_eq!(rows[0].note, obs.note.as_str(), "indexed with its note");
     drop(f.store);
 
-    // The file as the version before the note column left it.
+    // The file as the version before the note column left it (and before
+    // photo references named their part). The migrations' stale marks make
+    // the walk read whole, not from its changes since the indexed heads
+    // (none), which would leave the new column empty.
     let conn = rusqlite::Connection::open(&f.path).unwrap();
     conn.execute_batch(
         "ALTER TABLE observations DROP COLUMN note;
          DELETE FROM index_dirty;
+         ALTER TABLE index_dirty DROP COLUMN whole;
+         DROP TABLE photo_refs;
+         CREATE TABLE photo_refs (sha256 TEXT NOT NULL, doc_id TEXT NOT NULL,
+                                  PRIMARY KEY (sha256, doc_id));
+         CREATE INDEX photo_refs_by_doc ON photo_refs (doc_id);
          PRAGMA user_version = 5;",
     )
     .unwrap();
