@@ -42,6 +42,16 @@
 //   {"export_notes": BOOL}       → ticks or clears the box that lets the organisation's exports carry
 //                                  notes, waits for the server's answer, prints the line beside the
 //                                  export links, the box, and the page's message (null if none)
+//   {"vocabulary": true}         → waits for the vocabulary section, prints its facts line, why it
+//                                  cannot be edited (null if it can), whether "Ny term" shows, the
+//                                  problems and the terms' rows ([code, label, status])
+//   {"vocab_new": {code, group, label_sv, label_en}} → fills in and saves a new term; prints the
+//                                  page's message and the vocabulary as {"vocabulary": true} does
+//   {"vocab_edit": {code, label_sv, label_en, definition_sv}} → opens term CODE's form, changes the
+//                                  fields given, saves; prints as vocab_new
+//   {"vocab_deprecate": [CODE, REPLACEMENT]} → opens term CODE's form, picks REPLACEMENT (a code, or
+//                                  "" for none) and takes it out of use; prints as vocab_new
+//   {"vocab_diff": [FROM, TO]}   → compares two versions, prints the listed changes
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -58,6 +68,24 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  const vocabulary = async () => ({
+    facts: await page.textContent("#vocab-facts"),
+    why: await page.$eval("#vocab-why", (e) => (e.hidden ? null : e.textContent)),
+    can_new: await page.$eval("#vocab-new", (e) => !e.hidden),
+    problems: await page.$$eval("#vocab-problems li", (l) => l.map((li) => li.textContent)),
+    message: await page.$eval("#vocab-message", (m) => (m.hidden ? null : m.textContent)),
+    terms: await page.$$eval("#vocab-terms tbody tr", (rows) =>
+      rows.map((r) => [r.dataset.code, r.cells[1].querySelector("strong").textContent, r.cells[4].textContent]),
+    ),
+  });
+  // Saves the vocabulary form (or takes the term out of use) and waits
+  // until the page says how it went.
+  const vocabDone = async (click) => {
+    await page.$eval("#vocab-message", (m) => { m.hidden = true; m.textContent = ""; });
+    await page.click(click);
+    await page.waitForFunction(() => !document.getElementById("vocab-message").hidden, null, { timeout: 10_000 });
+    say(await vocabulary());
+  };
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
 
@@ -317,6 +345,37 @@ try {
         { timeout: 10_000 },
       );
       say(await exportNotes());
+    } else if (cmd.vocabulary) {
+      await page.waitForSelector("#vocab-section:not([hidden])", { timeout: 10_000 });
+      say(await vocabulary());
+    } else if (cmd.vocab_new) {
+      const t = cmd.vocab_new;
+      await page.click("#vocab-new");
+      await page.fill("#vocab-code", t.code);
+      await page.selectOption("#vocab-group", t.group);
+      await page.fill("#vocab-label-sv", t.label_sv);
+      await page.fill("#vocab-label-en", t.label_en);
+      await vocabDone("#vocab-save");
+    } else if (cmd.vocab_edit) {
+      const t = cmd.vocab_edit;
+      await page.click(`#vocab-terms tr[data-code="${t.code}"] button`);
+      for (const [field, id] of [["label_sv", "#vocab-label-sv"], ["label_en", "#vocab-label-en"], ["definition_sv", "#vocab-def-sv"]]) {
+        if (t[field] !== undefined) await page.fill(id, t[field]);
+      }
+      await vocabDone("#vocab-save");
+    } else if (cmd.vocab_deprecate) {
+      const [code, replacement] = cmd.vocab_deprecate;
+      await page.click(`#vocab-terms tr[data-code="${code}"] button`);
+      await page.selectOption("#vocab-replacement", replacement);
+      await vocabDone("#vocab-deprecate-go");
+    } else if (cmd.vocab_diff) {
+      const [from, to] = cmd.vocab_diff.map(String);
+      await page.selectOption("#vocab-from", from);
+      await page.selectOption("#vocab-to", to);
+      await page.$eval("#vocab-diff", (l) => l.replaceChildren());
+      await page.click("#vocab-compare button");
+      await page.waitForFunction(() => document.querySelectorAll("#vocab-diff li").length > 0, null, { timeout: 10_000 });
+      say({ changes: await page.$$eval("#vocab-diff li", (l) => l.map((li) => li.textContent)) });
     } else if (cmd.quit) {
       break;
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
+use support::browser::Browser;
 use support::dashboard::{download, get_json};
 use support::people::{add_person, cookie_of, login};
 use support::world::{DISTRICT, World, new_walk, observation};
@@ -134,5 +135,283 @@ async fn a_coordinators_new_vocabulary_version_holds_in_the_dashboard_at_once() 
         term(&picture, "sikt") == Some(("Överblick".into(), 5.into())),
         "{picture}"
     );
+    Ok(())
+}
+
+/// `(status, body)` of a JSON request with the person's cookie.
+async fn send(
+    http: &reqwest::Client,
+    base: &url::Url,
+    cookie: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Result<(u16, Value)> {
+    let answer = http
+        .request(method, base.join(path)?)
+        .header("cookie", cookie)
+        .json(&body)
+        .send()
+        .await?;
+    let status = answer.status().as_u16();
+    Ok((status, answer.json().await?))
+}
+
+/// A coordinator edits the common vocabulary in the dashboard (in
+/// chromium): renames a term, adds one, deprecates one with a replacement,
+/// and reads what changed between two versions. Each edit is a new
+/// version that a device receives by sync, and the lägesbild counts the
+/// deprecated code under its replacement. Over HTTP: a viewer may read but
+/// not edit, bad input is refused with what is wrong, and a vocabulary that
+/// a merge left with a replacement cycle still reads, with the cycle named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_coordinator_edits_the_vocabulary_in_the_dashboard_and_devices_receive_it() -> Result<()>
+{
+    let w = World::new(&[]);
+    let d = w.device(DISTRICT, "field");
+    let field = w.client("field", &d).await;
+    let c = w.device(DISTRICT, "coordinator");
+    let coordinator = w.client("coordinator", &c).await;
+    let vocabulary_id = DocId::random();
+    coordinator
+        .create(
+            &mut document::create(&trygg_core::seed::vocabulary())?,
+            RegisterDocument {
+                id: vocabulary_id,
+                kind: DocKind::Vocabulary,
+                area: None,
+                shared_with: Default::default(),
+                restricted: false,
+                responsible_org: None,
+            },
+        )
+        .await?;
+    ensure!(coordinator.all_on_server(WAIT).await);
+    // Two hiding spots this week.
+    let (mut walk, reg) = new_walk(DISTRICT, &[]);
+    for _ in 0..2 {
+        let mut o = observation(DISTRICT, &d.id, "", Sensitivity::Shared);
+        o.category = "gomstallen".into();
+        edit::put_observation(&mut walk, &o)?;
+    }
+    field.create(&mut walk, reg).await?;
+    ensure!(field.all_on_server(WAIT).await);
+
+    let http = reqwest::Client::new();
+    let base = w.server.base();
+    let (_, link) = add_person(w.data_dir(), &base, DISTRICT, "viewer", "Analytiker (test)");
+    let viewer = cookie_of(&login(&http, &base, &link).await?)?;
+    let (_, link) = add_person(
+        w.data_dir(),
+        &base,
+        DISTRICT,
+        "coordinator",
+        "Samordnare (test)",
+    );
+    let writer = cookie_of(&login(&http, &base, &link).await?)?;
+
+    // A viewer reads the vocabulary but may not change it.
+    let view = get_json(&http, &base, &viewer, "/dashboard/api/vocabulary").await?;
+    ensure!(
+        view["version"] == 2
+            && view["can_edit"] == false
+            && view["why_not"]
+                .as_str()
+                .is_some_and(|w| w.contains("coordinators"))
+            && view["doc_id"] == vocabulary_id.to_string(),
+        "{view}"
+    );
+    let new_term = serde_json::json!({
+        "code": "elsparkcyklar", "group": "fysisk_miljo",
+        "label_sv": "Elsparkcyklar", "label_en": "E-scooters"
+    });
+    let (status, body) = send(
+        &http,
+        &base,
+        &viewer,
+        reqwest::Method::POST,
+        "/dashboard/api/vocabulary/terms",
+        new_term.clone(),
+    )
+    .await?;
+    ensure!(status == 403, "{status} {body}");
+    // Bad input from a coordinator: refused with what is wrong, nothing made.
+    for (method, path, body, says) in [
+        (
+            reqwest::Method::POST,
+            "/dashboard/api/vocabulary/terms",
+            serde_json::json!({"code": "belysning", "group": "fysisk_miljo", "label_sv": "Ljus", "label_en": "Light"}),
+            "is taken",
+        ),
+        (
+            reqwest::Method::POST,
+            "/dashboard/api/vocabulary/terms",
+            serde_json::json!({"code": "Ny Term", "group": "fysisk_miljo", "label_sv": "Ny", "label_en": "New"}),
+            "a code is",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/dashboard/api/vocabulary/terms/finns_inte",
+            serde_json::json!({"group": "fysisk_miljo", "label_sv": "X", "label_en": "X"}),
+            "finns_inte",
+        ),
+        (
+            reqwest::Method::POST,
+            "/dashboard/api/vocabulary/terms/sikt/deprecate",
+            serde_json::json!({"replaced_by": "skrap"}),
+            "is deprecated",
+        ),
+        (
+            reqwest::Method::POST,
+            "/dashboard/api/vocabulary/terms",
+            serde_json::json!({"code": "x1", "label_sv": "X"}),
+            "missing field",
+        ),
+    ] {
+        let (status, answer) = send(&http, &base, &writer, method, path, body).await?;
+        let text = answer["error"].as_str().unwrap_or_default();
+        ensure!(
+            (400..500).contains(&status) && text.contains(says),
+            "{path}: {status} {answer}"
+        );
+    }
+    let view = get_json(&http, &base, &writer, "/dashboard/api/vocabulary").await?;
+    ensure!(view["version"] == 2 && view["can_edit"] == true, "{view}");
+
+    // In the browser: rename, add, deprecate, compare.
+    let (_, link) = add_person(
+        w.data_dir(),
+        &base,
+        DISTRICT,
+        "coordinator",
+        "Samordnare (webb)",
+    );
+    let mut browser = Browser::open(&link, w.dir.path())?;
+    browser.next()?;
+    let shown = browser.ask(serde_json::json!({ "vocabulary": true }))?;
+    ensure!(
+        shown["can_new"] == true
+            && shown["why"].is_null()
+            && shown["facts"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("Version 2 ")),
+        "{shown}"
+    );
+    let renamed = browser.ask(serde_json::json!({ "vocab_edit": {
+        "code": "belysning", "label_sv": "Belysning och ljus",
+        "definition_sv": "Trasig, bländande eller otillräcklig belysning."
+    }}))?;
+    let row = |v: &Value, code: &str| -> Option<(String, String)> {
+        v["terms"].as_array()?.iter().find_map(|r| {
+            (r[0] == code).then(|| {
+                (
+                    r[1].as_str().unwrap_or_default().into(),
+                    r[2].as_str().unwrap_or_default().into(),
+                )
+            })
+        })
+    };
+    ensure!(
+        renamed["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("version 3"))
+            && row(&renamed, "belysning")
+                .is_some_and(|(l, s)| l == "Belysning och ljus" && s == "I bruk"),
+        "{renamed}"
+    );
+    let added = browser.ask(serde_json::json!({ "vocab_new": new_term }))?;
+    ensure!(
+        row(&added, "elsparkcyklar").is_some_and(|(l, _)| l == "Elsparkcyklar"),
+        "{added}"
+    );
+    let deprecated =
+        browser.ask(serde_json::json!({ "vocab_deprecate": ["gomstallen", "sikt"] }))?;
+    ensure!(
+        deprecated["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("version 5"))
+            && row(&deprecated, "gomstallen")
+                .is_some_and(|(_, s)| s.contains("räknas som Sikt och överblick")),
+        "{deprecated}"
+    );
+    let diff = browser.ask(serde_json::json!({ "vocab_diff": [2, 5] }))?;
+    let changes: Vec<&str> = diff["changes"]
+        .as_array()
+        .context("changes")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    ensure!(
+        changes.len() == 4
+            && changes[0] == "belysning: benämning ”Belysning” → ”Belysning och ljus”"
+            && changes[1].starts_with("belysning: definition ”Trasig eller")
+            && changes[2] == "Ny: Elsparkcyklar (elsparkcyklar)"
+            && changes[3] == "Ur bruk: gomstallen, ersatt av sikt",
+        "{diff}"
+    );
+    let diff = browser.ask(serde_json::json!({ "vocab_diff": [3, 4] }))?;
+    ensure!(
+        diff["changes"].as_array().is_some_and(|c| c.len() == 1),
+        "{diff}"
+    );
+    browser.ask(serde_json::json!({ "screenshot": "vocabulary" }))?;
+    browser.finish()?;
+
+    // The field device receives version 5 by sync.
+    field.open(&vocabulary_id).await?;
+    let received = support::world::eventually(WAIT, || {
+        field
+            .read(&vocabulary_id, |doc| {
+                document::read::<Vocabulary, _>(doc).map(|v| v.version)
+            })
+            .is_ok_and(|v| v.is_ok_and(|v| v == 5))
+    })
+    .await;
+    ensure!(received, "the field device did not receive version 5");
+    let v = field.read(&vocabulary_id, document::read::<Vocabulary, _>)??;
+    ensure!(
+        v.terms["belysning"].label_sv == "Belysning och ljus"
+            && v.current_code("gomstallen") == "sikt"
+    );
+    // The lägesbild counts the hiding spots as sightlines now.
+    let picture = get_json(&http, &base, &viewer, "/dashboard/api/lagesbild").await?;
+    ensure!(
+        term(&picture, "sikt").is_some_and(|(_, n)| n == 2)
+            && term(&picture, "gomstallen").is_none(),
+        "{picture}"
+    );
+
+    // Two coordinators' offline edits merged into a replacement cycle:
+    // the vocabulary still reads, in the dashboard too, with the cycle named.
+    coordinator
+        .edit(&vocabulary_id, |tx| {
+            let mut v: Vocabulary = document::read(tx)?;
+            v.version = 6;
+            if let Some(sikt) = v.terms.get_mut("sikt") {
+                sikt.deprecated = true;
+                sikt.deprecated_in = Some(6);
+                sikt.replaced_by = Some("gomstallen".into());
+            }
+            document::write(tx, &v)
+        })
+        .await?;
+    ensure!(coordinator.all_on_server(WAIT).await);
+    let deadline = std::time::Instant::now() + WAIT;
+    let view = loop {
+        let view = get_json(&http, &base, &writer, "/dashboard/api/vocabulary").await?;
+        if view["version"] == 6 || std::time::Instant::now() > deadline {
+            break view;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    ensure!(
+        view["version"] == 6
+            && view["problems"].as_array().is_some_and(|p| p
+                .iter()
+                .any(|p| p.as_str().is_some_and(|p| p.contains("lead in a circle")))),
+        "{view}"
+    );
+    let picture = get_json(&http, &base, &viewer, "/dashboard/api/lagesbild").await?;
+    ensure!(picture["total"]["in_period"] == 2, "{picture}");
     Ok(())
 }

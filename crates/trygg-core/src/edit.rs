@@ -17,6 +17,8 @@ use crate::model::{
 };
 use crate::time::Timestamp;
 
+pub mod vocabulary;
+
 /// A document an edit can be applied to: an `AutoCommit`, or an open
 /// transaction on an `Automerge` (as a samod document handle provides).
 pub trait EditDoc: Transactable + autosurgeon::ReadDoc {}

@@ -20,6 +20,7 @@ pub mod model;
 pub mod retention;
 pub mod seed;
 pub mod time;
+pub mod vocabulary_history;
 pub mod walk_delta;
 
 pub use document::{DocKind, DocumentSchema, Header};

@@ -38,6 +38,7 @@ pub mod rewalk;
 mod settings;
 pub mod suppress;
 pub mod tiles;
+mod vocabulary;
 mod walks;
 
 use std::collections::HashMap;
@@ -84,6 +85,7 @@ const APP_JS: &str = include_str!("assets/app.js");
 const LOGIN_JS: &str = include_str!("assets/login.js");
 const STYLE_CSS: &str = include_str!("assets/style.css");
 const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
+const VOCABULARY_JS: &str = include_str!("assets/vocabulary.js");
 
 /// Scripts and styles only from this server; no framing.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -156,6 +158,24 @@ pub fn router() -> Router<Arc<AppState>> {
             get(walks::walk_protocol_pdf),
         )
         .route("/dashboard/api/events", get(events))
+        .route(
+            "/dashboard/vocabulary.js",
+            get(|| async { page(VOCABULARY_JS, "text/javascript") }),
+        )
+        .route("/dashboard/api/vocabulary", get(vocabulary::view))
+        .route("/dashboard/api/vocabulary/diff", get(vocabulary::diff))
+        .route(
+            "/dashboard/api/vocabulary/terms",
+            post(vocabulary::add_term),
+        )
+        .route(
+            "/dashboard/api/vocabulary/terms/{code}",
+            axum::routing::put(vocabulary::change_term),
+        )
+        .route(
+            "/dashboard/api/vocabulary/terms/{code}/deprecate",
+            post(vocabulary::deprecate_term),
+        )
 }
 
 /// The page, whose images may also come from the operator's tile server.
@@ -916,18 +936,7 @@ async fn set_action_status(
             trygg_core::edit::set_action_status(tx, status)
         })
         .await
-        .map_err(|e| match e {
-            EditError::NotFound => ApiError::not_found(),
-            EditError::Refused(e) => ApiError::bad_request(e.to_string()),
-            EditError::Unavailable(reason) => {
-                ApiError::conflict(format!("this action cannot be changed now: {reason}"))
-            }
-            // Only creating a document can meet these; an edit of one that
-            // exists never does, but if it did the change was not made.
-            EditError::Exists | EditError::Empty | EditError::Storage(_) | EditError::Stopped => {
-                ApiError::unavailable(format!("the change was not made: {e}; try again"))
-            }
-        })?;
+        .map_err(|e| edit_refused(e, "this action"))?;
     let change = change.map(|h| h.to_string());
     tracing::info!(user = %person.user.id, %doc, %status, "dashboard: action status changed");
     // So that the page, asking again now, shows what it just did.
@@ -951,6 +960,23 @@ async fn set_action_status(
         status: status.to_string(),
         change,
     }))
+}
+
+/// What a person is told when the engine did not make their edit of
+/// `what` (a document that exists).
+fn edit_refused(e: EditError, what: &str) -> ApiError {
+    match e {
+        EditError::NotFound => ApiError::not_found(),
+        EditError::Refused(e) => ApiError::bad_request(e.to_string()),
+        EditError::Unavailable(reason) => {
+            ApiError::conflict(format!("{what} cannot be changed now: {reason}"))
+        }
+        // Only creating a document can meet these; an edit of one that
+        // exists never does, but if it did the change was not made.
+        EditError::Exists | EditError::Empty | EditError::Storage(_) | EditError::Stopped => {
+            ApiError::unavailable(format!("the change was not made: {e}; try again"))
+        }
+    }
 }
 
 /// Organisations' names by id, from the access table.

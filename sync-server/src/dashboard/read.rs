@@ -81,6 +81,14 @@ impl IndexReader {
     /// device has set one up), the built-in first version the devices start
     /// from ([`trygg_core::seed::vocabulary`]).
     pub async fn vocabulary(&self) -> anyhow::Result<Arc<Vocabulary>> {
+        Ok(self.chosen_vocabulary().await?.1)
+    }
+
+    /// [`Self::vocabulary`] and the id of the document it was read from
+    /// (`None` for the built-in first version, when none is stored).
+    pub async fn chosen_vocabulary(
+        &self,
+    ) -> anyhow::Result<(Option<trygg_core::DocId>, Arc<Vocabulary>)> {
         let conn = self.conn.clone();
         let cache = self.vocabularies.clone();
         tokio::task::spawn_blocking(move || {
@@ -107,9 +115,66 @@ impl IndexReader {
                 cache.insert(id, (heads, Arc::new(vocabulary)));
             }
             let chosen = Vocabulary::chosen(cache.iter().map(|(id, (_, v))| (id, v.clone())));
-            anyhow::Ok(chosen.unwrap_or_else(|| Arc::new(trygg_core::seed::vocabulary())))
+            let Some(chosen) = chosen else {
+                return anyhow::Ok((None, Arc::new(trygg_core::seed::vocabulary())));
+            };
+            let id = cache
+                .iter()
+                .find(|(_, (_, v))| Arc::ptr_eq(v, &chosen))
+                .map(|(id, _)| id.parse())
+                .transpose()?;
+            anyhow::Ok((id, chosen))
         })
         .await?
+    }
+
+    /// A document as stored (for its history); `None` when it has no chunks.
+    pub async fn stored_document(
+        &self,
+        id: trygg_core::DocId,
+    ) -> anyhow::Result<Option<automerge::Automerge>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let doc = trygg_store::chunks::load_doc(&conn, &id)?;
+            anyhow::Ok(doc.map(|mut d| d.document().clone()))
+        })
+        .await?
+    }
+
+    /// Waits until the index holds document `doc` at a state that includes
+    /// the change `change` among its heads; `false` at `timeout`.
+    pub async fn wait_for_head(
+        &self,
+        doc: trygg_core::DocId,
+        change: automerge::ChangeHash,
+        timeout: Duration,
+    ) -> anyhow::Result<bool> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let want = change.to_string();
+        loop {
+            let conn = self.conn.clone();
+            let (doc_id, want) = (doc.to_string(), want.clone());
+            let indexed = tokio::task::spawn_blocking(move || {
+                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                let mut stmt =
+                    conn.prepare_cached("SELECT heads FROM documents WHERE doc_id = ?1")?;
+                let mut rows = stmt.query(params![doc_id])?;
+                let heads: Option<String> = match rows.next()? {
+                    Some(r) => Some(r.get(0)?),
+                    None => None,
+                };
+                anyhow::Ok(heads.is_some_and(|h| h.split(',').any(|h| h == want)))
+            })
+            .await??;
+            if indexed {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Bumps whenever the index took in new changes.

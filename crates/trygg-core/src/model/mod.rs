@@ -20,7 +20,7 @@ pub use directory::{Area, Directory, OrgKind, Organisation, Place};
 pub use observation::Observation;
 pub use report::Report;
 pub use template::{ChecklistTemplate, Item, ItemKind, Section, TemplateVersion};
-pub use vocabulary::{Term, TermGroup, Vocabulary};
+pub use vocabulary::{Term, TermGroup, Vocabulary, VocabularyProblem};
 pub use walk::{Answer, AnswerText, AnswerValue, TemplateRef, Walk, WalkStatus, YesNoNa};
 
 use crate::error::ValidationErrors;

@@ -1,0 +1,181 @@
+// The common vocabulary: every term by group, its versions and what changed
+// between two; for a coordinator who may, adding, renaming, defining and
+// deprecating terms (each a new version, sent to every device by sync).
+// Everything shown is built with textContent: no markup from data.
+
+const $ = (id) => document.getElementById(id);
+let vocab = null;
+// The term the form edits; null for a new one.
+let editing = null;
+
+async function api(path, init) {
+  const res = await fetch(path, { credentials: "same-origin", ...init });
+  const body = await res.json().catch(() => ({ error: res.statusText }));
+  if (!res.ok) throw Object.assign(new Error(body.error ?? res.statusText), { status: res.status });
+  return body;
+}
+
+function el(name, text, attrs = {}) {
+  const e = document.createElement(name);
+  if (text !== undefined) e.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function say(text) {
+  $("vocab-message").textContent = text;
+  $("vocab-message").hidden = !text;
+}
+
+const label = (code) => vocab.terms.find((t) => t.code === code)?.label_sv ?? code;
+const groupName = (code) => vocab.groups.find((g) => g.code === code)?.label_sv ?? code;
+
+function status(t) {
+  if (!t.deprecated) return "I bruk";
+  if (t.counted_as !== t.code) return `Ur bruk sedan version ${t.deprecated_in} · räknas som ${label(t.counted_as)}`;
+  return `Ur bruk sedan version ${t.deprecated_in}`;
+}
+
+function draw() {
+  const active = vocab.terms.filter((t) => !t.deprecated).length;
+  $("vocab-facts").textContent = `Version ${vocab.version} · ${active} termer i bruk, ${vocab.terms.length - active} ur bruk.`;
+  $("vocab-why").textContent = vocab.why_not ?? "";
+  $("vocab-why").hidden = !vocab.why_not;
+  $("vocab-new").hidden = !vocab.can_edit;
+  $("vocab-problems").replaceChildren(...vocab.problems.map((p) => el("li", p)));
+  $("vocab-problems-box").hidden = vocab.problems.length === 0;
+  $("vocab-terms").tBodies[0].replaceChildren(
+    ...vocab.terms.map((t) => {
+      const tr = el("tr", undefined, { "data-code": t.code });
+      if (t.deprecated) tr.className = "deprecated";
+      const name = el("td");
+      name.append(el("strong", t.label_sv));
+      if (t.definition_sv) name.append(el("br"), el("small", t.definition_sv));
+      tr.append(el("td", groupName(t.group)), name, el("td", t.label_en), el("td", t.code), el("td", status(t)));
+      const act = el("td");
+      if (vocab.can_edit && !t.deprecated) {
+        const b = el("button", "Ändra", { type: "button", class: "link", "aria-label": `Ändra ${t.label_sv}` });
+        b.addEventListener("click", () => open(t));
+        act.append(b);
+      }
+      tr.append(act);
+      return tr;
+    }),
+  );
+  const options = vocab.versions.map((v) => [String(v.version), `${v.version} (${new Date(v.at).toLocaleDateString("sv-SE")})`]);
+  for (const [id, pick] of [["vocab-from", 0], ["vocab-to", options.length - 1]]) {
+    const select = $(id);
+    const keep = select.value;
+    select.replaceChildren(...options.map(([value, text]) => el("option", text, { value })));
+    select.value = keep && options.some(([v]) => v === keep) ? keep : options[pick]?.[0] ?? "";
+  }
+  $("vocab-compare").hidden = options.length < 2;
+}
+
+function open(term) {
+  editing = term;
+  const form = $("vocab-form");
+  $("vocab-form-h").textContent = term ? `Ändra ${term.label_sv}` : "Ny term";
+  $("vocab-code").value = term?.code ?? "";
+  $("vocab-code").disabled = Boolean(term);
+  $("vocab-group").replaceChildren(...vocab.groups.map((g) => el("option", g.label_sv, { value: g.code })));
+  $("vocab-group").value = term?.group ?? vocab.groups[0]?.code ?? "";
+  $("vocab-label-sv").value = term?.label_sv ?? "";
+  $("vocab-label-en").value = term?.label_en ?? "";
+  $("vocab-def-sv").value = term?.definition_sv ?? "";
+  $("vocab-def-en").value = term?.definition_en ?? "";
+  $("vocab-deprecate").hidden = !term;
+  if (term) {
+    const others = vocab.terms.filter((t) => !t.deprecated && t.code !== term.code);
+    $("vocab-replacement").replaceChildren(
+      el("option", "Ingen ersättare (räknas som sig själv)", { value: "" }),
+      ...others.map((t) => el("option", t.label_sv, { value: t.code })),
+    );
+  }
+  form.hidden = false;
+  say("");
+  (term ? $("vocab-label-sv") : $("vocab-code")).focus();
+}
+
+function close() {
+  editing = null;
+  $("vocab-form").hidden = true;
+}
+
+async function load() {
+  vocab = await api("/dashboard/api/vocabulary");
+  draw();
+}
+
+async function save(e) {
+  e.preventDefault();
+  const text = {
+    group: $("vocab-group").value,
+    label_sv: $("vocab-label-sv").value,
+    label_en: $("vocab-label-en").value,
+    definition_sv: $("vocab-def-sv").value,
+    definition_en: $("vocab-def-en").value,
+  };
+  const json = { method: "POST", headers: { "content-type": "application/json" } };
+  const done = editing
+    ? await api(`/dashboard/api/vocabulary/terms/${encodeURIComponent(editing.code)}`, { ...json, method: "PUT", body: JSON.stringify(text) })
+    : await api("/dashboard/api/vocabulary/terms", { ...json, body: JSON.stringify({ code: $("vocab-code").value, ...text }) });
+  close();
+  await load();
+  say(`Sparat som version ${done.version}. Enheterna får den när de synkar.`);
+}
+
+async function deprecate() {
+  const replaced_by = $("vocab-replacement").value || null;
+  const done = await api(`/dashboard/api/vocabulary/terms/${encodeURIComponent(editing.code)}/deprecate`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ replaced_by }),
+  });
+  close();
+  await load();
+  say(`Tagen ur bruk i version ${done.version}.`);
+}
+
+const CHANGE = {
+  added: (c) => `Ny: ${c.label_sv} (${c.code})`,
+  deprecated: (c) => (c.replaced_by ? `Ur bruk: ${c.code}, ersatt av ${c.replaced_by}` : `Ur bruk: ${c.code}`),
+  reinstated: (c) => `I bruk igen: ${c.code}`,
+  changed: (c) => `${c.code}: ${FIELD[c.field] ?? c.field} ”${c.before}” → ”${c.after}”`,
+};
+const FIELD = {
+  group: "grupp",
+  label_sv: "benämning",
+  label_en: "engelsk benämning",
+  definition_sv: "definition",
+  definition_en: "engelsk definition",
+};
+
+async function compare(e) {
+  e.preventDefault();
+  const d = await api(`/dashboard/api/vocabulary/diff?from=${$("vocab-from").value}&to=${$("vocab-to").value}`);
+  const items = d.changes.map((c) => el("li", CHANGE[c.kind](c)));
+  $("vocab-diff").replaceChildren(...(items.length ? items : [el("li", "Inga ändringar.")]));
+}
+
+async function start() {
+  try {
+    await load();
+  } catch (e) {
+    // Not logged in: the page says so (app.js). Anything else is said here.
+    if (e.status !== 401) {
+      say(`Terminologin kunde inte läsas: ${e.message}`);
+      $("vocab-section").hidden = false;
+    }
+    return;
+  }
+  const fail = (e) => say(e.message);
+  $("vocab-new").addEventListener("click", () => open(null));
+  $("vocab-cancel").addEventListener("click", close);
+  $("vocab-form").addEventListener("submit", (e) => save(e).catch(fail));
+  $("vocab-deprecate-go").addEventListener("click", () => deprecate().catch(fail));
+  $("vocab-compare").addEventListener("submit", (e) => compare(e).catch(fail));
+  $("vocab-section").hidden = false;
+}
+
+start();
