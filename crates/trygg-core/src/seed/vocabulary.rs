@@ -269,16 +269,23 @@ mod tests {
     }
 
     #[test]
-    fn replacement_cycles_are_rejected_not_looped() {
+    fn a_replacement_cycle_reads_counts_under_one_code_and_is_named_to_fix() {
         let mut v = vocabulary();
         for (a, b) in [("klotter", "brand"), ("brand", "klotter")] {
             let t = v.terms.get_mut(a).unwrap();
             t.deprecated = true;
             t.replaced_by = Some(b.into());
         }
-        // Terminates, and validation names the broken chain.
-        let _ = v.current_code("klotter");
-        let err = v.validate().unwrap_err().to_string();
-        assert!(err.contains("does not end at an active term"), "{err}");
+        // Only a merge makes one: it still reads, both codes count under
+        // the first in code order, and the problem is named.
+        v.validate().unwrap();
+        assert_eq!(v.current_code("klotter"), "brand");
+        assert_eq!(v.current_code("brand"), "brand");
+        assert_eq!(
+            v.problems(),
+            [crate::model::VocabularyProblem::ReplacementCycle {
+                codes: vec!["brand".into(), "klotter".into()]
+            }]
+        );
     }
 }
