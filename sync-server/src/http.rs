@@ -70,6 +70,9 @@ impl ApiError {
     pub(crate) fn forbidden(m: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, m)
     }
+    pub(crate) fn unsupported_media_type(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, m)
+    }
     pub(crate) fn conflict(m: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, m)
     }

@@ -52,6 +52,19 @@
 //   {"vocab_deprecate": [CODE, REPLACEMENT]} → opens term CODE's form, picks REPLACEMENT (a code, or
 //                                  "" for none) and takes it out of use; prints as vocab_new
 //   {"vocab_diff": [FROM, TO]}   → compares two versions, prints the listed changes
+//   {"vocab_import": {file, go}}  → picks FILE in the import form and previews it; with go, then
+//                                  imports it; prints the report's facts line, its rows as
+//                                  [line, code, outcome, text] and the vocabulary as {"vocabulary": true}
+//   {"templates": true}          → waits for the templates section, prints each template's title
+//                                  with its versions as [version, state, questions] and whether
+//                                  the import form shows
+//   {"tpl_import": {file, go}}   → picks FILE in the template import form (the first template the
+//                                  person may change), previews it; with go, then imports it; prints
+//                                  the report's facts, problems and rows as [sheet, line, outcome, text]
+//   {"tpl_view": VERSION}        → shows version VERSION of the first template; prints its sections
+//                                  as {id, title, items: [[id, kind, prompt, choices]]}
+//   {"tpl_publish": VERSION}     → publishes draft VERSION of the first template; prints the message
+//                                  and the templates as {"templates": true}
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -86,6 +99,22 @@ try {
     await page.waitForFunction(() => !document.getElementById("vocab-message").hidden, null, { timeout: 10_000 });
     say(await vocabulary());
   };
+  const templates = async () => ({
+    templates: await page.$$eval("#tpl-list .template", (boxes) =>
+      boxes.map((b) => ({
+        title: b.querySelector("h3").textContent,
+        versions: [...b.querySelectorAll("tr")].map((r) => [Number(r.dataset.version), r.cells[1].textContent, r.cells[2].textContent]),
+      })),
+    ),
+    can_import: await page.$eval("#tpl-import", (f) => !f.hidden),
+    message: await page.$eval("#tpl-message", (m) => (m.hidden ? null : m.textContent)),
+  });
+  const tplReport = async () => ({
+    facts: await page.textContent("#tpl-report-facts"),
+    problems: await page.$$eval("#tpl-problems li", (l) => l.map((li) => li.textContent)),
+    rows: await page.$$eval("#tpl-report tbody tr", (rows) =>
+      rows.map((r) => [r.dataset.sheet, Number(r.dataset.line), r.dataset.outcome, r.cells[3].textContent])),
+  });
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
 
@@ -376,6 +405,63 @@ try {
       await page.click("#vocab-compare button");
       await page.waitForFunction(() => document.querySelectorAll("#vocab-diff li").length > 0, null, { timeout: 10_000 });
       say({ changes: await page.$$eval("#vocab-diff li", (l) => l.map((li) => li.textContent)) });
+    } else if (cmd.vocab_import) {
+      const { file, go } = cmd.vocab_import;
+      await page.setInputFiles("#vocab-file", file);
+      await page.$eval("#vocab-report-facts", (p) => { p.hidden = true; });
+      await page.click("#vocab-preview");
+      await page.waitForFunction(() => !document.getElementById("vocab-report-facts").hidden, null, { timeout: 10_000 });
+      if (go) {
+        await page.waitForSelector("#vocab-import-go:not([disabled])", { timeout: 10_000 });
+        await page.$eval("#vocab-report-facts", (p) => { p.hidden = true; });
+        await page.click("#vocab-import-go");
+        await page.waitForFunction(() => !document.getElementById("vocab-report-facts").hidden, null, { timeout: 10_000 });
+      }
+      say({
+        facts: await page.textContent("#vocab-report-facts"),
+        rows: await page.$$eval("#vocab-report tbody tr", (rows) =>
+          rows.map((r) => [Number(r.dataset.line), r.cells[1].textContent, r.dataset.outcome, r.cells[2].textContent])),
+        vocabulary: await vocabulary(),
+      });
+    } else if (cmd.templates) {
+      await page.waitForSelector("#tpl-section:not([hidden])", { timeout: 10_000 });
+      say(await templates());
+    } else if (cmd.tpl_import) {
+      const { file, go } = cmd.tpl_import;
+      await page.setInputFiles("#tpl-file", file);
+      await page.$eval("#tpl-report-facts", (p) => { p.hidden = true; });
+      await page.click("#tpl-preview");
+      await page.waitForFunction(() => !document.getElementById("tpl-report-facts").hidden, null, { timeout: 10_000 });
+      if (go) {
+        await page.waitForSelector("#tpl-import-go:not([disabled])", { timeout: 10_000 });
+        await page.$eval("#tpl-message", (m) => { m.hidden = true; });
+        await page.click("#tpl-import-go");
+        await page.waitForFunction(() => !document.getElementById("tpl-message").hidden, null, { timeout: 10_000 });
+      }
+      say({ ...(await tplReport()), ...(await templates()) });
+    } else if (cmd.tpl_view) {
+      const version = String(cmd.tpl_view);
+      await page.$eval("#tpl-view", (v) => { v.hidden = true; });
+      await page.click(`#tpl-list .template:first-child tr[data-version="${version}"] [data-act=show]`);
+      await page.waitForSelector("#tpl-view:not([hidden])", { timeout: 10_000 });
+      say({
+        heading: await page.textContent("#tpl-view-h"),
+        sections: await page.$$eval("#tpl-view-body section", (sections) =>
+          sections.map((s) => ({
+            id: s.dataset.section,
+            title: s.querySelector("h4").textContent,
+            items: [...s.querySelectorAll("li")].map((li) => [
+              li.dataset.item, li.dataset.kind, li.querySelector("strong").textContent, li.textContent,
+            ]),
+          })),
+        ),
+      });
+    } else if (cmd.tpl_publish) {
+      const version = String(cmd.tpl_publish);
+      await page.$eval("#tpl-message", (m) => { m.hidden = true; });
+      await page.click(`#tpl-list .template:first-child tr[data-version="${version}"] [data-act=publish]`);
+      await page.waitForFunction(() => !document.getElementById("tpl-message").hidden, null, { timeout: 10_000 });
+      say(await templates());
     } else if (cmd.quit) {
       break;
     }

@@ -1,7 +1,10 @@
 //! The field app end to end: the real `trygg-app` binary in an Xvfb window,
 //! driven through tauri-driver + WebKitWebDriver, against a real
 //! `trygg-server` on 127.0.0.1 with demo data; a police device (the Rust sync
-//! client) edits the same walk at the same time.
+//! client) edits the same walk at the same time. Before the app starts, a
+//! coordinator renames a term and publishes a new template version through
+//! the dashboard's routes; the app then walks on that version and records
+//! with the renamed term.
 //!
 //! Set `TRYGG_SCREENSHOTS=DIR` to keep the screenshots (docs/screenshots is
 //! made that way; a relative DIR is taken from `tests/`, where tests run).
@@ -15,6 +18,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use fantoccini::{Client, Locator};
 use support::app::*;
+use support::people::{add_person, cookie_of, login};
 use support::server::{Server, add_device, admin, free_port};
 use support::world::{eventually, observation};
 use trygg_core::document;
@@ -278,6 +282,75 @@ async fn answer_items(c: &Client) -> Result<usize> {
     Ok(answered)
 }
 
+/// What a coordinator does in the dashboard before the walk (the routes
+/// its browser tests drive): renames `klotter` and publishes the shipped
+/// park XLSForm as version 2 of the district's template.
+async fn coordinator_changes_the_checklist(data: &std::path::Path, server: &Server) -> Result<()> {
+    let http = reqwest::Client::new();
+    let base = server.base();
+    let (_, link) = add_person(
+        data,
+        &base,
+        "demo-sdf-norr",
+        "coordinator",
+        "Samordnare (app-test)",
+    );
+    let cookie = cookie_of(&login(&http, &base, &link).await?)?;
+    let renamed = http
+        .put(base.join("/dashboard/api/vocabulary/terms/klotter")?)
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({
+            "group": "underhall", "label_sv": "Klotter och tags", "label_en": "Graffiti and tags",
+            "definition_sv": "Klotter och tags på väggar, skyltar och utrustning."
+        }))
+        .send()
+        .await?;
+    ensure!(renamed.status() == 200, "rename: {}", renamed.text().await?);
+    let templates: serde_json::Value = http
+        .get(base.join("/dashboard/api/templates")?)
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let doc = templates[0]["doc_id"]
+        .as_str()
+        .context("the demo template")?;
+    let form = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs/examples/xlsform/trygghetsvandring-park.xlsx"),
+    )?;
+    let imported: serde_json::Value = http
+        .post(base.join(&format!("/dashboard/api/templates/{doc}/import"))?)
+        .header("cookie", &cookie)
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(form)
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        imported["made"] == true && imported["version"] == 2,
+        "{imported}"
+    );
+    let published = http
+        .post(base.join(&format!(
+            "/dashboard/api/templates/{doc}/versions/2/publish"
+        ))?)
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    ensure!(
+        published.status() == 200,
+        "publish: {}",
+        published.text().await?
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_another_device()
 -> Result<()> {
@@ -289,6 +362,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     let police = add_device(&data, "demo-polis", "field");
     let checker = add_device(&data, "demo-polis", "field");
     let server = Server::start(&data, free_port(), &[]);
+    coordinator_changes_the_checklist(&data, &server).await?;
 
     let display = Display::start()?;
     let app_data = dir.path().join("app");
@@ -344,9 +418,30 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     ensure!(mode == 0o600, "the token file is {mode:o}, not 600");
     ensure!(std::fs::read_to_string(&token_file)?.trim() == tablet.token);
 
-    // Start a walk: template, area, route, dark, the police with us.
-    click(&c, "#new-walk").await?;
-    wait_for(&c, "#new-walk-form", T).await?;
+    // Start a walk: template, area, route, dark, the police with us. The
+    // template is the version the coordinator published (synced by now, or
+    // the form is opened again until it is).
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        click(&c, "#new-walk").await?;
+        wait_for(&c, "#new-walk-form", T).await?;
+        let offered = wait_js(
+            &c,
+            "document.querySelector('#nw-template option')?.textContent ?? null",
+            T,
+        )
+        .await?;
+        if offered.as_str().is_some_and(|o| o.ends_with("(v2)")) {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the app does not offer template version 2: {offered}"
+        );
+        click(&c, "#nav-walks").await?;
+        wait_for(&c, "#walk-list[data-ready]", T).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     click(&c, "#nw-start").await?;
     wait_for(&c, "[data-error-for='area']", T)
         .await
@@ -370,8 +465,16 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         "required items are marked"
     );
 
+    // The new version's questions, its note as the help of the question after it.
+    wait_for(
+        &c,
+        "#walk .item[data-item='entre_upplyst'][data-kind='yes_no']",
+        T,
+    )
+    .await
+    .context("the walk asks the questions of template version 2")?;
     let answered = answer_items(&c).await?;
-    ensure!(answered >= 5, "answered {answered} items");
+    ensure!(answered >= 3, "answered {answered} items");
     wait_js(
         &c,
         "[...document.querySelectorAll('.item[data-required=true]')].every(i => i.dataset.answered === 'true' || !['yes_no','rating','text'].includes(i.dataset.kind))",
@@ -386,7 +489,19 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     wait_for(&c, "[data-error-for='location']", T)
         .await
         .context("an empty observation names the missing location")?;
-    type_into(&c, "#obs-search", "klott").await?;
+    type_into(&c, "#obs-search", "tags").await?;
+    let renamed = wait_js(
+        &c,
+        "document.querySelector(\".term[data-code='klotter']\")?.textContent ?? null",
+        T,
+    )
+    .await?;
+    ensure!(
+        renamed
+            .as_str()
+            .is_some_and(|t| t.contains("Klotter och tags")),
+        "the search finds the renamed term by its new name: {renamed}"
+    );
     click(&c, ".term[data-code='klotter']").await?;
     click(&c, "[data-severity='3']").await?;
     type_into(&c, "#obs-note", "Klotter på tunnelns norra vägg").await?;
@@ -617,6 +732,11 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     );
     let walk: Walk = checker_client.read(&walk_doc, document::read)??;
     ensure!(walk.route_name == "Rinkeby torg – tunneln (e2e)");
+    ensure!(
+        walk.template.version == 2,
+        "the walk follows version {}",
+        walk.template.version
+    );
     ensure!(walk.organisations.contains_key("demo-polis"));
     ensure!(
         walk.answers.len() >= answered,

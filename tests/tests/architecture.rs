@@ -18,11 +18,13 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("trygg-sync", &["trygg-core", "trygg-store"]),
     ("trygg-engine", &["trygg-core", "trygg-store"]),
     ("trygg-cli", &["trygg-core", "trygg-store", "trygg-sync"]),
+    ("trygg-forms", &["trygg-core"]),
     (
         "trygg-server",
         &[
             "trygg-basemap",
             "trygg-core",
+            "trygg-forms",
             "trygg-store",
             "trygg-sync",
             "trygg-engine",

@@ -159,10 +159,12 @@ async fn send(
 
 /// A coordinator edits the common vocabulary in the dashboard (in
 /// chromium): renames a term, adds one, deprecates one with a replacement,
-/// and reads what changed between two versions. Each edit is a new
+/// reads what changed between two versions, and imports the shipped CSV
+/// file after a preview (5 rows refused, each named). Each edit is a new
 /// version that a device receives by sync, and the lägesbild counts the
 /// deprecated code under its replacement. Over HTTP: a viewer may read but
-/// not edit, bad input is refused with what is wrong, and a vocabulary that
+/// not edit, bad input is refused with what is wrong, the CSV export reads
+/// back as unchanged, and a vocabulary that
 /// a merge left with a replacement cycle still reads, with the cycle named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_coordinator_edits_the_vocabulary_in_the_dashboard_and_devices_receive_it() -> Result<()>
@@ -354,23 +356,137 @@ async fn a_coordinator_edits_the_vocabulary_in_the_dashboard_and_devices_receive
         diff["changes"].as_array().is_some_and(|c| c.len() == 1),
         "{diff}"
     );
+    // The shipped sample file: previewed, then imported as version 6.
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/examples/vocabulary-import.csv")
+        .canonicalize()?;
+    let preview =
+        browser.ask(serde_json::json!({ "vocab_import": { "file": sample, "go": false } }))?;
+    ensure!(
+        preview["facts"] == "Förhandsgranskning: 3 rader ändrar, 5 tas inte, version 6."
+            && preview["rows"].as_array().is_some_and(|r| r.len() == 9)
+            && preview["vocabulary"]["facts"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("Version 5 ")),
+        "{preview}"
+    );
+    let imported =
+        browser.ask(serde_json::json!({ "vocab_import": { "file": sample, "go": true } }))?;
+    let outcome = |line: u64| -> (String, String) {
+        imported["rows"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r[0] == line))
+            .map(|r| {
+                (
+                    r[2].as_str().unwrap_or_default().to_string(),
+                    r[3].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    ensure!(
+        imported["facts"] == "Importerad: 3 rader tagna, 5 tas inte, version 6."
+            && imported["vocabulary"]["facts"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("Version 6 "))
+            && imported["vocabulary"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("version 6"))
+            && outcome(4).0 == "unchanged"
+            && outcome(6).1.contains("a code is 2 to 40")
+            && outcome(7).1.contains("unknown group")
+            && outcome(8).1.contains("on line 2 already")
+            && outcome(9).1.contains("back into use")
+            && outcome(10)
+                .1
+                .contains("the row ends after 3 of the 8 columns")
+            && row(&imported["vocabulary"], "belysning").is_some_and(|(l, _)| l == "Belysning"),
+        "{imported}"
+    );
     browser.ask(serde_json::json!({ "screenshot": "vocabulary" }))?;
     browser.finish()?;
 
-    // The field device receives version 5 by sync.
+    // The export reads back as all unchanged; what is not CSV, a file
+    // without the columns and a viewer's import are refused.
+    let exported = http
+        .get(base.join("/dashboard/api/vocabulary.csv")?)
+        .header("cookie", &viewer)
+        .send()
+        .await?;
+    ensure!(
+        exported.status() == 200
+            && exported.headers()["content-type"]
+                .to_str()?
+                .starts_with("text/csv"),
+        "{exported:?}"
+    );
+    let exported = exported.bytes().await?;
+    ensure!(exported.starts_with(b"\xEF\xBB\xBFcode;group;label_sv;"));
+    let post_csv = |cookie: &str, content_type: &str, body: Vec<u8>| {
+        http.post(
+            base.join("/dashboard/api/vocabulary/import?dry_run=true")
+                .expect("url"),
+        )
+        .header("cookie", cookie)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+    };
+    let again: Value = post_csv(&writer, "text/csv", exported.to_vec())
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        again["version"] == 6
+            && again["version_before"] == 6
+            && again["rows"].as_array().is_some_and(
+                |rows| !rows.is_empty() && rows.iter().all(|r| r["outcome"] == "unchanged")
+            ),
+        "{again}"
+    );
+    for (cookie, content_type, body, status, says) in [
+        (
+            &writer,
+            "application/json",
+            exported.to_vec(),
+            415,
+            "text/csv",
+        ),
+        (
+            &writer,
+            "text/csv",
+            b"a;b\n1;2\n".to_vec(),
+            400,
+            "lacks code, group",
+        ),
+        (&viewer, "text/csv", exported.to_vec(), 403, "coordinators"),
+    ] {
+        let answer = post_csv(cookie, content_type, body).await?;
+        let got = answer.status().as_u16();
+        let text = answer.text().await?;
+        ensure!(
+            got == status && text.contains(says),
+            "{content_type}: {got} {text}"
+        );
+    }
+
+    // The field device receives version 6 by sync.
     field.open(&vocabulary_id).await?;
     let received = support::world::eventually(WAIT, || {
         field
             .read(&vocabulary_id, |doc| {
                 document::read::<Vocabulary, _>(doc).map(|v| v.version)
             })
-            .is_ok_and(|v| v.is_ok_and(|v| v == 5))
+            .is_ok_and(|v| v.is_ok_and(|v| v == 6))
     })
     .await;
-    ensure!(received, "the field device did not receive version 5");
+    ensure!(received, "the field device did not receive version 6");
     let v = field.read(&vocabulary_id, document::read::<Vocabulary, _>)??;
     ensure!(
-        v.terms["belysning"].label_sv == "Belysning och ljus"
+        v.terms["belysning"].definition_en == "Broken, glaring or insufficient lighting."
+            && v.terms["elsparkcyklar"]
+                .definition_sv
+                .starts_with("Elsparkcyklar som")
             && v.current_code("gomstallen") == "sikt"
     );
     // The lägesbild counts the hiding spots as sightlines now.
@@ -386,10 +502,10 @@ async fn a_coordinator_edits_the_vocabulary_in_the_dashboard_and_devices_receive
     coordinator
         .edit(&vocabulary_id, |tx| {
             let mut v: Vocabulary = document::read(tx)?;
-            v.version = 6;
+            v.version = 7;
             if let Some(sikt) = v.terms.get_mut("sikt") {
                 sikt.deprecated = true;
-                sikt.deprecated_in = Some(6);
+                sikt.deprecated_in = Some(7);
                 sikt.replaced_by = Some("gomstallen".into());
             }
             document::write(tx, &v)
@@ -399,13 +515,13 @@ async fn a_coordinator_edits_the_vocabulary_in_the_dashboard_and_devices_receive
     let deadline = std::time::Instant::now() + WAIT;
     let view = loop {
         let view = get_json(&http, &base, &writer, "/dashboard/api/vocabulary").await?;
-        if view["version"] == 6 || std::time::Instant::now() > deadline {
+        if view["version"] == 7 || std::time::Instant::now() > deadline {
             break view;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     ensure!(
-        view["version"] == 6
+        view["version"] == 7
             && view["problems"].as_array().is_some_and(|p| p
                 .iter()
                 .any(|p| p.as_str().is_some_and(|p| p.contains("lead in a circle")))),

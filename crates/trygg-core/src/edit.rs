@@ -17,6 +17,7 @@ use crate::model::{
 };
 use crate::time::Timestamp;
 
+pub mod template;
 pub mod vocabulary;
 
 /// A document an edit can be applied to: an `AutoCommit`, or an open

@@ -4,6 +4,7 @@
 //! (with what to fix named), and the diff between two versions.
 
 use automerge::AutoCommit;
+use trygg_core::edit::vocabulary::import::{self, ReadRow, RowOutcome, TermRow};
 use trygg_core::edit::vocabulary::{self as vocab, TermText};
 use trygg_core::model::{Vocabulary, VocabularyProblem};
 use trygg_core::vocabulary_history::{self as history, TermChange};
@@ -266,4 +267,73 @@ fn the_versions_are_read_from_history_and_two_are_compared() {
     let v3 = history::at(doc.document(), &marks[1].heads).unwrap();
     let v4 = history::at(doc.document(), &marks[2].heads).unwrap();
     assert_eq!(history::diff(&v3, &v4).len(), 1);
+}
+
+fn row(code: &str, label: &str, deprecated: bool, replaced_by: Option<&str>) -> ReadRow {
+    ReadRow {
+        line: 0,
+        code: code.into(),
+        row: Ok(TermRow {
+            code: code.into(),
+            text: text("underhall", label, label),
+            deprecated,
+            replaced_by: replaced_by.map(str::to_string),
+        }),
+    }
+}
+
+#[test]
+fn an_import_takes_its_rows_in_order_as_one_version_and_refuses_what_breaks_a_rule() {
+    let mut doc = new_doc();
+    let before = read(&doc);
+    let rows = [
+        // A new term out of use from the start, counted under another.
+        row("gamla_moblerna", "Gamla möbler", true, Some("nedskrapning")),
+        // A term in use cannot name a replacement.
+        row("bankar", "Bänkar", false, Some("klotter")),
+        // Rows see the rows before them: a deprecation pointing at a term
+        // added above.
+        row("mobler", "Möbler", false, None),
+        row("klotter", "Klotter", true, Some("mobler")),
+        // A deprecated term's replacement is not moved by a file.
+        row("skrap", "Skräp", true, Some("klotter")),
+        // Would be a second term in use labelled "Möbler".
+        row("mobler_2", "Möbler", false, None),
+    ];
+    let (_, dry) = import::plan(&before, &rows);
+    assert_eq!(read(&doc), before, "a plan alone changes nothing");
+    let report = import::import(&mut doc, &rows).unwrap();
+    assert_eq!(report, dry, "the import does what its dry run said");
+    let outcomes: Vec<&RowOutcome> = report.rows.iter().map(|r| &r.outcome).collect();
+    assert_eq!(outcomes[0], &RowOutcome::AddedDeprecated);
+    assert!(
+        matches!(outcomes[1], RowOutcome::Refused { reason } if reason.contains("in use has no replacement"))
+    );
+    assert_eq!(outcomes[2], &RowOutcome::Added);
+    assert_eq!(outcomes[3], &RowOutcome::Deprecated);
+    assert!(
+        matches!(outcomes[4], RowOutcome::Refused { reason } if reason.contains("counted under nedskrapning already"))
+    );
+    assert!(
+        matches!(outcomes[5], RowOutcome::Refused { reason } if reason.contains("share the label"))
+    );
+    let v = read(&doc);
+    assert_eq!(
+        v.version,
+        before.version + 1,
+        "one version for the whole file"
+    );
+    assert_eq!(v.current_code("gamla_moblerna"), "nedskrapning");
+    assert_eq!(v.current_code("klotter"), "mobler");
+    assert_eq!(v.terms["klotter"].deprecated_in, Some(v.version));
+    assert!(!v.terms.contains_key("bankar") && !v.terms.contains_key("mobler_2"));
+    assert!(v.problems().is_empty(), "{:?}", v.problems());
+
+    // A file that changes nothing makes no version.
+    let report = import::import(&mut doc, &[row("mobler", "Möbler", false, None)]).unwrap();
+    assert_eq!(
+        (report.version_before, report.version),
+        (v.version, v.version)
+    );
+    assert_eq!(read(&doc).version, v.version);
 }

@@ -26,6 +26,7 @@
 pub mod actions;
 pub mod compare;
 mod decide;
+mod edits;
 pub mod export;
 pub mod map;
 pub mod pdf;
@@ -37,8 +38,10 @@ pub mod read;
 pub mod rewalk;
 mod settings;
 pub mod suppress;
+mod templates;
 pub mod tiles;
 mod vocabulary;
+mod vocabulary_file;
 mod walks;
 
 use std::collections::HashMap;
@@ -86,6 +89,7 @@ const LOGIN_JS: &str = include_str!("assets/login.js");
 const STYLE_CSS: &str = include_str!("assets/style.css");
 const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 const VOCABULARY_JS: &str = include_str!("assets/vocabulary.js");
+const TEMPLATES_JS: &str = include_str!("assets/templates.js");
 
 /// Scripts and styles only from this server; no framing.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -175,6 +179,39 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/dashboard/api/vocabulary/terms/{code}/deprecate",
             post(vocabulary::deprecate_term),
+        )
+        .route(
+            "/dashboard/templates.js",
+            get(|| async { page(TEMPLATES_JS, "text/javascript") }),
+        )
+        .route("/dashboard/api/templates", get(templates::list))
+        .route(
+            "/dashboard/api/templates/{doc}/versions/{version}",
+            get(templates::version),
+        )
+        .route(
+            "/dashboard/api/templates/{doc}/versions/{version}/xlsform.xlsx",
+            get(templates::export),
+        )
+        .route(
+            "/dashboard/api/templates/{doc}/versions/{version}/publish",
+            post(templates::publish),
+        )
+        .route(
+            "/dashboard/api/templates/{doc}/import",
+            post(templates::import).layer(axum::extract::DefaultBodyLimit::max(
+                templates::MAX_XLSX_BYTES,
+            )),
+        )
+        .route(
+            "/dashboard/api/vocabulary.csv",
+            get(vocabulary_file::export),
+        )
+        .route(
+            "/dashboard/api/vocabulary/import",
+            post(vocabulary_file::import).layer(axum::extract::DefaultBodyLimit::max(
+                vocabulary_file::MAX_CSV_BYTES,
+            )),
         )
 }
 

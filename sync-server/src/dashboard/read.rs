@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tokio::sync::watch;
-use trygg_core::model::{Action, Vocabulary, Walk};
+use trygg_core::model::{Action, ChecklistTemplate, Vocabulary, Walk};
 use trygg_store::{GroupCommit, Store, StoreError};
 
 use super::picture::Seen;
@@ -124,6 +124,31 @@ impl IndexReader {
                 .map(|(id, _)| id.parse())
                 .transpose()?;
             anyhow::Ok((id, chosen))
+        })
+        .await?
+    }
+
+    /// Every readable checklist template document, with its id, in id
+    /// order. Templates are few (a handful per organisation) and read whole.
+    pub async fn templates(&self) -> anyhow::Result<Vec<(trygg_core::DocId, ChecklistTemplate)>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT doc_id FROM documents WHERE kind = ?1 AND error IS NULL ORDER BY doc_id",
+            )?;
+            let ids: Vec<String> = stmt
+                .query_map([trygg_core::DocKind::Template.as_str()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let doc_id: trygg_core::DocId = id.parse()?;
+                let Some(doc) = trygg_store::chunks::load_doc(&conn, &doc_id)? else {
+                    continue; // indexed, then forgotten
+                };
+                out.push((doc_id, trygg_core::document::read(&doc)?));
+            }
+            anyhow::Ok(out)
         })
         .await?
     }

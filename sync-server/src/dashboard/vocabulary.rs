@@ -8,7 +8,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -19,8 +18,8 @@ use trygg_core::edit::vocabulary::{self as edit, TermText};
 use trygg_core::model::{Term, TermGroup, Vocabulary};
 use trygg_core::vocabulary_history::{self as history, TermChange};
 
-use super::{INDEXED_WITHIN, Person, audit_doc, edit_refused};
-use crate::audit::Action;
+use super::Person;
+use super::edits::edit_doc;
 use crate::http::ApiError;
 use crate::serve::AppState;
 
@@ -205,10 +204,12 @@ pub(super) async fn add_term(
         },
     );
     let what = format!("vocabulary: added term {code}");
-    apply(&state, &person, from, what, move |tx| {
-        edit::add_term(tx, &code, &text)
-    })
-    .await
+    edited(
+        apply(&state, &person, from, what, move |tx| {
+            edit::add_term(tx, &code, &text)
+        })
+        .await,
+    )
 }
 
 pub(super) async fn change_term(
@@ -220,10 +221,12 @@ pub(super) async fn change_term(
 ) -> Result<Json<Edited>, ApiError> {
     let Json(text) = body?;
     let what = format!("vocabulary: changed term {code}");
-    apply(&state, &person, from, what, move |tx| {
-        edit::change_term(tx, &code, &text)
-    })
-    .await
+    edited(
+        apply(&state, &person, from, what, move |tx| {
+            edit::change_term(tx, &code, &text)
+        })
+        .await,
+    )
 }
 
 pub(super) async fn deprecate_term(
@@ -238,65 +241,43 @@ pub(super) async fn deprecate_term(
         "vocabulary: deprecated term {code}, replaced by {}",
         replaced_by.as_deref().unwrap_or("none")
     );
-    apply(&state, &person, from, what, move |tx| {
-        edit::deprecate_term(tx, &code, replaced_by.as_deref())
-    })
-    .await
+    edited(
+        apply(&state, &person, from, what, move |tx| {
+            edit::deprecate_term(tx, &code, replaced_by.as_deref())
+        })
+        .await,
+    )
 }
 
-/// Makes one vocabulary edit through the engine, once the person may;
-/// answers with the new version when the index shows it (so the page,
-/// asking again, reads it).
-async fn apply(
+fn edited(version: Result<u64, ApiError>) -> Result<Json<Edited>, ApiError> {
+    version.map(|version| Json(Edited { version }))
+}
+
+/// Makes one vocabulary edit through the engine, once the person may.
+pub(super) async fn apply<T: Send + 'static>(
     state: &AppState,
     person: &Person,
     from: SocketAddr,
     what: String,
-    edit: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<u64, trygg_core::DocError>
+    edit: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T, trygg_core::DocError>
     + Send
     + 'static,
-) -> Result<Json<Edited>, ApiError> {
+) -> Result<T, ApiError> {
     let (doc_id, _) = state
         .index
         .chosen_vocabulary()
         .await
         .map_err(ApiError::internal)?;
     let doc = may_edit(state, person, doc_id).map_err(ApiError::forbidden)?;
-    let version = Arc::new(AtomicU64::new(0));
-    let made = version.clone();
-    let change = state
-        .engine
-        .edit(doc, move |tx| {
-            made.store(edit(tx)?, Ordering::Relaxed);
-            Ok(())
-        })
-        .await
-        .map_err(|e| edit_refused(e, "the vocabulary"))?;
-    let version = version.load(Ordering::Relaxed);
-    tracing::info!(user = %person.user.id, %doc, version, "dashboard: {what}");
-    audit_doc(
-        state,
-        &person.user,
-        from,
-        Action::Edit,
-        Some(doc),
-        Some(what),
-    );
-    if let Some(change) = change {
-        let indexed = state
-            .index
-            .wait_for_head(doc, change, INDEXED_WITHIN)
-            .await
-            .map_err(ApiError::internal)?;
-        if !indexed {
-            tracing::warn!(%doc, "the index did not show a vocabulary edit within {INDEXED_WITHIN:?}");
-        }
-    }
-    Ok(Json(Edited { version }))
+    edit_doc(state, person, from, doc, what, "the vocabulary", edit).await
 }
 
 /// The vocabulary document this person may change, or why not in words.
-fn may_edit(state: &AppState, person: &Person, doc: Option<DocId>) -> Result<DocId, String> {
+pub(super) fn may_edit(
+    state: &AppState,
+    person: &Person,
+    doc: Option<DocId>,
+) -> Result<DocId, String> {
     let doc = doc.ok_or_else(|| {
         "no vocabulary is stored yet: the first device that pairs sets it up".to_string()
     })?;

@@ -17,6 +17,8 @@ use crate::document::{DocKind, DocumentSchema};
 use crate::error::{DocError, ValidationErrors};
 use crate::model::{Term, TermGroup, Vocabulary, VocabularyProblem};
 
+pub mod import;
+
 /// The longest code, label or definition taken, in characters.
 pub const MAX_CODE_CHARS: usize = 40;
 pub const MAX_LABEL_CHARS: usize = 80;
@@ -37,56 +39,21 @@ pub struct TermText {
 
 /// Adds the term `code`; returns the new version.
 pub fn add_term(doc: &mut impl EditDoc, code: &str, text: &TermText) -> Result<u64, DocError> {
-    let mut v = read(doc)?;
-    let mut e = ValidationErrors::new();
-    check_code(&mut e, "code", code);
-    if v.terms.contains_key(code) {
-        e.push(
-            "code",
-            format!("{code:?} is taken (a term is never deleted)"),
-        );
-    }
-    check_text(&mut e, text);
-    done(e)?;
-    let version = v.version + 1;
-    let term = Term {
-        code: code.to_string(),
-        group: text.group.trim().to_string(),
-        label_sv: text.label_sv.trim().to_string(),
-        label_en: text.label_en.trim().to_string(),
-        definition_sv: text.definition_sv.trim().to_string(),
-        definition_en: text.definition_en.trim().to_string(),
-        since_version: version,
-        deprecated: false,
-        deprecated_in: None,
-        replaced_by: None,
-    };
-    let before = v.clone();
-    v.terms.insert(code.to_string(), term.clone());
-    v.version = version;
-    write_term(doc, &before, &v, &term)
+    let before = read(doc)?;
+    let mut after = next_version(&before);
+    add(&mut after, code, text)?;
+    write_term(doc, &before, &after, code)
 }
 
 /// Renames, defines or regroups the term `code`; returns the new version,
 /// or the current one when nothing differs.
 pub fn change_term(doc: &mut impl EditDoc, code: &str, text: &TermText) -> Result<u64, DocError> {
-    let mut v = read(doc)?;
-    let mut term = existing(&v, code)?.clone();
-    let mut e = ValidationErrors::new();
-    check_text(&mut e, text);
-    done(e)?;
-    let before = v.clone();
-    term.group = text.group.trim().to_string();
-    term.label_sv = text.label_sv.trim().to_string();
-    term.label_en = text.label_en.trim().to_string();
-    term.definition_sv = text.definition_sv.trim().to_string();
-    term.definition_en = text.definition_en.trim().to_string();
-    if before.terms.get(code) == Some(&term) {
-        return Ok(v.version);
+    let before = read(doc)?;
+    let mut after = next_version(&before);
+    if !change(&mut after, code, text)? {
+        return Ok(before.version);
     }
-    v.version += 1;
-    v.terms.insert(code.to_string(), term.clone());
-    write_term(doc, &before, &v, &term)
+    write_term(doc, &before, &after, code)
 }
 
 /// Takes the term `code` out of use, naming the term data recorded with it
@@ -97,8 +64,72 @@ pub fn deprecate_term(
     code: &str,
     replaced_by: Option<&str>,
 ) -> Result<u64, DocError> {
-    let mut v = read(doc)?;
-    let mut term = existing(&v, code)?.clone();
+    let before = read(doc)?;
+    let mut after = next_version(&before);
+    deprecate(&mut after, code, replaced_by)?;
+    write_term(doc, &before, &after, code)
+}
+
+/// `v` with its version raised by one: what the rules below edit, so a
+/// term they add or deprecate is stamped with the version it comes in.
+fn next_version(v: &Vocabulary) -> Vocabulary {
+    Vocabulary {
+        version: v.version + 1,
+        ..v.clone()
+    }
+}
+
+/// Adds the term `code` to `v` (whose version is the one being made),
+/// checking the input only; [`check_after`] checks the result.
+fn add(v: &mut Vocabulary, code: &str, text: &TermText) -> Result<(), DocError> {
+    let mut e = ValidationErrors::new();
+    check_code(&mut e, "code", code);
+    if v.terms.contains_key(code) {
+        e.push(
+            "code",
+            format!("{code:?} is taken (a term is never deleted)"),
+        );
+    }
+    check_text(&mut e, text);
+    done(e)?;
+    let term = Term {
+        code: code.to_string(),
+        group: text.group.trim().to_string(),
+        label_sv: text.label_sv.trim().to_string(),
+        label_en: text.label_en.trim().to_string(),
+        definition_sv: text.definition_sv.trim().to_string(),
+        definition_en: text.definition_en.trim().to_string(),
+        since_version: v.version,
+        deprecated: false,
+        deprecated_in: None,
+        replaced_by: None,
+    };
+    v.terms.insert(code.to_string(), term);
+    Ok(())
+}
+
+/// Changes the words and group of the term `code` in `v`; whether anything
+/// differs.
+fn change(v: &mut Vocabulary, code: &str, text: &TermText) -> Result<bool, DocError> {
+    let mut term = existing(v, code)?.clone();
+    let mut e = ValidationErrors::new();
+    check_text(&mut e, text);
+    done(e)?;
+    term.group = text.group.trim().to_string();
+    term.label_sv = text.label_sv.trim().to_string();
+    term.label_en = text.label_en.trim().to_string();
+    term.definition_sv = text.definition_sv.trim().to_string();
+    term.definition_en = text.definition_en.trim().to_string();
+    if v.terms.get(code) == Some(&term) {
+        return Ok(false);
+    }
+    v.terms.insert(code.to_string(), term);
+    Ok(true)
+}
+
+/// Deprecates the term `code` in `v` (whose version is the one being made).
+fn deprecate(v: &mut Vocabulary, code: &str, replaced_by: Option<&str>) -> Result<(), DocError> {
+    let mut term = existing(v, code)?.clone();
     let mut e = ValidationErrors::new();
     if term.deprecated {
         e.push("code", format!("{code:?} is deprecated already"));
@@ -115,13 +146,11 @@ pub fn deprecate_term(
         }
     }
     done(e)?;
-    let before = v.clone();
-    v.version += 1;
     term.deprecated = true;
     term.deprecated_in = Some(v.version);
     term.replaced_by = replaced_by.map(str::to_string);
-    v.terms.insert(code.to_string(), term.clone());
-    write_term(doc, &before, &v, &term)
+    v.terms.insert(code.to_string(), term);
+    Ok(())
 }
 
 /// Adds the group `code`, last in display order; returns the new version.
@@ -182,13 +211,13 @@ fn existing<'a>(v: &'a Vocabulary, code: &str) -> Result<&'a Term, DocError> {
     })
 }
 
-/// Writes `term` and the new version, once the vocabulary as it would
-/// read afterwards (`after`) passes [`check_after`] against `before`.
-fn write_term(
+/// Writes the terms `codes` as `after` holds them, and its version, once
+/// `after` passes [`check_after`] against `before`.
+fn write_terms<'a>(
     doc: &mut impl EditDoc,
     before: &Vocabulary,
     after: &Vocabulary,
-    term: &Term,
+    codes: impl IntoIterator<Item = &'a str>,
 ) -> Result<u64, DocError> {
     check_after(after, &before.problems())?;
     let terms = child(
@@ -198,9 +227,21 @@ fn write_term(
         "terms",
         automerge::ObjType::Map,
     )?;
-    reconcile_prop(doc, &terms, term.code.as_str(), term)?;
+    for code in codes {
+        let term = existing(after, code)?;
+        reconcile_prop(doc, &terms, code, term)?;
+    }
     doc.put(automerge::ROOT, "version", after.version)?;
     Ok(after.version)
+}
+
+fn write_term(
+    doc: &mut impl EditDoc,
+    before: &Vocabulary,
+    after: &Vocabulary,
+    code: &str,
+) -> Result<u64, DocError> {
+    write_terms(doc, before, after, [code])
 }
 
 /// The vocabulary after an edit must be valid and have no problem that

@@ -1,6 +1,7 @@
 // The common vocabulary: every term by group, its versions and what changed
 // between two; for a coordinator who may, adding, renaming, defining and
-// deprecating terms (each a new version, sent to every device by sync).
+// deprecating terms (each a new version, sent to every device by sync), and
+// importing a CSV file of terms after a preview of what each row does.
 // Everything shown is built with textContent: no markup from data.
 
 const $ = (id) => document.getElementById(id);
@@ -42,6 +43,7 @@ function draw() {
   $("vocab-why").textContent = vocab.why_not ?? "";
   $("vocab-why").hidden = !vocab.why_not;
   $("vocab-new").hidden = !vocab.can_edit;
+  $("vocab-import").hidden = !vocab.can_edit;
   $("vocab-problems").replaceChildren(...vocab.problems.map((p) => el("li", p)));
   $("vocab-problems-box").hidden = vocab.problems.length === 0;
   $("vocab-terms").tBodies[0].replaceChildren(
@@ -158,6 +160,60 @@ async function compare(e) {
   $("vocab-diff").replaceChildren(...(items.length ? items : [el("li", "Inga ändringar.")]));
 }
 
+const OUTCOME = {
+  added: "Ny term",
+  changed: "Ändrad",
+  deprecated: "Tas ur bruk",
+  added_deprecated: "Ny, ur bruk",
+  unchanged: "Oförändrad",
+  refused: "Tas inte",
+};
+
+// A dry run's or an import's report, row by row.
+function report(r, done) {
+  const refused = r.rows.filter((row) => row.outcome === "refused").length;
+  const taken = r.rows.filter((row) => !["refused", "unchanged"].includes(row.outcome)).length;
+  const version = r.version === r.version_before ? "ingen ny version" : `version ${r.version}`;
+  $("vocab-report-facts").textContent = done
+    ? `Importerad: ${taken} rader tagna, ${refused} tas inte, ${version}.`
+    : `Förhandsgranskning: ${taken} rader ändrar, ${refused} tas inte, ${version}.`;
+  $("vocab-report-facts").hidden = false;
+  $("vocab-report").tBodies[0].replaceChildren(
+    ...r.rows.map((row) => {
+      const tr = el("tr", undefined, { "data-line": String(row.line), "data-outcome": row.outcome });
+      const outcome = row.reason ? `${OUTCOME[row.outcome]}: ${row.reason}` : OUTCOME[row.outcome];
+      tr.append(el("td", String(row.line)), el("td", row.code), el("td", outcome));
+      return tr;
+    }),
+  );
+  $("vocab-report").hidden = false;
+}
+
+async function sendFile(dryRun) {
+  const file = $("vocab-file").files[0];
+  if (!file) throw new Error("Välj en CSV-fil först.");
+  return api(`/dashboard/api/vocabulary/import${dryRun ? "?dry_run=true" : ""}`, {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: await file.arrayBuffer(),
+  });
+}
+
+async function preview(e) {
+  e.preventDefault();
+  $("vocab-import-go").disabled = true;
+  report(await sendFile(true), false);
+  $("vocab-import-go").disabled = false;
+}
+
+async function importFile() {
+  $("vocab-import-go").disabled = true;
+  const r = await sendFile(false);
+  await load();
+  report(r, true);
+  say(r.version === r.version_before ? "Importen ändrade ingenting." : `Importerad som version ${r.version}. Enheterna får den när de synkar.`);
+}
+
 async function start() {
   try {
     await load();
@@ -175,6 +231,11 @@ async function start() {
   $("vocab-form").addEventListener("submit", (e) => save(e).catch(fail));
   $("vocab-deprecate-go").addEventListener("click", () => deprecate().catch(fail));
   $("vocab-compare").addEventListener("submit", (e) => compare(e).catch(fail));
+  $("vocab-import").addEventListener("submit", (e) => preview(e).catch(fail));
+  $("vocab-import-go").addEventListener("click", () => importFile().catch(fail));
+  $("vocab-file").addEventListener("change", () => {
+    $("vocab-import-go").disabled = true;
+  });
   $("vocab-section").hidden = false;
 }
 

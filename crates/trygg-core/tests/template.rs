@@ -1,0 +1,120 @@
+//! A coordinator's template edits: a new version is a draft until it is
+//! published, and a published version never changes; two coordinators'
+//! concurrent drafts merge into a template that still reads.
+
+use automerge::AutoCommit;
+use trygg_core::edit::template;
+use trygg_core::model::{ChecklistTemplate, ItemKind, Section};
+use trygg_core::{DocError, Timestamp, document, seed};
+
+fn new_doc() -> AutoCommit {
+    let t = seed::default_template("district", Timestamp::from_millis(1_000));
+    let mut doc = document::create(&t).unwrap();
+    doc.commit();
+    doc
+}
+
+fn read(doc: &AutoCommit) -> ChecklistTemplate {
+    document::read(doc).unwrap()
+}
+
+/// Version 1's sections with one question reworded.
+fn reworded(prompt: &str) -> Vec<Section> {
+    let t = seed::default_template("district", Timestamp::from_millis(1_000));
+    let mut sections = t.version(1).unwrap().sections.clone();
+    sections[0].items[0].prompt_sv = prompt.into();
+    sections
+}
+
+#[test]
+fn a_published_version_never_changes_and_a_change_is_a_new_version() {
+    let mut doc = new_doc();
+    let v1 = read(&doc).version(1).unwrap().clone();
+    assert!(v1.published_at.is_some());
+    // The published version refuses any change, and nothing is written.
+    let heads = doc.get_heads();
+    let refused = template::replace_draft(&mut doc, 1, reworded("Ändrad?")).unwrap_err();
+    assert!(
+        matches!(refused, DocError::Forbidden(ref m) if m.contains("published")),
+        "{refused}"
+    );
+    assert_eq!(doc.get_heads(), heads);
+
+    let v = template::add_draft(&mut doc, reworded("Fungerar belysningen?")).unwrap();
+    assert_eq!(v, 2);
+    template::replace_draft(&mut doc, 2, reworded("Fungerar all belysning?")).unwrap();
+    let t = read(&doc);
+    assert_eq!(t.version(1), Some(&v1), "version 1 is as it was");
+    assert_eq!(
+        t.latest_published().unwrap().version,
+        1,
+        "a draft is not offered"
+    );
+    assert_eq!(
+        t.version(2).unwrap().sections[0].items[0].prompt_sv,
+        "Fungerar all belysning?"
+    );
+
+    template::publish(&mut doc, 2, Timestamp::from_millis(2_000)).unwrap();
+    let t = read(&doc);
+    assert_eq!(t.latest_published().unwrap().version, 2);
+    assert_eq!(
+        t.version(2).unwrap().published_at,
+        Some(Timestamp::from_millis(2_000))
+    );
+    assert!(template::publish(&mut doc, 2, Timestamp::from_millis(3_000)).is_err());
+    assert!(template::replace_draft(&mut doc, 2, reworded("Igen?")).is_err());
+    assert!(matches!(
+        template::publish(&mut doc, 9, Timestamp::from_millis(3_000)),
+        Err(DocError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn a_draft_that_breaks_the_template_s_rules_or_is_empty_is_refused() {
+    let mut doc = new_doc();
+    let mut twice = reworded("X");
+    let first = twice[0].items[0].clone();
+    twice[1].items.push(first);
+    let e = template::add_draft(&mut doc, twice).unwrap_err();
+    assert!(e.to_string().contains("item id is used twice"), "{e}");
+    let mut choice_without_group = reworded("X");
+    choice_without_group[0].items[0].kind = ItemKind::Choice;
+    assert!(template::add_draft(&mut doc, choice_without_group).is_err());
+    assert_eq!(read(&doc).versions.len(), 1);
+    // An empty draft may be kept, but not published.
+    let v = template::add_draft(&mut doc, Vec::new()).unwrap();
+    let e = template::publish(&mut doc, v, Timestamp::from_millis(5)).unwrap_err();
+    assert!(e.to_string().contains("no questions"), "{e}");
+}
+
+#[test]
+fn choice_questions_must_name_a_group_the_vocabulary_answers() {
+    let doc = new_doc();
+    let vocabulary = seed::vocabulary();
+    let sections = read(&doc).version(1).unwrap().sections.clone();
+    assert!(template::check_groups(&sections, &vocabulary).is_empty());
+    let mut strange = sections.clone();
+    let choice = strange
+        .iter_mut()
+        .flat_map(|s| s.items.iter_mut())
+        .find(|i| i.kind == ItemKind::Choice)
+        .unwrap();
+    choice.vocabulary_group = Some("vader".into());
+    let e = template::check_groups(&strange, &vocabulary);
+    assert!(e.to_string().contains("no group \"vader\""), "{e}");
+}
+
+#[test]
+fn two_coordinators_drafts_made_at_once_merge_into_a_template_that_reads() {
+    let mut a = new_doc();
+    let mut b = a.fork();
+    assert_eq!(template::add_draft(&mut a, reworded("A?")).unwrap(), 2);
+    assert_eq!(template::add_draft(&mut b, reworded("B?")).unwrap(), 2);
+    a.merge(&mut b).unwrap();
+    let t = read(&a);
+    let prompt = &t.version(2).unwrap().sections[0].items[0].prompt_sv;
+    assert!(prompt == "A?" || prompt == "B?", "{prompt}");
+    // And the next draft goes above both.
+    assert_eq!(template::add_draft(&mut a, reworded("C?")).unwrap(), 3);
+}

@@ -1,0 +1,66 @@
+//! Changes the dashboard makes to documents: each is a CRDT edit the sync
+//! engine makes (`Engine::edit`: stored before it is applied, then sent to
+//! every device following the document), audited, and answered once the
+//! index shows it, so the page's next read sees what it just did.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use trygg_core::DocId;
+
+use super::{INDEXED_WITHIN, Person, audit_doc, edit_refused};
+use crate::audit::Action;
+use crate::http::ApiError;
+use crate::serve::AppState;
+
+/// Runs `edit` on document `doc` through the engine (the caller has
+/// decided that `person` may) and returns what it returned. `what` is the
+/// log and audit line; `subject` names the document in a refusal.
+pub(super) async fn edit_doc<T: Send + 'static>(
+    state: &AppState,
+    person: &Person,
+    from: SocketAddr,
+    doc: DocId,
+    what: String,
+    subject: &str,
+    edit: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T, trygg_core::DocError>
+    + Send
+    + 'static,
+) -> Result<T, ApiError> {
+    let made = Arc::new(Mutex::new(None));
+    let out = made.clone();
+    let change = state
+        .engine
+        .edit(doc, move |tx| {
+            let value = edit(tx)?;
+            *out.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+            Ok(())
+        })
+        .await
+        .map_err(|e| edit_refused(e, subject))?;
+    let value = made
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .ok_or_else(|| ApiError::internal(format!("an edit of {subject} ran without an answer")))?;
+    tracing::info!(user = %person.user.id, %doc, "dashboard: {what}");
+    audit_doc(
+        state,
+        &person.user,
+        from,
+        Action::Edit,
+        Some(doc),
+        Some(what),
+    );
+    if let Some(change) = change {
+        let indexed = state
+            .index
+            .wait_for_head(doc, change, INDEXED_WITHIN)
+            .await
+            .map_err(ApiError::internal)?;
+        if !indexed {
+            tracing::warn!(%doc, "the index did not show an edit of {subject} within {INDEXED_WITHIN:?}");
+        }
+    }
+    Ok(value)
+}
