@@ -17,6 +17,7 @@ use crate::model::{
 };
 use crate::time::Timestamp;
 
+pub mod directory;
 pub mod template;
 pub mod vocabulary;
 

@@ -118,3 +118,68 @@ fn two_coordinators_drafts_made_at_once_merge_into_a_template_that_reads() {
     // And the next draft goes above both.
     assert_eq!(template::add_draft(&mut a, reworded("C?")).unwrap(), 3);
 }
+
+mod contacts {
+    use trygg_core::edit::directory::set_contact;
+    use trygg_core::model::{Contact, Directory};
+    use trygg_core::{DocError, document, seed};
+
+    fn contact(name: &str, phone: &str, email: &str) -> Contact {
+        Contact {
+            name: name.into(),
+            phone: phone.into(),
+            email: email.into(),
+        }
+    }
+
+    #[test]
+    fn an_organisation_without_devices_gets_a_contact_and_bad_input_changes_nothing() {
+        let mut directory = seed::directory();
+        for o in seed::demo::organisations() {
+            directory.organisations.insert(o.id.clone(), o);
+        }
+        let mut doc = document::create(&directory).unwrap();
+        doc.commit();
+        let c = contact(
+            " Fastighetsjouren ",
+            "08-465 004 18",
+            "jour@fastighet.example",
+        );
+        set_contact(&mut doc, "demo-bostad", Some(&c)).unwrap();
+        let read: Directory = document::read(&doc).unwrap();
+        let got = read.organisations["demo-bostad"].contact.clone().unwrap();
+        assert_eq!(got.name, "Fastighetsjouren");
+        assert_eq!(
+            got.line(),
+            "Fastighetsjouren, 08-465 004 18, jour@fastighet.example"
+        );
+        let heads = doc.get_heads();
+        for bad in [
+            contact("", "", ""),
+            contact("X", "ring mig", ""),
+            contact("X", "", "ingen-adress"),
+            contact(&"x".repeat(121), "", ""),
+        ] {
+            let e = set_contact(&mut doc, "demo-bostad", Some(&bad)).unwrap_err();
+            assert!(matches!(e, DocError::Invalid { .. }), "{e}");
+        }
+        assert!(matches!(
+            set_contact(&mut doc, "okand", Some(&c)),
+            Err(DocError::NotFound { .. })
+        ));
+        assert_eq!(doc.get_heads(), heads, "refusals write nothing");
+        set_contact(&mut doc, "demo-bostad", None).unwrap();
+        let read: Directory = document::read(&doc).unwrap();
+        assert!(read.organisations["demo-bostad"].contact.is_none());
+        // The demo property owner has one from the start.
+        assert!(read.organisations["demo-fastighet"].contact.is_some());
+        // A directory written before contacts were kept reads, without one.
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let (_, orgs) = doc.get(automerge::ROOT, "organisations").unwrap().unwrap();
+        let (_, police) = doc.get(&orgs, "demo-polis").unwrap().unwrap();
+        doc.delete(&police, "contact").unwrap();
+        let read: Directory = document::read(&doc).unwrap();
+        assert!(read.organisations["demo-polis"].contact.is_none());
+    }
+}

@@ -29,6 +29,7 @@ mod decide;
 mod edits;
 pub mod export;
 pub mod map;
+mod organisations;
 pub mod pdf;
 pub mod pdf_photo;
 pub mod picture;
@@ -90,6 +91,8 @@ const STYLE_CSS: &str = include_str!("assets/style.css");
 const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 const VOCABULARY_JS: &str = include_str!("assets/vocabulary.js");
 const TEMPLATES_JS: &str = include_str!("assets/templates.js");
+const ORGANISATIONS_JS: &str = include_str!("assets/organisations.js");
+const COMMON_JS: &str = include_str!("assets/common.js");
 
 /// Scripts and styles only from this server; no framing.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -183,6 +186,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/dashboard/templates.js",
             get(|| async { page(TEMPLATES_JS, "text/javascript") }),
+        )
+        .route(
+            "/dashboard/common.js",
+            get(|| async { page(COMMON_JS, "text/javascript") }),
+        )
+        .route(
+            "/dashboard/organisations.js",
+            get(|| async { page(ORGANISATIONS_JS, "text/javascript") }),
+        )
+        .route("/dashboard/api/organisations", get(organisations::list))
+        .route(
+            "/dashboard/api/organisations/{org}/contact",
+            axum::routing::put(organisations::set),
         )
         .route("/dashboard/api/templates", get(templates::list))
         .route(

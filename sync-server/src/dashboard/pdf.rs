@@ -258,8 +258,12 @@ impl<'a> Layout<'a> {
 }
 
 fn action_line(a: &ProtocolAction) -> String {
+    let contact = a
+        .contact
+        .as_deref()
+        .map_or(String::new(), |c| format!(" (kontakt: {c})"));
     format!(
-        "Åtgärd: {} — ansvarig: {}, senast {}, status: {}",
+        "Åtgärd: {} — ansvarig: {}{contact}, senast {}, status: {}",
         a.description,
         a.responsible,
         a.due_date.as_deref().unwrap_or("inget datum"),
@@ -378,6 +382,25 @@ pub fn protocol_pdf(p: &Protocol, photos: &Photos) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::dashboard::protocol::ProtocolPhoto;
+
+    #[test]
+    fn an_action_names_its_responsible_organisation_s_contact_when_there_is_one() {
+        let a = ProtocolAction {
+            doc_id: "a".into(),
+            description: "Byt lampor".into(),
+            responsible: "Fastighets AB Påhittad (demo)".into(),
+            contact: Some("Förvaltare (demo), 08-465 004 17".into()),
+            due_date: None,
+            status: "Föreslagen".into(),
+        };
+        assert_eq!(
+            action_line(&a),
+            "Åtgärd: Byt lampor — ansvarig: Fastighets AB Påhittad (demo) \
+             (kontakt: Förvaltare (demo), 08-465 004 17), senast inget datum, status: Föreslagen"
+        );
+        let without = ProtocolAction { contact: None, ..a };
+        assert!(!action_line(&without).contains("kontakt"));
+    }
 
     #[test]
     fn swedish_letters_are_one_byte_each_and_the_rest_a_question_mark() {

@@ -66,6 +66,8 @@ pub struct ProtocolAction {
     pub description: String,
     /// The responsible organisation's name.
     pub responsible: String,
+    /// How to reach it, from the directory, when the directory says.
+    pub contact: Option<String>,
     /// `YYYY-MM-DD`.
     pub due_date: Option<String>,
     /// In Swedish, as the page shows it.
@@ -104,6 +106,8 @@ pub struct Context<'a> {
     pub tz: &'a TimeZone,
     /// An organisation's name by its id.
     pub org_name: &'a dyn Fn(&str) -> String,
+    /// Organisations' contacts by id, each in one line.
+    pub contacts: &'a BTreeMap<String, String>,
     /// Whether the person may read free text (notes, photo captions).
     pub free_text: bool,
     /// Whether the server has the photo with this SHA-256.
@@ -116,6 +120,7 @@ fn protocol_action((id, a): &(String, Action), cx: &Context) -> ProtocolAction {
         doc_id: id.clone(),
         description: a.description.as_str().to_string(),
         responsible: (cx.org_name)(&a.responsible_org),
+        contact: cx.contacts.get(&a.responsible_org).cloned(),
         due_date: a.due_date.clone(),
         status: status_sv(a.status).to_string(),
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tokio::sync::watch;
-use trygg_core::model::{Action, ChecklistTemplate, Vocabulary, Walk};
+use trygg_core::model::{Action, ChecklistTemplate, Directory, Vocabulary, Walk};
 use trygg_store::{GroupCommit, Store, StoreError};
 
 use super::picture::Seen;
@@ -131,6 +131,18 @@ impl IndexReader {
     /// Every readable checklist template document, with its id, in id
     /// order. Templates are few (a handful per organisation) and read whole.
     pub async fn templates(&self) -> anyhow::Result<Vec<(trygg_core::DocId, ChecklistTemplate)>> {
+        self.all_of_kind().await
+    }
+
+    /// Every readable directory document (one per deployment, as a rule).
+    pub async fn directories(&self) -> anyhow::Result<Vec<(trygg_core::DocId, Directory)>> {
+        self.all_of_kind().await
+    }
+
+    /// Every indexed, readable document of `T`'s kind, in id order.
+    async fn all_of_kind<T: trygg_core::DocumentSchema + Send + 'static>(
+        &self,
+    ) -> anyhow::Result<Vec<(trygg_core::DocId, T)>> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -138,7 +150,7 @@ impl IndexReader {
                 "SELECT doc_id FROM documents WHERE kind = ?1 AND error IS NULL ORDER BY doc_id",
             )?;
             let ids: Vec<String> = stmt
-                .query_map([trygg_core::DocKind::Template.as_str()], |r| r.get(0))?
+                .query_map([T::KIND.as_str()], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {

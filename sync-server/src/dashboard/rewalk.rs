@@ -217,6 +217,7 @@ mod tests {
             districts: &districts,
             tz: &tz,
             org_name: &names,
+            contacts: &BTreeMap::new(),
             free_text: false,
             uploaded: &|_| true,
         };
@@ -306,6 +307,7 @@ mod tests {
             districts: &districts,
             tz: &tz,
             org_name: &names,
+            contacts: &BTreeMap::new(),
             free_text: false,
             uploaded: &|_| true,
         };

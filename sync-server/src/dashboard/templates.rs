@@ -131,11 +131,7 @@ pub(super) async fn version(
 ) -> Result<Json<VersionBody>, ApiError> {
     let (_, t, _) = readable(&state, &person, &doc).await?;
     let v = version_of(&t, number)?;
-    let (_, vocabulary) = state
-        .index
-        .chosen_vocabulary()
-        .await
-        .map_err(ApiError::internal)?;
+    let vocabulary = super::vocabulary(&state).await?;
     let sections = v
         .sections
         .iter()
@@ -179,11 +175,7 @@ pub(super) async fn export(
 ) -> Result<Response, ApiError> {
     let (_, t, _) = readable(&state, &person, &doc).await?;
     let v = version_of(&t, number)?;
-    let (_, vocabulary) = state
-        .index
-        .chosen_vocabulary()
-        .await
-        .map_err(ApiError::internal)?;
+    let vocabulary = super::vocabulary(&state).await?;
     let body = xlsform::write(&t, v, &vocabulary).map_err(ApiError::internal)?;
     download(
         body,
@@ -243,11 +235,7 @@ pub(super) async fn import(
             "only the coordinators of the organisation that keeps this template may change it",
         ));
     }
-    let (_, vocabulary) = state
-        .index
-        .chosen_vocabulary()
-        .await
-        .map_err(ApiError::internal)?;
+    let vocabulary = super::vocabulary(&state).await?;
     let form =
         xlsform::read(&body, &vocabulary).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let mut problems: Vec<String> = edit::check_groups(&form.sections, &vocabulary)

@@ -101,6 +101,8 @@ async fn readable_walk(
 /// for the organisation that arranged `walk`.
 struct Names {
     orgs: BTreeMap<String, String>,
+    /// Organisations' contacts from the directory, in one line each.
+    contacts: BTreeMap<String, String>,
     districts: BTreeMap<String, trygg_core::model::Area>,
     tz: jiff::tz::TimeZone,
     vocabulary: Arc<trygg_core::model::Vocabulary>,
@@ -108,8 +110,19 @@ struct Names {
 
 impl Names {
     async fn new(state: &AppState) -> Result<Self, ApiError> {
+        let directories = state
+            .index
+            .directories()
+            .await
+            .map_err(ApiError::internal)?;
+        let contacts = directories
+            .into_iter()
+            .flat_map(|(_, d)| d.organisations.into_values())
+            .filter_map(|o| Some((o.id, o.contact?.line())))
+            .collect();
         Ok(Self {
             orgs: org_names(state),
+            contacts,
             districts: areas(),
             tz: picture::time_zone(),
             vocabulary: state.index.vocabulary().await.map_err(ApiError::internal)?,
@@ -134,6 +147,7 @@ impl Names {
             districts: &self.districts,
             tz: &self.tz,
             org_name,
+            contacts: &self.contacts,
             free_text,
             uploaded,
         }

@@ -67,13 +67,7 @@ pub fn publish(doc: &mut impl EditDoc, version: u32, at: Timestamp) -> Result<()
         Some(_) => {}
     }
     t.publish(version, at)?;
-    let versions = child(
-        doc,
-        DocKind::Template,
-        &automerge::ROOT,
-        "versions",
-        automerge::ObjType::Map,
-    )?;
+    let versions = versions_obj(doc)?;
     let key = version.to_string();
     let obj = child(
         doc,
@@ -131,14 +125,19 @@ fn write_version(
 ) -> Result<(), DocError> {
     t.validate()
         .map_err(|errors| invalid(DocKind::Template, errors))?;
-    let versions = child(
+    let versions = versions_obj(doc)?;
+    let key = version.to_string();
+    reconcile_prop(doc, &versions, key.as_str(), &t.versions[&key])?;
+    Ok(())
+}
+
+/// The template's map of versions.
+fn versions_obj(doc: &impl EditDoc) -> Result<automerge::ObjId, DocError> {
+    child(
         doc,
         DocKind::Template,
         &automerge::ROOT,
         "versions",
         automerge::ObjType::Map,
-    )?;
-    let key = version.to_string();
-    reconcile_prop(doc, &versions, key.as_str(), &t.versions[&key])?;
-    Ok(())
+    )
 }

@@ -29,6 +29,76 @@ pub struct Organisation {
     pub id: String,
     pub name: String,
     pub kind: OrgKind,
+    /// How to reach it, for those without devices above all: the protocol
+    /// names it beside the actions the organisation is responsible for.
+    /// Documents written before contacts were kept have none (the key is
+    /// missing there, which reads as `None`).
+    #[autosurgeon(missing = "Option::default")]
+    pub contact: Option<Contact>,
+}
+
+/// An organisation's contact: a function or office, a phone number and an
+/// e-mail address, each optional but not all empty.
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
+pub struct Contact {
+    /// Who answers, e.g. "Förvaltare" or "Fastighetsjouren".
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+impl Contact {
+    /// The longest field taken, in characters.
+    pub const MAX_CHARS: usize = 120;
+
+    /// The contact in one line, empty fields left out.
+    pub fn line(&self) -> String {
+        [&self.name, &self.phone, &self.email]
+            .into_iter()
+            .map(|f| f.trim())
+            .filter(|f| !f.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        for (path, value) in [
+            ("name", &self.name),
+            ("phone", &self.phone),
+            ("email", &self.email),
+        ] {
+            if value.trim().chars().count() > Self::MAX_CHARS {
+                e.push(path, format!("at most {} characters", Self::MAX_CHARS));
+            }
+        }
+        if self.line().is_empty() {
+            e.push(
+                "contact",
+                "give a name, a phone number or an e-mail address",
+            );
+        }
+        let email = self.email.trim();
+        if !email.is_empty()
+            && !email
+                .split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
+        {
+            e.push("email", format!("{email:?} is not an e-mail address"));
+        }
+        let phone = self.phone.trim();
+        if !phone.is_empty()
+            && !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')'))
+        {
+            e.push(
+                "phone",
+                format!("{phone:?}: digits, spaces, +, - and brackets only"),
+            );
+        }
+        e.into_result()
+    }
 }
 
 /// A named place inside an area: a square, a tunnel, a park.
@@ -78,6 +148,9 @@ impl DocumentSchema for Directory {
             let path = format!("organisations.{key}");
             check_key(&mut e, &path, key, &org.id);
             require_text(&mut e, &format!("{path}.name"), &org.name);
+            if let Some(Err(inner)) = org.contact.as_ref().map(Contact::validate) {
+                e.nest(&format!("{path}.contact"), inner);
+            }
         }
         for (key, area) in &self.areas {
             let path = format!("areas.{key}");

@@ -16,7 +16,7 @@ mod walk;
 
 pub use action::{Action, ActionStatus, Comment, ObservationRef};
 pub use common::{GeoPoint, Light, Location, MAX_PHOTO_BYTES, PhotoRef, Sensitivity, Severity};
-pub use directory::{Area, Directory, OrgKind, Organisation, Place};
+pub use directory::{Area, Contact, Directory, OrgKind, Organisation, Place};
 pub use observation::Observation;
 pub use report::Report;
 pub use template::{ChecklistTemplate, Item, ItemKind, Section, TemplateVersion};

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use autosurgeon::Text;
 
 use crate::model::{
-    Action, ActionStatus, Answer, AnswerText, AnswerValue, GeoPoint, ItemKind, Light, Location,
-    Observation, ObservationRef, OrgKind, Organisation, Report, Sensitivity, Severity, TemplateRef,
-    TemplateVersion, Vocabulary, Walk, WalkStatus, YesNoNa,
+    Action, ActionStatus, Answer, AnswerText, AnswerValue, Contact, GeoPoint, ItemKind, Light,
+    Location, Observation, ObservationRef, OrgKind, Organisation, Report, Sensitivity, Severity,
+    TemplateRef, TemplateVersion, Vocabulary, Walk, WalkStatus, YesNoNa,
 };
 use crate::seed;
 use crate::time::Timestamp;
@@ -83,6 +83,14 @@ pub fn organisations() -> Vec<Organisation> {
         id: id.into(),
         name: name.into(),
         kind,
+        // The property owner has no devices: the protocol names its
+        // contact. A number from the range set aside for fiction, an
+        // address under the reserved .example domain.
+        contact: (kind == OrgKind::PropertyOwner).then(|| Contact {
+            name: "Förvaltare (demo)".into(),
+            phone: "08-465 004 17".into(),
+            email: "forvaltning@fastighet.example".into(),
+        }),
     })
     .collect()
 }

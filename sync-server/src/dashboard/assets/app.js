@@ -448,7 +448,8 @@ async function showRewalk(id) {
 }
 
 function actionText(a) {
-  return `Åtgärd: ${a.description} — ansvarig: ${a.responsible}, senast ${a.due_date ?? "inget datum"}, status: ${a.status}`;
+  const contact = a.contact ? ` (kontakt: ${a.contact})` : "";
+  return `Åtgärd: ${a.description} — ansvarig: ${a.responsible}${contact}, senast ${a.due_date ?? "inget datum"}, status: ${a.status}`;
 }
 
 // A finding's photos, each a link to the whole picture; one a device has

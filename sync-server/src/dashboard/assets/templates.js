@@ -4,23 +4,10 @@
 // of what each row becomes, and publishing a draft.
 // Everything shown is built with textContent: no markup from data.
 
-const $ = (id) => document.getElementById(id);
+import { $, api, el } from "/dashboard/common.js";
+
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 let templates = [];
-
-async function api(path, init) {
-  const res = await fetch(path, { credentials: "same-origin", ...init });
-  const body = await res.json().catch(() => ({ error: res.statusText }));
-  if (!res.ok) throw Object.assign(new Error(body.error ?? res.statusText), { status: res.status });
-  return body;
-}
-
-function el(name, text, attrs = {}) {
-  const e = document.createElement(name);
-  if (text !== undefined) e.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
 
 function say(text) {
   $("tpl-message").textContent = text;

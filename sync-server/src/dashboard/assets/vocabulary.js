@@ -4,24 +4,11 @@
 // importing a CSV file of terms after a preview of what each row does.
 // Everything shown is built with textContent: no markup from data.
 
-const $ = (id) => document.getElementById(id);
+import { $, api, el } from "/dashboard/common.js";
+
 let vocab = null;
 // The term the form edits; null for a new one.
 let editing = null;
-
-async function api(path, init) {
-  const res = await fetch(path, { credentials: "same-origin", ...init });
-  const body = await res.json().catch(() => ({ error: res.statusText }));
-  if (!res.ok) throw Object.assign(new Error(body.error ?? res.statusText), { status: res.status });
-  return body;
-}
-
-function el(name, text, attrs = {}) {
-  const e = document.createElement(name);
-  if (text !== undefined) e.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
 
 function say(text) {
   $("vocab-message").textContent = text;
