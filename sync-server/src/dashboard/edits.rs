@@ -64,3 +64,24 @@ pub(super) async fn edit_doc<T: Send + 'static>(
     }
     Ok(value)
 }
+
+/// `doc` when the access table lets `person` write it; otherwise why not,
+/// naming `what` it is (the vocabulary, the directory).
+pub(super) fn may_write(
+    state: &AppState,
+    person: &Person,
+    doc: DocId,
+    what: &str,
+) -> Result<DocId, String> {
+    let access = state
+        .snapshot
+        .borrow()
+        .decide(&person.user.principal(), &doc);
+    if access.can_write() {
+        Ok(doc)
+    } else {
+        Err(format!(
+            "only the coordinators of the organisation that keeps {what} may change it"
+        ))
+    }
+}

@@ -17,7 +17,7 @@ use trygg_core::edit::directory::set_contact;
 use trygg_core::model::{Contact, Directory};
 
 use super::Person;
-use super::edits::edit_doc;
+use super::edits::{edit_doc, may_write};
 use crate::http::ApiError;
 use crate::serve::AppState;
 
@@ -123,16 +123,5 @@ async fn directory(state: &AppState) -> Result<(Option<DocId>, Directory), ApiEr
 
 fn may_edit(state: &AppState, person: &Person, doc: Option<DocId>) -> Result<DocId, String> {
     let doc = doc.ok_or_else(|| "no directory is stored yet".to_string())?;
-    let access = state
-        .snapshot
-        .borrow()
-        .decide(&person.user.principal(), &doc);
-    if access.can_write() {
-        Ok(doc)
-    } else {
-        Err(
-            "only the coordinators of the organisation that keeps the directory may change it"
-                .into(),
-        )
-    }
+    may_write(state, person, doc, "the directory")
 }

@@ -19,7 +19,7 @@ use trygg_core::model::{Term, TermGroup, Vocabulary};
 use trygg_core::vocabulary_history::{self as history, TermChange};
 
 use super::Person;
-use super::edits::edit_doc;
+use super::edits::{edit_doc, may_write};
 use crate::http::ApiError;
 use crate::serve::AppState;
 
@@ -281,18 +281,7 @@ pub(super) fn may_edit(
     let doc = doc.ok_or_else(|| {
         "no vocabulary is stored yet: the first device that pairs sets it up".to_string()
     })?;
-    let access = state
-        .snapshot
-        .borrow()
-        .decide(&person.user.principal(), &doc);
-    if access.can_write() {
-        Ok(doc)
-    } else {
-        Err(
-            "only the coordinators of the organisation that keeps the vocabulary may change it"
-                .into(),
-        )
-    }
+    may_write(state, person, doc, "the vocabulary")
 }
 
 async fn stored(state: &AppState, id: DocId) -> Result<Option<automerge::Automerge>, ApiError> {
