@@ -47,6 +47,7 @@ fn all() -> Vec<Declared> {
         declared::<WalkSummary>(&cfg),
         declared::<StartWalk>(&cfg),
         declared::<WalkView>(&cfg),
+        declared::<WalkGroupView>(&cfg),
         declared::<WalkUpdate>(&cfg),
         declared::<SectionView>(&cfg),
         declared::<ItemView>(&cfg),

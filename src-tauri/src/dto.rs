@@ -72,6 +72,8 @@ pub struct WalkSummary {
     pub created_at: i64,
     pub answer_count: u32,
     pub observation_count: u32,
+    /// An exercise (*övning*), shown marked.
+    pub exercise: bool,
 }
 
 impl From<trygg_store::index::WalkRow> for WalkSummary {
@@ -89,6 +91,7 @@ impl From<trygg_store::index::WalkRow> for WalkSummary {
             created_at: r.created_at,
             answer_count: r.answer_count,
             observation_count: r.observation_count,
+            exercise: r.exercise,
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct ReportSummary {
     pub observed_at: i64,
     pub place_id: Option<String>,
     pub photo_count: u32,
+    /// Recorded in an exercise (*övning*), shown marked.
+    pub exercise: bool,
 }
 
 impl From<trygg_store::index::ObservationRow> for ReportSummary {
@@ -119,6 +124,7 @@ impl From<trygg_store::index::ObservationRow> for ReportSummary {
             observed_at: r.observed_at,
             place_id: r.place_id,
             photo_count: r.photo_count,
+            exercise: r.exercise,
         }
     }
 }
@@ -136,6 +142,13 @@ pub struct StartWalk {
     /// Start now (in progress) rather than only plan it.
     #[serde(default = "yes")]
     pub start_now: bool,
+    /// An exercise (*övning*): marked everywhere, left out of statistics.
+    #[serde(default)]
+    pub exercise: bool,
+    /// When a planned walk (not started now) is to be walked, in
+    /// milliseconds; now when absent.
+    #[serde(default)]
+    pub planned_at: Option<i64>,
 }
 
 fn yes() -> bool {
@@ -274,7 +287,14 @@ pub enum ObservationTarget {
     /// Into a walk.
     Walk { walk: String },
     /// Into this week's EST report of the device's organisation for an area.
-    Report { area: String, restricted: bool },
+    /// With `exercise`, into the organisation's exercise report instead,
+    /// kept apart from its real reporting.
+    Report {
+        area: String,
+        restricted: bool,
+        #[serde(default)]
+        exercise: bool,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, TS)]
@@ -381,6 +401,17 @@ pub struct WalkView {
     pub editable: bool,
     /// The access rule lets this device only read the walk (a viewer, say).
     pub read_only: bool,
+    /// An exercise (*övning*), shown marked.
+    pub exercise: bool,
+    /// Its sub-groups, each with its own route, by name.
+    pub groups: Vec<WalkGroupView>,
+}
+
+/// One sub-group of a walk, on its own route.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct WalkGroupView {
+    pub name: String,
+    pub route: String,
 }
 
 /// What changed in the walk on screen since the heads it shows: the screen

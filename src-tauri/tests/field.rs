@@ -64,6 +64,8 @@ async fn start(field: &Field) -> String {
             light: "dark".into(),
             organisations: vec!["demo-polis".into()],
             start_now: true,
+            exercise: false,
+            planned_at: None,
         })
         .await
         .unwrap()
@@ -84,6 +86,8 @@ async fn a_walk_from_start_to_completion_with_every_refusal_named() {
             light: "dusk".into(),
             organisations: vec![],
             start_now: true,
+            exercise: false,
+            planned_at: None,
         })
         .await
         .unwrap_err();
@@ -292,6 +296,8 @@ async fn the_walks_list_comes_a_page_at_a_time_and_finds_a_route_by_any_part() {
                 light: "dark".into(),
                 organisations: vec![],
                 start_now: false,
+                exercise: false,
+                planned_at: None,
             })
             .await
             .unwrap();
@@ -369,6 +375,37 @@ async fn a_walk_whose_checklist_is_not_on_the_device_cannot_be_completed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exercise_walk_is_marked_in_the_list_and_on_its_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+    let real = start(&field).await;
+    let template = field.templates().await.unwrap().remove(0);
+    let drill = field
+        .start_walk(StartWalk {
+            template_doc: template.doc_id,
+            area: "jarva".into(),
+            route_name: "Övningsrundan".into(),
+            light: "daylight".into(),
+            organisations: vec![],
+            start_now: true,
+            exercise: true,
+            planned_at: None,
+        })
+        .await
+        .unwrap();
+    assert!(field.walk(&drill).await.unwrap().exercise);
+    assert!(!field.walk(&real).await.unwrap().exercise);
+    let listed = eventually(|| {
+        let page = field.walks(WalkQuery::default()).unwrap();
+        (page.walks.len() == 2).then_some(page.walks)
+    })
+    .await;
+    for w in listed {
+        assert_eq!(w.exercise, w.doc_id == drill, "{w:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn est_reports_gather_per_week_and_actions_follow_their_owner() {
     let dir = tempfile::tempdir().unwrap();
     let field = onboarded(dir.path()).await;
@@ -376,6 +413,7 @@ async fn est_reports_gather_per_week_and_actions_follow_their_owner() {
     let report = |area: &str| ObservationTarget::Report {
         area: area.into(),
         restricted: false,
+        exercise: false,
     };
     assert_eq!(
         fields(
@@ -406,13 +444,35 @@ async fn est_reports_gather_per_week_and_actions_follow_their_owner() {
             ObservationTarget::Report {
                 area: "jarva".into(),
                 restricted: true,
+                exercise: false,
             },
             observation("hot_och_vald", 3, place("jarva/tensta-centrum")),
         )
         .await
         .unwrap();
     assert_ne!(restricted.doc_id, first.doc_id, "restricted ones go apart");
-    eventually(|| (field.recent_reports().unwrap().len() == 3).then_some(())).await;
+    // An exercise's everyday observation goes into a report of its own,
+    // marked, and the real report is left as it was.
+    let drill = field
+        .add_observation(
+            ObservationTarget::Report {
+                area: "jarva".into(),
+                restricted: false,
+                exercise: true,
+            },
+            observation("brand", 2, place("jarva/tensta-centrum")),
+        )
+        .await
+        .unwrap();
+    assert_ne!(drill.doc_id, first.doc_id, "an exercise is its own report");
+    let recent = eventually(|| {
+        let r = field.recent_reports().unwrap();
+        (r.len() == 4).then_some(r)
+    })
+    .await;
+    for r in &recent {
+        assert_eq!(r.exercise, r.doc_id == drill.doc_id, "{r:?}");
+    }
 
     // An action from the fire, for the housing company.
     let propose = |responsible: &str, description: &str, due: Option<&str>| ProposeAction {
@@ -603,6 +663,36 @@ async fn the_walk_screen_reads_only_what_changed_since_the_heads_it_shows() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planned_walk_keeps_its_date_and_a_date_that_has_passed_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = onboarded(dir.path()).await;
+    let template = field.templates().await.unwrap().remove(0);
+    let plan = |at: i64| StartWalk {
+        template_doc: template.doc_id.clone(),
+        area: "jarva".into(),
+        route_name: "Nästa vecka".into(),
+        light: "dark".into(),
+        organisations: vec![],
+        start_now: false,
+        exercise: false,
+        planned_at: Some(at),
+    };
+    let now = trygg_core::Timestamp::now().millis();
+    let week = 7 * 86_400_000;
+    assert_eq!(
+        fields(field.start_walk(plan(now - week)).await.unwrap_err()),
+        ["planned_at"]
+    );
+    let id = field.start_walk(plan(now + week)).await.unwrap();
+    let walk = field.walk(&id).await.unwrap();
+    assert_eq!(
+        (walk.status.as_str(), walk.planned_at),
+        ("planned", Some(now + week))
+    );
+    assert!(walk.groups.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_change_redraws_the_whole_walk() {
     let dir = tempfile::tempdir().unwrap();
     let field = onboarded(dir.path()).await;
@@ -615,6 +705,8 @@ async fn a_status_change_redraws_the_whole_walk() {
             light: "daylight".into(),
             organisations: vec![],
             start_now: false,
+            exercise: false,
+            planned_at: None,
         })
         .await
         .unwrap();

@@ -65,6 +65,13 @@
 //                                  as {id, title, items: [[id, kind, prompt, choices]]}
 //   {"tpl_publish": VERSION}     → publishes draft VERSION of the first template; prints the message
 //                                  and the templates as {"templates": true}
+//   {"exercises_filter": ""|"include"|"only"} → sets the Övningar filter; prints the total, the
+//                                  note that says exercises are counted, each walk row as
+//                                  [doc, marked as exercise] and the CSV export's link
+//   {"exercise": TEMPLATE_ID}    → opens that exercise side by side; prints the list's rows, the
+//                                  heading, the columns' walks and the two tables' rows
+//   {"plan": {area, route, at, invited, groups}} → fills in and sends the plan form; prints the
+//                                  message and the walk list's rows once the route shows in it
 //   {"quit": true}
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -462,6 +469,49 @@ try {
       await page.click(`#tpl-list .template:first-child tr[data-version="${version}"] [data-act=publish]`);
       await page.waitForFunction(() => !document.getElementById("tpl-message").hidden, null, { timeout: 10_000 });
       say(await templates());
+    } else if (cmd.exercises_filter !== undefined) {
+      const before = await page.evaluate(() => document.body.dataset.updated);
+      await page.selectOption("#exercises", cmd.exercises_filter);
+      await page.waitForFunction((b) => document.body.dataset.updated !== b, before);
+      say({
+        total: Number(await page.textContent("#total")),
+        shown: (await page.isHidden("#exercises-shown")) ? null : await page.textContent("#exercises-shown"),
+        walks: await page.$$eval("#walks tbody tr", (rows) =>
+          rows.map((r) => [r.dataset.doc, r.querySelector(".badge.exercise") !== null]),
+        ),
+        export_csv: await page.getAttribute("#export-csv", "href"),
+      });
+    } else if (cmd.exercise) {
+      await page.waitForSelector(`#ex-list tr[data-template="${cmd.exercise}"] button`, { timeout: 10_000 });
+      await page.click(`#ex-list tr[data-template="${cmd.exercise}"] button`);
+      await page.waitForSelector("#ex-view:not([hidden])", { timeout: 10_000 });
+      const rows = (id) =>
+        page.$$eval(`#${id} tbody tr`, (trs) => trs.map((r) => [...r.cells].map((c) => c.textContent)));
+      say({
+        listed: await rows("ex-list"),
+        heading: await page.textContent("#ex-view-h"),
+        columns: await page.$$eval("#ex-table thead th[data-doc]", (ths) => ths.map((t) => t.dataset.doc)),
+        table: await rows("ex-table"),
+        findings: await rows("ex-findings"),
+      });
+    } else if (cmd.plan) {
+      const p = cmd.plan;
+      await page.click("#plan-section summary");
+      await page.selectOption("#plan-area", p.area);
+      await page.fill("#plan-route", p.route);
+      await page.fill("#plan-at", p.at);
+      for (const org of p.invited ?? []) await page.check(`#plan-invited input[value="${org}"]`);
+      await page.fill("#plan-groups", p.groups ?? "");
+      await page.click("#plan-go");
+      await page.waitForFunction(() => !document.getElementById("plan-message").hidden, null, { timeout: 10_000 });
+      // The list follows through the live stream.
+      await page
+        .waitForFunction((r) => [...document.querySelectorAll("#walks tbody tr")].some((tr) => tr.textContent.includes(r)), p.route, { timeout: 10_000 })
+        .catch(() => {});
+      say({
+        message: await page.textContent("#plan-message"),
+        listed: await page.$$eval("#walks tbody tr", (rows) => rows.map((r) => r.textContent)),
+      });
     } else if (cmd.quit) {
       break;
     }

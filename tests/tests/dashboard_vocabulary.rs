@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::browser::Browser;
 use support::dashboard::{download, get_json};
 use support::people::{add_person, cookie_of, login};
@@ -529,5 +529,58 @@ async fn a_coordinator_edits_the_vocabulary_in_the_dashboard_and_devices_receive
     );
     let picture = get_json(&http, &base, &viewer, "/dashboard/api/lagesbild").await?;
     ensure!(picture["total"]["in_period"] == 2, "{picture}");
+
+    // A new group (a version of its own), then a term in it; a viewer and
+    // a bad code are refused.
+    let post_json = |cookie: &str, path: &str, body: Value| {
+        http.post(base.join(path).expect("url"))
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+    };
+    let group = json!({ "code": "trafik", "label_sv": "Trafik", "label_en": "Traffic" });
+    for (cookie, body, status, says) in [
+        (&viewer, group.clone(), 403, "coordinators"),
+        (
+            &writer,
+            json!({ "code": "Trafik!", "label_sv": "Trafik", "label_en": "Traffic" }),
+            400,
+            "code",
+        ),
+        (
+            &writer,
+            json!({ "code": "underhall", "label_sv": "X", "label_en": "X" }),
+            400,
+            "is taken",
+        ),
+    ] {
+        let answer = post_json(cookie, "/dashboard/api/vocabulary/groups", body).await?;
+        let got = answer.status().as_u16();
+        let text = answer.text().await?;
+        ensure!(got == status && text.contains(says), "{got} {text}");
+    }
+    let added: Value = post_json(&writer, "/dashboard/api/vocabulary/groups", group)
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    ensure!(added["version"] == 8, "{added}");
+    let term: Value = post_json(
+        &writer,
+        "/dashboard/api/vocabulary/terms",
+        json!({ "code": "fortkorning", "group": "trafik", "label_sv": "Fortkörning", "label_en": "Speeding" }),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    ensure!(term["version"] == 9, "{term}");
+    let view = get_json(&http, &base, &viewer, "/dashboard/api/vocabulary").await?;
+    ensure!(
+        view["groups"].as_array().is_some_and(|g| g
+            .iter()
+            .any(|g| g["code"] == "trafik" && g["label_sv"] == "Trafik")),
+        "{view}"
+    );
     Ok(())
 }

@@ -461,6 +461,7 @@ async fn a_viewer_sees_walks_read_only_and_its_indicator_tells_refused_from_wait
             ObservationTarget::Report {
                 area: "jarva".into(),
                 restricted: false,
+                exercise: false,
             },
             ObservationInput {
                 category: "belysning".into(),
@@ -773,6 +774,8 @@ async fn an_offline_device_pairs_only_with_its_own_organisations_token() -> Resu
             light: "daylight".into(),
             organisations: vec![],
             start_now: true,
+            exercise: false,
+            planned_at: None,
         })
         .await?;
 
@@ -836,6 +839,8 @@ async fn a_walk_started_offline_moves_to_the_checklist_the_server_shares() -> Re
             light: "dark".into(),
             organisations: vec![POLICE.into()],
             start_now: true,
+            exercise: false,
+            planned_at: None,
         })
         .await?
         .parse()?;

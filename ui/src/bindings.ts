@@ -102,7 +102,11 @@ page: number, };
 /**
  * A walk as the walks list shows it.
  */
-export type WalkSummary = { doc_id: string, area: string, route_name: string, status: string, light: string, owner_org: string, planned_at: number | null, started_at: number | null, ended_at: number | null, created_at: number, answer_count: number, observation_count: number, };
+export type WalkSummary = { doc_id: string, area: string, route_name: string, status: string, light: string, owner_org: string, planned_at: number | null, started_at: number | null, ended_at: number | null, created_at: number, answer_count: number, observation_count: number, 
+/**
+ * An exercise (*övning*), shown marked.
+ */
+exercise: boolean, };
 
 /**
  * Starting (or planning) a walk from a template.
@@ -115,7 +119,16 @@ organisations: Array<string>,
 /**
  * Start now (in progress) rather than only plan it.
  */
-start_now: boolean, };
+start_now: boolean, 
+/**
+ * An exercise (*övning*): marked everywhere, left out of statistics.
+ */
+exercise: boolean, 
+/**
+ * When a planned walk (not started now) is to be walked, in
+ * milliseconds; now when absent.
+ */
+planned_at: number | null, };
 
 /**
  * A walk as the walk screen shows it.
@@ -133,7 +146,20 @@ editable: boolean,
 /**
  * The access rule lets this device only read the walk (a viewer, say).
  */
-read_only: boolean, };
+read_only: boolean, 
+/**
+ * An exercise (*övning*), shown marked.
+ */
+exercise: boolean, 
+/**
+ * Its sub-groups, each with its own route, by name.
+ */
+groups: Array<WalkGroupView>, };
+
+/**
+ * One sub-group of a walk, on its own route.
+ */
+export type WalkGroupView = { name: string, route: string, };
 
 /**
  * What changed in the walk on screen since the heads it shows: the screen
@@ -184,7 +210,7 @@ item_id: string | null, };
 /**
  * Where an observation goes.
  */
-export type ObservationTarget = { "to": "walk", walk: string, } | { "to": "report", area: string, restricted: boolean, };
+export type ObservationTarget = { "to": "walk", walk: string, } | { "to": "report", area: string, restricted: boolean, exercise: boolean, };
 
 export type ObservationView = { id: string, doc_id: string, category: string, severity: number, note: string, location: LocationInput | null, observed_at: number, organisation: string, recorded_by: string, photos: Array<PhotoView>, sensitivity: string, item_id: string | null, };
 
@@ -200,7 +226,11 @@ durable_us: number, };
 /**
  * An EST observation in the report screen's list of recent ones.
  */
-export type ReportSummary = { doc_id: string, obs_id: string, area: string, category: string, severity: number, organisation: string, observed_at: number, place_id: string | null, photo_count: number, };
+export type ReportSummary = { doc_id: string, obs_id: string, area: string, category: string, severity: number, organisation: string, observed_at: number, place_id: string | null, photo_count: number, 
+/**
+ * Recorded in an exercise (*övning*), shown marked.
+ */
+exercise: boolean, };
 
 export type TemplateChoice = { doc_id: string, title_sv: string, title_en: string, version: number, };
 

@@ -485,6 +485,9 @@ fn walk_in_progress(
         answers: Default::default(),
         observations: Default::default(),
         notes: Default::default(),
+        exercise: false,
+        groups: Default::default(),
+        follows: None,
     }
 }
 

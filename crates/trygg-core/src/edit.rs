@@ -18,6 +18,7 @@ use crate::model::{
 use crate::time::Timestamp;
 
 pub mod directory;
+pub mod plan;
 pub mod template;
 pub mod vocabulary;
 

@@ -181,6 +181,7 @@ mod tests {
                 .into_iter()
                 .map(|o| (o.id.clone(), o))
                 .collect::<BTreeMap<_, _>>(),
+            exercise: false,
         })
     }
 

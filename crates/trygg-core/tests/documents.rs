@@ -164,6 +164,38 @@ fn an_edit_to_one_field_writes_a_small_change() {
     assert_eq!(document::read::<Walk, _>(&doc).unwrap(), changed);
 }
 
+#[test]
+fn exercises_are_kept_and_documents_from_before_them_are_not_exercises() {
+    let mut walk = sample_walk();
+    walk.exercise = true;
+    round_trip(&walk);
+    let mut rng = demo::DemoRng::new(2);
+    let mut report = demo::report(
+        &mut rng,
+        &seed::vocabulary(),
+        "demo-bostad",
+        Sensitivity::Shared,
+        1,
+        AT,
+    );
+    report.exercise = true;
+    round_trip(&report);
+
+    // Written before exercises existed: no key at all. Such a walk and
+    // report read, as real work.
+    for mut doc in [
+        document::create(&walk).unwrap(),
+        document::create(&report).unwrap(),
+    ] {
+        doc.delete(automerge::ROOT, "exercise").unwrap();
+        match document::read_any(&doc).unwrap() {
+            AnyDocument::Walk(w) => assert!(!w.exercise),
+            AnyDocument::Report(r) => assert!(!r.exercise),
+            other => panic!("{:?}", other.kind()),
+        }
+    }
+}
+
 fn expect_err<T: DocumentSchema + std::fmt::Debug>(doc: &AutoCommit) -> DocError {
     document::read::<T, _>(doc).expect_err("document should be refused")
 }

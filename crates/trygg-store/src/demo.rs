@@ -117,6 +117,25 @@ pub fn load(store: &mut Store, walks: usize) -> Result<usize> {
             created += 1;
         }
     }
+    // One exercise run in three districts on the same template, a week ago,
+    // for the dashboard's side-by-side view of an exercise.
+    let areas = trygg_core::seed::areas();
+    for area in areas.values().take(3) {
+        let observations = 2 + rng.below(3);
+        let walk = demo::exercise(
+            &mut rng,
+            &demo::WalkSpec {
+                template_doc_id: &seeded.template.to_string(),
+                template: version,
+                vocabulary: &vocabulary,
+                observations,
+                at: Timestamp(Timestamp::now().millis() - 7 * day),
+            },
+            area,
+        );
+        store.create(&walk)?;
+        created += 1;
+    }
     for (org, sensitivity) in [
         ("demo-bostad", Sensitivity::Shared),
         ("demo-polis", Sensitivity::Restricted),

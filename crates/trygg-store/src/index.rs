@@ -47,6 +47,8 @@ pub struct WalkRow {
     pub created_at: i64,
     pub answer_count: u32,
     pub observation_count: u32,
+    /// The walk is an exercise (*övning*).
+    pub exercise: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,6 +69,8 @@ pub struct ObservationRow {
     pub photo_count: u32,
     /// The observation's free text, as it reads now.
     pub note: String,
+    /// Recorded in an exercise (its walk or report is one).
+    pub exercise: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,6 +132,7 @@ pub(crate) fn observation_row(
     kind: DocKind,
     walk_doc_id: Option<String>,
     area: &str,
+    exercise: bool,
     o: &Observation,
 ) -> ObservationRow {
     let point = o.location.as_ref().and_then(|l| l.point);
@@ -147,6 +152,7 @@ pub(crate) fn observation_row(
         place_id: o.location.as_ref().and_then(|l| l.place_id.clone()),
         photo_count: o.photos.len() as u32,
         note: o.note.as_str().to_string(),
+        exercise,
     }
 }
 
@@ -212,7 +218,10 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
             rows.observations = w
                 .observations
                 .values()
-                .map(|o| observation_row(&doc_id, DocKind::Walk, Some(doc_id.clone()), &w.area, o))
+                .map(|o| {
+                    let walk = Some(doc_id.clone());
+                    observation_row(&doc_id, DocKind::Walk, walk, &w.area, w.exercise, o)
+                })
                 .collect();
             rows.walk = Some(WalkRow {
                 doc_id: doc_id.clone(),
@@ -229,6 +238,7 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
                 created_at: w.created_at.millis(),
                 answer_count: w.answers.len() as u32,
                 observation_count: w.observations.len() as u32,
+                exercise: w.exercise,
             });
         }
         Ok(AnyDocument::Report(r)) => {
@@ -241,7 +251,10 @@ pub fn rows_for(id: &DocId, doc: &Automerge) -> IndexRows {
             rows.observations = r
                 .observations
                 .values()
-                .map(|o| observation_row(&doc_id, DocKind::Report, r.walk.clone(), &r.area, o))
+                .map(|o| {
+                    let walk = r.walk.clone();
+                    observation_row(&doc_id, DocKind::Report, walk, &r.area, r.exercise, o)
+                })
                 .collect();
         }
         Ok(AnyDocument::Action(a)) => {
@@ -297,8 +310,8 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
         conn.prepare_cached(
             "INSERT INTO walks (doc_id, area, route_name, status, light, owner_org, template_id,
                template_version, planned_at, started_at, ended_at, created_at, answer_count,
-               observation_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+               observation_count, exercise)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
             w.doc_id,
@@ -314,7 +327,8 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
             w.ended_at,
             w.created_at,
             w.answer_count,
-            w.observation_count
+            w.observation_count,
+            w.exercise
         ])?;
     }
     for o in &rows.observations {
@@ -352,8 +366,8 @@ pub fn write_rows(conn: &Connection, id: &DocId, rows: &IndexRows) -> Result<()>
 pub(crate) fn insert_observation(conn: &Connection, o: &ObservationRow) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO observations (doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity,
-           sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+           sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note, exercise)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         o.doc_id,
@@ -370,7 +384,8 @@ pub(crate) fn insert_observation(conn: &Connection, o: &ObservationRow) -> Resul
         o.lon,
         o.place_id,
         o.photo_count,
-        o.note
+        o.note,
+        o.exercise
     ])?;
     Ok(())
 }
@@ -433,10 +448,11 @@ pub(crate) fn walk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WalkRow> 
         created_at: r.get(11)?,
         answer_count: r.get(12)?,
         observation_count: r.get(13)?,
+        exercise: r.get(14)?,
     })
 }
 
-pub(crate) const WALK_COLUMNS: &str = "doc_id, area, route_name, status, light, owner_org, template_id, template_version, planned_at, started_at, ended_at, created_at, answer_count, observation_count";
+pub(crate) const WALK_COLUMNS: &str = "doc_id, area, route_name, status, light, owner_org, template_id, template_version, planned_at, started_at, ended_at, created_at, answer_count, observation_count, exercise";
 
 pub(crate) fn observation_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObservationRow> {
     Ok(ObservationRow {
@@ -455,10 +471,11 @@ pub(crate) fn observation_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Ob
         place_id: r.get(12)?,
         photo_count: r.get(13)?,
         note: r.get(14)?,
+        exercise: r.get(15)?,
     })
 }
 
-pub(crate) const OBSERVATION_COLUMNS: &str = "doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity, sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note";
+pub(crate) const OBSERVATION_COLUMNS: &str = "doc_id, obs_id, doc_kind, walk_doc_id, area, category, severity, sensitivity, organisation, observed_at, lat, lon, place_id, photo_count, note, exercise";
 
 pub(crate) fn action_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActionRow> {
     Ok(ActionRow {

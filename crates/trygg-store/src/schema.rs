@@ -183,6 +183,18 @@ CREATE INDEX photo_refs_by_doc ON photo_refs (doc_id, part);
 ALTER TABLE index_dirty ADD COLUMN whole INTEGER NOT NULL DEFAULT 1;
 "#,
     ),
+    M::up(
+        r#"
+-- Exercises (*övning*): walks and reports marked as one, and their
+-- observations, which statistics and exports leave out unless asked. Walks
+-- and reports are read whole again, for any marked by a newer device.
+ALTER TABLE walks ADD COLUMN exercise INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observations ADD COLUMN exercise INTEGER NOT NULL DEFAULT 0;
+INSERT INTO index_dirty (doc_id, whole)
+  SELECT doc_id, 1 FROM documents WHERE kind IN ('walk', 'report')
+  ON CONFLICT (doc_id) DO UPDATE SET whole = 1;
+"#,
+    ),
 ];
 
 /// Applies connection settings. `synchronous=FULL` in WAL mode makes every

@@ -56,6 +56,8 @@ fn walk_value(f: &mut Fixture, observations: usize) -> Walk {
     );
     walk.status = WalkStatus::InProgress;
     walk.ended_at = None;
+    // Some walks are exercises, so the rebuild property covers the mark.
+    walk.exercise = observations % 2 == 1;
     walk
 }
 
@@ -441,6 +443,36 @@ fn stored_elsewhere(
 /// A walk's rows follow its changes alone, whether the app saved them or
 /// samod stored them, and equal the rows of the walk read whole; what the
 /// changes cannot tell alone is read whole.
+#[test]
+fn an_exercise_marks_its_walk_row_and_every_observation_also_those_added_later() {
+    let mut f = fixture();
+    let mut drill = new_walk(&mut f, 1);
+    let real = new_walk(&mut f, 2);
+    let before = f.store.index_updates();
+    let obs = new_observation(&mut f, "demo-sdf-norr", Sensitivity::Shared);
+    edit::put_observation(drill.doc_mut(), &obs).unwrap();
+    f.store.save(&mut drill).unwrap();
+    // Taken from the change alone, and still marked.
+    assert_eq!(f.store.index_updates().changes, before.changes + 1);
+    let walks = f.store.walks(&WalkFilter::default()).unwrap();
+    let marked = |id: trygg_core::DocId| {
+        walks
+            .iter()
+            .find(|w| w.doc_id == id.to_string())
+            .unwrap()
+            .exercise
+    };
+    assert!(marked(drill.id()) && !marked(real.id()));
+    let rows = f.store.observations(&ObservationFilter::default()).unwrap();
+    let held = |h: &trygg_store::DocHandle| h.read::<Walk>().unwrap().observations.len();
+    assert_eq!(rows.len(), held(&drill) + held(&real));
+    for r in &rows {
+        assert_eq!(r.exercise, r.doc_id == drill.id().to_string(), "{r:?}");
+    }
+    assert!(rows.iter().any(|r| r.obs_id == obs.id && r.exercise));
+    assert_rebuild_matches(&mut f.store);
+}
+
 #[test]
 fn a_walk_s_index_follows_its_changes_alone() {
     let mut f = fixture();
@@ -854,6 +886,8 @@ fn a_file_from_before_notes_were_indexed_indexes_them_at_the_next_open() {
     let conn = rusqlite::Connection::open(&f.path).unwrap();
     conn.execute_batch(
         "ALTER TABLE observations DROP COLUMN note;
+         ALTER TABLE observations DROP COLUMN exercise;
+         ALTER TABLE walks DROP COLUMN exercise;
          DELETE FROM index_dirty;
          ALTER TABLE index_dirty DROP COLUMN whole;
          DROP TABLE photo_refs;
@@ -871,6 +905,33 @@ fn a_file_from_before_notes_were_indexed_indexes_them_at_the_next_open() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].note, obs.note.as_str(), "re-indexed at open");
+}
+
+#[test]
+fn a_file_from_before_exercises_marks_them_at_the_next_open() {
+    let mut f = fixture();
+    let drill = new_walk(&mut f, 1);
+    assert!(drill.read::<Walk>().unwrap().exercise);
+    drop(f.store);
+    // The file as the version before exercises left it: no columns, and an
+    // exercise walk (from a newer device) indexed without its mark.
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE observations DROP COLUMN exercise;
+         ALTER TABLE walks DROP COLUMN exercise;
+         DELETE FROM index_dirty;
+         PRAGMA user_version = 7;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let reopened = Store::open(&f.path).unwrap();
+    let walks = reopened.walks(&WalkFilter::default()).unwrap();
+    assert!(walks[0].exercise, "re-indexed at open");
+    let rows = reopened
+        .observations(&ObservationFilter::default())
+        .unwrap();
+    assert!(rows.iter().all(|r| r.exercise), "{rows:?}");
 }
 
 fn heads_text(doc: &mut AutoCommit) -> String {

@@ -44,8 +44,15 @@ impl Field {
         ))
     }
 
-    /// This week's EST report of the device's organisation for `area`.
-    async fn report_for(&self, c: &SyncClient, area: &str, restricted: bool) -> Result<DocId> {
+    /// This week's EST report of the device's organisation for `area` (its
+    /// exercise report with `exercise`).
+    async fn report_for(
+        &self,
+        c: &SyncClient,
+        area: &str,
+        restricted: bool,
+        exercise: bool,
+    ) -> Result<DocId> {
         let (org, _) = self.me()?;
         let now = Timestamp::now();
         let week = iso_week(now);
@@ -54,7 +61,13 @@ impl Field {
         } else {
             Sensitivity::Shared
         };
-        let key = format!("{area}|{week}|{sensitivity}|{org}");
+        // Exercise reports have keys of their own; real ones keep the keys
+        // settings written before exercises existed hold.
+        let key = if exercise {
+            format!("{area}|{week}|{sensitivity}|{org}|exercise")
+        } else {
+            format!("{area}|{week}|{sensitivity}|{org}")
+        };
         if let Some(id) = self.settings().est_reports.get(&key)
             && let Ok(id) = id.parse::<DocId>()
         {
@@ -68,6 +81,7 @@ impl Field {
             period: Some(week),
             created_at: now,
             observations: BTreeMap::new(),
+            exercise,
         };
         let mut doc = document::create(&report)?;
         let id = DocId::random();
@@ -138,9 +152,11 @@ impl Field {
             .with_client(async |c| {
                 let id = match &target {
                     ObservationTarget::Walk { walk } => parse_id(walk)?,
-                    ObservationTarget::Report { area, restricted } => {
-                        self.report_for(c, area, *restricted).await?
-                    }
+                    ObservationTarget::Report {
+                        area,
+                        restricted,
+                        exercise,
+                    } => self.report_for(c, area, *restricted, *exercise).await?,
                 };
                 c.open(&id).await?;
                 self.require_write(c, &id)?;

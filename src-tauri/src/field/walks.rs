@@ -49,13 +49,20 @@ impl Field {
         if template_id.is_none() {
             errors.push("template_doc", "required");
         }
+        let now = Timestamp::now();
+        let planned_at = match input.planned_at {
+            Some(ms) if !input.start_now => Timestamp(ms),
+            _ => now,
+        };
+        if planned_at.millis() < now.millis() - trygg_core::edit::plan::PAST_GRACE_MS {
+            errors.push("planned_at", "that date has passed");
+        }
         errors.into_result()?;
         let template_doc = template_id.expect("checked above");
         let template = self.template(template_doc)?;
         let version = template
             .latest_published()
             .ok_or_else(|| invalid("template_doc", "the template has no published version"))?;
-        let now = Timestamp::now();
         let organisations: BTreeMap<String, Timestamp> = input
             .organisations
             .iter()
@@ -77,7 +84,7 @@ impl Field {
             } else {
                 WalkStatus::Planned
             },
-            planned_at: Some(now),
+            planned_at: Some(planned_at),
             started_at: input.start_now.then_some(now),
             ended_at: None,
             owner_org: org.clone(),
@@ -87,6 +94,9 @@ impl Field {
             answers: BTreeMap::new(),
             observations: BTreeMap::new(),
             notes: Text::with_value(""),
+            exercise: input.exercise,
+            groups: BTreeMap::new(),
+            follows: None,
         };
         let mut doc = document::create(&walk)?;
         let id = DocId::random();
@@ -170,6 +180,19 @@ impl Field {
             heads,
             editable: access.can_write() && editable_status(walk.status),
             read_only: !access.can_write(),
+            exercise: walk.exercise,
+            groups: {
+                let mut groups: Vec<WalkGroupView> = walk
+                    .groups
+                    .values()
+                    .map(|g| WalkGroupView {
+                        name: g.name.clone(),
+                        route: g.route.clone(),
+                    })
+                    .collect();
+                groups.sort_by(|a, b| a.name.cmp(&b.name));
+                groups
+            },
         })
     }
 

@@ -190,6 +190,7 @@ mod tests {
             lon: None,
             partner,
             note: None,
+            exercise: false,
         }
     }
 

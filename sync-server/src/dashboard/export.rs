@@ -38,6 +38,17 @@ pub struct Row {
     /// The note, when it was read (the person's own organisation's, in an
     /// export that carries notes); never a partner's.
     pub note: Option<String>,
+    /// Recorded in an exercise (*övning*).
+    pub exercise: bool,
+}
+
+/// The columns an export has beyond the coded fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Columns {
+    /// The person's organisation lets its exports carry its notes.
+    pub notes: bool,
+    /// The export was asked to hold exercises: each row says whether it is one.
+    pub exercise: bool,
 }
 
 /// The rows to export, oldest first.
@@ -79,6 +90,7 @@ pub fn rows(
                 lat: point.map(|p| p.0),
                 lon: point.map(|p| p.1),
                 note: s.note.clone().filter(|_| !s.partner),
+                exercise: s.exercise,
             }
         })
         .collect()
@@ -98,18 +110,26 @@ const HEADER: [&str; 10] = [
     "lon",
 ];
 
+/// The column of an export that holds exercises: `ja` for an exercise's row.
+const EXERCISE_COLUMN: &str = "övning";
+
 /// The last column of an export that carries notes.
 const NOTE_COLUMN: &str = "anteckning";
 
 /// CSV as Excel opens it in Sweden: UTF-8 with a byte-order mark, `;`
-/// between fields, points as `59.33` (text a GIS reads as is). With `notes`,
-/// a last column holds each row's note (empty where none was read).
-pub fn csv(rows: &[Row], notes: bool) -> Result<Vec<u8>, csv::Error> {
+/// between fields, points as `59.33` (text a GIS reads as is). With
+/// `columns.exercise`, a column says `ja` or `nej` for an exercise; with
+/// `columns.notes`, a last column holds each row's note (empty where none
+/// was read).
+pub fn csv(rows: &[Row], columns: Columns) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut header = HEADER.to_vec();
-    if notes {
+    if columns.exercise {
+        header.push(EXERCISE_COLUMN);
+    }
+    if columns.notes {
         header.push(NOTE_COLUMN);
     }
     out.write_record(header)?;
@@ -129,7 +149,10 @@ pub fn csv(rows: &[Row], notes: bool) -> Result<Vec<u8>, csv::Error> {
             &lat,
             &lon,
         ];
-        if notes {
+        if columns.exercise {
+            record.push(if r.exercise { "ja" } else { "nej" });
+        }
+        if columns.notes {
             record.push(r.note.as_deref().unwrap_or(""));
         }
         out.write_record(record)?;
@@ -139,9 +162,10 @@ pub fn csv(rows: &[Row], notes: bool) -> Result<Vec<u8>, csv::Error> {
 
 /// A GeoJSON FeatureCollection: one Point feature per observation (WGS 84,
 /// `[lon, lat]`); one without a known place has a `null` geometry, as the
-/// format allows, so nothing selected is left out. With `notes`, each
-/// feature has a `note` property (`null` where none was read).
-pub fn geojson(rows: &[Row], notes: bool) -> Value {
+/// format allows, so nothing selected is left out. With `columns.exercise`,
+/// each feature has an `exercise` property; with `columns.notes`, a `note`
+/// property (`null` where none was read).
+pub fn geojson(rows: &[Row], columns: Columns) -> Value {
     let features: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -159,7 +183,10 @@ pub fn geojson(rows: &[Row], notes: bool) -> Value {
                 "category_code": r.category_code,
                 "severity": r.severity,
             });
-            if notes {
+            if columns.exercise {
+                properties["exercise"] = json!(r.exercise);
+            }
+            if columns.notes {
                 properties["note"] = json!(r.note);
             }
             json!({ "type": "Feature", "geometry": geometry, "properties": properties })
@@ -172,6 +199,11 @@ pub fn geojson(rows: &[Row], notes: bool) -> Value {
 mod tests {
     use super::*;
 
+    const NOTES: Columns = Columns {
+        notes: true,
+        exercise: false,
+    };
+
     fn seen(category: &str, at: i64, place: Option<&str>, area: &str) -> Seen {
         Seen {
             category: category.into(),
@@ -183,6 +215,7 @@ mod tests {
             lon: None,
             partner: false,
             note: None,
+            exercise: false,
         }
     }
 
@@ -216,14 +249,14 @@ mod tests {
         assert_eq!(rows[1].severity, 5);
         assert_eq!((rows[1].lat, rows[1].place.as_str()), (None, ""));
 
-        let text = String::from_utf8(csv(&rows, false).unwrap()).unwrap();
+        let text = String::from_utf8(csv(&rows, Columns::default()).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("\u{feff}observerad;vecka;stadsdelsområde;"));
         assert_eq!(lines.len(), 3);
         assert!(lines[1].contains(";nedskrapning;3;"), "{}", lines[1]);
         assert!(lines[2].ends_with(";5;;"), "{}", lines[2]);
 
-        let geo = geojson(&rows, false);
+        let geo = geojson(&rows, Columns::default());
         assert_eq!(geo["features"].as_array().unwrap().len(), 2);
         assert_eq!(
             geo["features"][0]["geometry"]["coordinates"],
@@ -246,8 +279,9 @@ mod tests {
             lat: None,
             lon: None,
             note: Some("rad ett;\n\"rad två\"".into()),
+            exercise: false,
         };
-        let bytes = csv(&[row], true).unwrap();
+        let bytes = csv(&[row], NOTES).unwrap();
         let mut read = ::csv::ReaderBuilder::new()
             .delimiter(b';')
             .from_reader(&bytes[3..]);
@@ -271,9 +305,9 @@ mod tests {
         let rows = rows(&[own, partner], &vocabulary, &districts, &tz);
         assert_eq!(rows[1].note, None, "a partner's note never goes out");
 
-        let without = String::from_utf8(csv(&rows, false).unwrap()).unwrap();
+        let without = String::from_utf8(csv(&rows, Columns::default()).unwrap()).unwrap();
         assert!(!without.contains("anteckning") && !without.contains("Trasig"));
-        let with = String::from_utf8(csv(&rows, true).unwrap()).unwrap();
+        let with = String::from_utf8(csv(&rows, NOTES).unwrap()).unwrap();
         let lines: Vec<&str> = with.lines().collect();
         assert!(lines[0].ends_with(";lon;anteckning"), "{}", lines[0]);
         assert!(
@@ -283,13 +317,49 @@ mod tests {
         );
         assert!(lines[2].ends_with(';'), "{}", lines[2]);
 
-        let geo = geojson(&rows, false);
+        let geo = geojson(&rows, Columns::default());
         assert!(geo["features"][0]["properties"].get("note").is_none());
-        let geo = geojson(&rows, true);
+        let geo = geojson(&rows, NOTES);
         assert_eq!(
             geo["features"][0]["properties"]["note"],
             "Trasig lampa vid entrén"
         );
         assert_eq!(geo["features"][1]["properties"]["note"], Value::Null);
+    }
+
+    #[test]
+    fn an_export_with_exercises_marks_each_row() {
+        let vocabulary = trygg_core::seed::vocabulary();
+        let districts = trygg_core::seed::areas();
+        let tz = super::super::picture::time_zone();
+        let code = districts.keys().next().unwrap();
+        let real = seen("brand", 1_796_112_000_000, None, code);
+        let drill = Seen {
+            exercise: true,
+            note: Some("övningens anteckning".into()),
+            ..seen("brand", 1_796_112_060_000, None, code)
+        };
+        let rows = rows(&[real, drill], &vocabulary, &districts, &tz);
+        let both = Columns {
+            notes: true,
+            exercise: true,
+        };
+        let text = String::from_utf8(csv(&rows, both).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(";lon;övning;anteckning"), "{}", lines[0]);
+        assert!(lines[1].ends_with(";nej;"), "{}", lines[1]);
+        assert!(
+            lines[2].ends_with(";ja;övningens anteckning"),
+            "{}",
+            lines[2]
+        );
+        let plain = String::from_utf8(csv(&rows, Columns::default()).unwrap()).unwrap();
+        assert!(!plain.contains("övning"), "{plain}");
+
+        let geo = geojson(&rows, both);
+        assert_eq!(geo["features"][0]["properties"]["exercise"], false);
+        assert_eq!(geo["features"][1]["properties"]["exercise"], true);
+        let geo = geojson(&rows, Columns::default());
+        assert!(geo["features"][1]["properties"].get("exercise").is_none());
     }
 }

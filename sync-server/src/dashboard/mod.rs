@@ -13,6 +13,9 @@
 //! * [`protocol`]: one walk's findings and actions (no IO), [`pdf`] prints it
 //!   with the photos [`pdf_photo`] makes ready;
 //! * [`rewalk`]: a walk against the one before it on its route (no IO);
+//! * [`exercise`]: one exercise (*övning*) across districts side by side
+//!   (no IO), listed and served by `exercises`; every other view leaves
+//!   exercises out unless asked ([`read::Exercises`]);
 //! * [`suppress`]: what a person sees of other organisations' observations:
 //!   H3 cells and no count below 5 (no IO);
 //! * [`tiles`]: the map's optional raster tiles (an operator's tile server
@@ -21,12 +24,16 @@
 //! * `settings`: an organisation's own choices (exports with notes);
 //! * `walks`: the routes for walks, protocols, their photos and re-walks;
 //! * `decide`: a decision taken in meeting mode becomes an action document;
+//! * `plan`: a walk planned (or planned again from its protocol) becomes a
+//!   walk document shared with the invited organisations;
 //! * here: login, sessions, the rest of the JSON API and the live stream.
 
 pub mod actions;
 pub mod compare;
 mod decide;
 mod edits;
+pub mod exercise;
+mod exercises;
 pub mod export;
 pub mod map;
 mod organisations;
@@ -34,6 +41,7 @@ pub mod pdf;
 pub mod pdf_photo;
 pub mod picture;
 pub mod places;
+mod plan;
 pub mod protocol;
 pub mod read;
 pub mod rewalk;
@@ -93,6 +101,8 @@ const VOCABULARY_JS: &str = include_str!("assets/vocabulary.js");
 const TEMPLATES_JS: &str = include_str!("assets/templates.js");
 const ORGANISATIONS_JS: &str = include_str!("assets/organisations.js");
 const COMMON_JS: &str = include_str!("assets/common.js");
+const EXERCISES_JS: &str = include_str!("assets/exercises.js");
+const PLAN_JS: &str = include_str!("assets/plan.js");
 
 /// Scripts and styles only from this server; no framing.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -151,6 +161,11 @@ pub fn router() -> Router<Arc<AppState>> {
             post(set_action_status),
         )
         .route("/dashboard/api/walks", get(walks::walks))
+        .route("/dashboard/api/walks/plan", post(plan::plan_walk))
+        .route(
+            "/dashboard/api/walks/{id}/plan-again",
+            post(plan::plan_again),
+        )
         .route(
             "/dashboard/api/walks/{id}/protocol",
             get(walks::walk_protocol),
@@ -176,12 +191,24 @@ pub fn router() -> Router<Arc<AppState>> {
             post(vocabulary::add_term),
         )
         .route(
+            "/dashboard/api/vocabulary/groups",
+            post(vocabulary::add_group),
+        )
+        .route(
             "/dashboard/api/vocabulary/terms/{code}",
             axum::routing::put(vocabulary::change_term),
         )
         .route(
             "/dashboard/api/vocabulary/terms/{code}/deprecate",
             post(vocabulary::deprecate_term),
+        )
+        .route(
+            "/dashboard/plan.js",
+            get(|| async { page(PLAN_JS, "text/javascript") }),
+        )
+        .route(
+            "/dashboard/exercises.js",
+            get(|| async { page(EXERCISES_JS, "text/javascript") }),
         )
         .route(
             "/dashboard/templates.js",
@@ -199,6 +226,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/dashboard/api/organisations/{org}/contact",
             axum::routing::put(organisations::set),
+        )
+        .route("/dashboard/api/exercises", get(exercises::list))
+        .route(
+            "/dashboard/api/exercises/{template}/{version}",
+            get(exercises::compare),
         )
         .route("/dashboard/api/templates", get(templates::list))
         .route(
@@ -460,6 +492,8 @@ struct PictureQuery {
     min_severity: Option<u8>,
     /// The period: this many weeks, ending with `week` (1 when absent).
     weeks: Option<u8>,
+    /// `exclude` (when absent), `include` or `only`: exercises (*övning*).
+    exercises: Option<String>,
 }
 
 /// Appends to the audit trail what `user` did from `from`.
@@ -506,6 +540,7 @@ struct Selection {
     min_severity: u8,
     /// Weeks ending with `week`.
     weeks: u8,
+    exercises: read::Exercises,
 }
 
 /// The longest export, in weeks.
@@ -531,12 +566,15 @@ impl Selection {
         }
         let area = district(q.area)?;
         let group = q.group.filter(|g| !g.is_empty());
+        let exercises =
+            read::Exercises::parse(q.exercises.as_deref()).map_err(ApiError::bad_request)?;
         Ok(Self {
             week,
             area,
             group,
             min_severity,
             weeks,
+            exercises,
         })
     }
 
@@ -556,12 +594,13 @@ impl Selection {
     /// For the audit trail: which view, with which filters.
     fn describe(&self, view: &str) -> String {
         format!(
-            "{view} {} weeks={} area={} group={} min_severity={}",
+            "{view} {} weeks={} area={} group={} min_severity={} exercises={}",
             self.week,
             self.weeks,
             self.area.as_deref().unwrap_or(""),
             self.group.as_deref().unwrap_or(""),
-            self.min_severity
+            self.min_severity,
+            self.exercises.as_str()
         )
     }
 
@@ -581,6 +620,7 @@ impl Selection {
             area: self.area.clone(),
             min_severity: self.min_severity,
             notes,
+            exercises: self.exercises,
         };
         let rows = state
             .index
@@ -704,7 +744,7 @@ async fn export_csv(
     Query(q): Query<PictureQuery>,
 ) -> Result<Response, ApiError> {
     let export = export_rows(&state, from, &person, q, "csv").await?;
-    let body = export::csv(&export.rows, export.notes).map_err(ApiError::internal)?;
+    let body = export::csv(&export.rows, export.columns).map_err(ApiError::internal)?;
     download(
         body,
         "text/csv; charset=utf-8",
@@ -719,7 +759,7 @@ async fn export_geojson(
     Query(q): Query<PictureQuery>,
 ) -> Result<Response, ApiError> {
     let export = export_rows(&state, from, &person, q, "geojson").await?;
-    let body = serde_json::to_vec(&export::geojson(&export.rows, export.notes))
+    let body = serde_json::to_vec(&export::geojson(&export.rows, export.columns))
         .map_err(ApiError::internal)?;
     download(
         body,
@@ -731,8 +771,7 @@ async fn export_geojson(
 /// What an export holds.
 struct Export {
     rows: Vec<export::Row>,
-    /// The person's organisation lets its exports carry its notes.
-    notes: bool,
+    columns: export::Columns,
     /// A file name (without extension) saying what it is.
     name: String,
 }
@@ -786,11 +825,24 @@ async fn export_rows(
         format!("{first}--{}", selection.week)
     };
     let name = format!(
-        "trygg-{}-{weeks}{}",
+        "trygg-{}-{weeks}{}{}",
         selection.area.as_deref().unwrap_or("stockholm"),
+        match selection.exercises {
+            read::Exercises::Exclude => "",
+            read::Exercises::Include => "-med-ovningar",
+            read::Exercises::Only => "-ovningar",
+        },
         if notes { "-med-anteckningar" } else { "" }
     );
-    Ok(Export { rows, notes, name })
+    let columns = export::Columns {
+        notes,
+        exercise: selection.exercises != read::Exercises::Exclude,
+    };
+    Ok(Export {
+        rows,
+        columns,
+        name,
+    })
 }
 
 /// A file to save, not to show.

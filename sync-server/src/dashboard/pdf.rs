@@ -305,7 +305,11 @@ fn finding_photos<'a>(doc: &mut Layout<'a>, f: &'a Finding, photos: &'a Photos) 
 
 /// The protocol as a PDF, with the finding's `photos` that are ready.
 pub fn protocol_pdf(p: &Protocol, photos: &Photos) -> Vec<u8> {
-    let title = format!("Protokoll, trygghetsvandring: {}", p.route);
+    let title = if p.exercise {
+        format!("ÖVNING – Protokoll, trygghetsvandring: {}", p.route)
+    } else {
+        format!("Protokoll, trygghetsvandring: {}", p.route)
+    };
     let mut doc = Layout::new();
     doc.text(BOLD, 16.0, 0.0, 0.0, &title);
     let facts = [
@@ -314,6 +318,7 @@ pub fn protocol_pdf(p: &Protocol, photos: &Photos) -> Vec<u8> {
         ("Ljus", p.light.clone()),
         ("Ansvarig organisation", p.owner.clone()),
         ("Deltagande organisationer", p.organisations.join(", ")),
+        ("Planerad", p.planned.clone().unwrap_or_else(|| "–".into())),
         ("Start", p.started.clone().unwrap_or_else(|| "–".into())),
         ("Slut", p.ended.clone().unwrap_or_else(|| "–".into())),
     ];
@@ -325,6 +330,12 @@ pub fn protocol_pdf(p: &Protocol, photos: &Photos) -> Vec<u8> {
             if i == 0 { 6.0 } else { 0.0 },
             &format!("{label}: {value}"),
         );
+    }
+    if !p.groups.is_empty() {
+        doc.text(BOLD, 10.0, 0.0, 8.0, "Grupper");
+        for g in &p.groups {
+            doc.text(REGULAR, 10.0, 0.0, 0.0, &format!("{}: {}", g.name, g.route));
+        }
     }
     if let Some(notes) = &p.notes {
         doc.text(BOLD, 10.0, 0.0, 8.0, "Anteckningar");
@@ -478,6 +489,10 @@ mod tests {
             findings,
             other_actions: vec![],
             notes: None,
+            exercise: false,
+            planned: None,
+            groups: vec![],
+            follows: None,
         }
     }
 
@@ -550,6 +565,18 @@ mod tests {
         assert!(shows(&text, "Foto 4: har inte nått servern än"));
         assert!(!shows(&text, "Foto 2: har inte nått servern än"));
         assert_eq!(photos_per_page(&text), vec![2]);
+    }
+
+    #[test]
+    fn an_exercise_says_so_in_its_title_and_on_every_page() {
+        let mut p = walked(vec![]);
+        let real = String::from_utf8_lossy(&protocol_pdf(&p, &Photos::new())).into_owned();
+        assert!(!real.contains(&hex::encode_upper(win_ansi("ÖVNING"))));
+        p.exercise = true;
+        let text = String::from_utf8_lossy(&protocol_pdf(&p, &Photos::new())).into_owned();
+        let title = "ÖVNING – Protokoll, trygghetsvandring: Runt torget";
+        assert!(shows(&text, title), "{text}");
+        assert!(shows(&text, &format!("{title} · sida 1 av 1")), "{text}");
     }
 
     #[test]

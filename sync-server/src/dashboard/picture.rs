@@ -94,6 +94,9 @@ pub struct Seen {
     /// Its free text, read only for an export the person's organisation lets
     /// carry notes, and only when it is the person's own (`read::Filter`).
     pub note: Option<String>,
+    /// Recorded in an exercise (*övning*); a view has such rows only when
+    /// it asked for them ([`super::read::Exercises`]).
+    pub exercise: bool,
 }
 
 impl Seen {
@@ -441,6 +444,7 @@ mod tests {
             lon: None,
             partner: false,
             note: None,
+            exercise: false,
         }
     }
 

@@ -32,6 +32,20 @@ pub struct Protocol {
     pub other_actions: Vec<ProtocolAction>,
     /// The walk's general notes, when the person may read free text.
     pub notes: Option<String>,
+    /// The walk was an exercise (*övning*): the page and the PDF say so.
+    pub exercise: bool,
+    /// Local time it was planned for, `YYYY-MM-DD HH:MM`.
+    pub planned: Option<String>,
+    /// Its sub-groups, each with its own route, by name.
+    pub groups: Vec<ProtocolGroup>,
+    /// The walk it walked again, by document id.
+    pub follows: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ProtocolGroup {
+    pub name: String,
+    pub route: String,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -222,5 +236,20 @@ pub fn protocol(doc_id: &str, walk: &Walk, actions: &[(String, Action)], cx: &Co
             .free_text
             .then(|| walk.notes.as_str().trim().to_string())
             .filter(|n| !n.is_empty()),
+        exercise: walk.exercise,
+        planned: walk.planned_at.map(|t| local(t, cx.tz)),
+        groups: {
+            let mut groups: Vec<ProtocolGroup> = walk
+                .groups
+                .values()
+                .map(|g| ProtocolGroup {
+                    name: g.name.clone(),
+                    route: g.route.clone(),
+                })
+                .collect();
+            groups.sort_by(|a, b| a.name.cmp(&b.name));
+            groups
+        },
+        follows: walk.follows.clone(),
     }
 }

@@ -43,6 +43,51 @@ pub struct Filter {
     /// Read the notes of the person's own organisation's observations too
     /// (never another's: those are `None` whatever this says).
     pub notes: bool,
+    pub exercises: Exercises,
+}
+
+/// Which observations of exercises (*övning*) a view takes: statistics,
+/// the map and exports leave them out unless asked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Exercises {
+    /// Real work only.
+    #[default]
+    Exclude,
+    /// Real work and exercises, each marked.
+    Include,
+    /// Exercises only.
+    Only,
+}
+
+impl Exercises {
+    /// From a query parameter: absent or empty is [`Exercises::Exclude`].
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value.unwrap_or("") {
+            "" | "exclude" => Ok(Self::Exclude),
+            "include" => Ok(Self::Include),
+            "only" => Ok(Self::Only),
+            other => Err(format!(
+                "exercises is exclude, include or only, not `{other}`"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exclude => "exclude",
+            Self::Include => "include",
+            Self::Only => "only",
+        }
+    }
+
+    /// The `exercise` value rows must have, or `None` for either.
+    fn required(self) -> Option<bool> {
+        match self {
+            Self::Exclude => Some(false),
+            Self::Include => None,
+            Self::Only => Some(true),
+        }
+    }
 }
 
 impl IndexReader {
@@ -231,10 +276,10 @@ impl IndexReader {
             let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
             let mut stmt = conn.prepare_cached(
                 "SELECT doc_id, category, severity, area, place_id, observed_at, lat, lon,
-                        CASE WHEN ?5 THEN note END
+                        CASE WHEN ?5 THEN note END, exercise
                  FROM observations
                  WHERE observed_at >= ?1 AND observed_at < ?2 AND severity >= ?3
-                   AND (?4 IS NULL OR area = ?4)",
+                   AND (?4 IS NULL OR area = ?4) AND (?6 IS NULL OR exercise = ?6)",
             )?;
             let mut out = Vec::new();
             let mut rows = stmt.query(params![
@@ -242,7 +287,8 @@ impl IndexReader {
                 filter.to,
                 filter.min_severity,
                 filter.area,
-                filter.notes
+                filter.notes,
+                filter.exercises.required()
             ])?;
             while let Some(r) = rows.next()? {
                 let doc: String = r.get(0)?;
@@ -259,6 +305,7 @@ impl IndexReader {
                     lat: r.get(6)?,
                     lon: r.get(7)?,
                     note: if *partner { None } else { r.get(8)? },
+                    exercise: r.get(9)?,
                 });
             }
             anyhow::Ok(out)
@@ -366,9 +413,22 @@ pub struct WalkRow {
     pub area: String,
     pub route: String,
     pub status: String,
-    /// Milliseconds; the walk's start, else when it was created.
+    /// Milliseconds; the walk's start, else when it is planned for, else
+    /// when it was created.
     pub at: i64,
     pub observations: u32,
+    pub exercise: bool,
+}
+
+/// A walk marked as an exercise, as the index has it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExerciseRow {
+    pub doc_id: String,
+    pub area: String,
+    pub template_id: String,
+    pub version: u32,
+    /// Milliseconds; the walk's start, else when it was created.
+    pub at: i64,
 }
 
 /// The most walks one list holds.
@@ -386,10 +446,10 @@ impl IndexReader {
         tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
             let mut stmt = conn.prepare_cached(
-                "SELECT doc_id, area, route_name, status, COALESCE(started_at, created_at),
-                        observation_count
+                "SELECT doc_id, area, route_name, status,
+                        COALESCE(started_at, planned_at, created_at), observation_count, exercise
                  FROM walks WHERE (?1 IS NULL OR area = ?1)
-                 ORDER BY COALESCE(started_at, created_at) DESC, doc_id",
+                 ORDER BY COALESCE(started_at, planned_at, created_at) DESC, doc_id",
             )?;
             let mut out = Vec::new();
             let mut rows = stmt.query(params![area])?;
@@ -405,9 +465,44 @@ impl IndexReader {
                     status: r.get(3)?,
                     at: r.get(4)?,
                     observations: r.get(5)?,
+                    exercise: r.get(6)?,
                 });
                 if out.len() == MAX_WALKS {
                     break;
+                }
+            }
+            anyhow::Ok(out)
+        })
+        .await?
+    }
+
+    /// The exercises (*övning*) among `readable`: every walk marked as one,
+    /// with the template version it followed, newest first.
+    pub async fn exercise_walks(
+        &self,
+        readable: HashSet<String>,
+    ) -> anyhow::Result<Vec<ExerciseRow>> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT doc_id, area, template_id, template_version,
+                        COALESCE(started_at, created_at)
+                 FROM walks WHERE exercise = 1
+                 ORDER BY COALESCE(started_at, created_at) DESC, doc_id",
+            )?;
+            let mut out = Vec::new();
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let doc_id: String = r.get(0)?;
+                if readable.contains(&doc_id) {
+                    out.push(ExerciseRow {
+                        doc_id,
+                        area: r.get(1)?,
+                        template_id: r.get(2)?,
+                        version: r.get(3)?,
+                        at: r.get(4)?,
+                    });
                 }
             }
             anyhow::Ok(out)
@@ -445,9 +540,6 @@ impl IndexReader {
         .await?
     }
 
-    /// Walk `walk` and the actions proposed from it that are among
-    /// `readable`, read from the stored documents; none when the walk is
-    /// not stored here or the document is not a walk.
     /// The walk document `walk`; `None` when there is none or it is another
     /// kind of document.
     pub async fn walk(&self, walk: trygg_core::DocId) -> anyhow::Result<Option<Walk>> {
@@ -459,6 +551,9 @@ impl IndexReader {
         .await?
     }
 
+    /// Walk `walk` and the actions proposed from it that are among
+    /// `readable`, read from the stored documents; none when the walk is
+    /// not stored here or the document is not a walk.
     pub async fn walk_with_actions(
         &self,
         walk: trygg_core::DocId,

@@ -307,6 +307,7 @@ mod tests {
             lon: Some(lon),
             partner,
             note: None,
+            exercise: false,
         }
     }
 

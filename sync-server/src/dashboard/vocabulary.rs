@@ -177,6 +177,14 @@ pub(super) struct NewTerm {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct NewGroup {
+    code: String,
+    label_sv: String,
+    label_en: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Deprecation {
     replaced_by: Option<String>,
 }
@@ -207,6 +215,23 @@ pub(super) async fn add_term(
     edited(
         apply(&state, &person, from, what, move |tx| {
             edit::add_term(tx, &code, &text)
+        })
+        .await,
+    )
+}
+
+/// `POST /dashboard/api/vocabulary/groups`: a new group terms can go in.
+pub(super) async fn add_group(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    body: Result<Json<NewGroup>, JsonRejection>,
+) -> Result<Json<Edited>, ApiError> {
+    let Json(g) = body?;
+    let what = format!("vocabulary: added group {}", g.code);
+    edited(
+        apply(&state, &person, from, what, move |tx| {
+            edit::add_group(tx, &g.code, &g.label_sv, &g.label_en)
         })
         .await,
     )

@@ -36,9 +36,12 @@ pub(super) struct WalkItem {
     route: String,
     district: String,
     status: String,
-    /// `YYYY-MM-DD`: its start, else when it was created.
+    /// `YYYY-MM-DD`: its start, else the day it is planned for, else when
+    /// it was created.
     date: String,
     observations: u32,
+    /// An exercise (*övning*), shown marked.
+    exercise: bool,
 }
 
 /// The walks the person may read, newest first.
@@ -66,6 +69,7 @@ pub(super) async fn walks(
                 doc_id: w.doc_id,
                 route: w.route,
                 observations: w.observations,
+                exercise: w.exercise,
             })
             .collect(),
     ))

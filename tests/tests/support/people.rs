@@ -58,3 +58,17 @@ pub fn cookie_of(response: &reqwest::Response) -> Result<String> {
     );
     Ok(set.split(';').next().unwrap_or_default().to_string())
 }
+
+/// Adds a person with `admin user add`, logs them in and gives their
+/// session cookie.
+pub async fn session(
+    http: &reqwest::Client,
+    dir: &Path,
+    base: &Url,
+    org: &str,
+    role: &str,
+    name: &str,
+) -> Result<String> {
+    let (_, link) = add_person(dir, base, org, role, name);
+    cookie_of(&login(http, base, &link).await?)
+}

@@ -14,6 +14,8 @@ export type { LocationInput, PhotoView };
 export type ObservationDraft = ObservationInput & {
   area?: string;
   restricted?: boolean;
+  /** Recorded in an exercise (*övning*): an everyday report's only. */
+  exercise?: boolean;
 };
 
 export type FormErrors = Record<string, string>;

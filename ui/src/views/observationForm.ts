@@ -282,6 +282,10 @@ export function observationForm(o: FormOptions): HTMLElement {
   const restricted = o.walk
     ? null
     : h("input", { type: "checkbox", id: "obs-restricted", checked: !!draft.restricted, onchange: () => { draft.restricted = restricted!.checked; keep(); } });
+  // An everyday report may be an exercise's: it goes into a report of its own.
+  const exercise = o.walk
+    ? null
+    : h("input", { type: "checkbox", id: "obs-exercise", checked: !!draft.exercise, onchange: () => { draft.exercise = exercise!.checked; keep(); } });
 
   const save = h(
     "button",
@@ -294,7 +298,7 @@ export function observationForm(o: FormOptions): HTMLElement {
         if (Object.keys(problems).length) return showErrors(problems, true);
         const target: Target = o.walk
           ? { to: "walk", walk: o.walk }
-          : { to: "report", area: draft.area!, restricted: !!draft.restricted };
+          : { to: "report", area: draft.area!, restricted: !!draft.restricted, exercise: !!draft.exercise };
         save.disabled = true;
         const started = performance.now();
         try {
@@ -330,6 +334,7 @@ export function observationForm(o: FormOptions): HTMLElement {
     h("div", { class: "label" }, t("obs.photos"), h("label", { class: "file-button big" }, icon("camera"), t("obs.add_photo"), file), thumbs),
     slot("photos"),
     restricted ? h("label", { class: "check" }, restricted, t("obs.restricted")) : null,
+    exercise ? h("label", { class: "check" }, exercise, t("obs.exercise")) : null,
     slot("form"),
     h("div", { class: "buttons" }, save, h("button", { type: "button", class: "big", id: "obs-cancel", onclick: () => { clearDraft(store, o.draftKey); o.onCancel(); } }, t("obs.cancel"))),
   );

@@ -17,7 +17,7 @@ export async function reportScreen(ctx: Ctx): Promise<HTMLElement> {
             h(
               "li",
               { class: "observation", "data-obs-id": r.obs_id },
-              h("div", { class: "row" }, h("span", { class: `badge sev-${r.severity}` }, t(`obs.severity.${r.severity}`)), h("strong", {}, termLabel(ctx, r.category))),
+              h("div", { class: "row" }, h("span", { class: `badge sev-${r.severity}` }, t(`obs.severity.${r.severity}`)), r.exercise ? h("span", { class: "badge exercise" }, t("exercise.badge")) : null, h("strong", {}, termLabel(ctx, r.category))),
               h("div", { class: "muted" }, [areaName(ctx, r.area), placeName(ctx, r.place_id), formatTime(r.observed_at), orgName(ctx, r.organisation)].filter(Boolean).join(" · ")),
             ),
           )

@@ -79,7 +79,12 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
           h("button", { class: "back", onclick: () => ctx.navigate({ name: "walks" }) }, "‹ " + t("walk.back")),
           h("div", {}, h("h1", {}, walk.route_name), h("p", { class: "muted" }, `${areaName(ctx, walk.area)} · ${t(`light.${walk.light}`)} · ${pick(walk.template_title_sv, walk.template_title_en)}`)),
           h("span", { id: "walk-status", class: `badge status-${walk.status}` }, t(`status.${walk.status}`)),
+          walk.exercise ? h("span", { id: "walk-exercise", class: "badge exercise" }, t("exercise.badge")) : null,
         ),
+        walk.status === "planned" && walk.planned_at !== null ? h("p", { id: "walk-planned", class: "muted" }, t("walk.planned_for", { when: formatTime(walk.planned_at) })) : null,
+        walk.groups.length
+          ? h("section", { class: "card", id: "walk-groups" }, h("h2", {}, t("walk.groups")), h("ul", {}, walk.groups.map((g) => h("li", {}, h("strong", {}, g.name), ` – ${g.route}`))))
+          : null,
         progressLine(),
         walk.read_only ? h("p", { id: "walk-read-only", class: "notice", role: "status" }, t("walk.read_only")) : null,
         h("div", { class: "sticky-actions" },

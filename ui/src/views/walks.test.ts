@@ -16,7 +16,7 @@ vi.mock("../api", async (original) => ({
       const walks = Array.from({ length: n }, (_, i): WalkSummary => ({
         doc_id: `w${i}`, area: "jarva", route_name: `Rutt ${i}`, status: "completed", light: "daylight",
         owner_org: "demo-sdf", planned_at: null, started_at: null, ended_at: null, created_at: 0,
-        answer_count: 0, observation_count: 0,
+        answer_count: 0, observation_count: 0, exercise: i === 1,
       }));
       return { walks, more: true, page: PAGE };
     },
@@ -76,5 +76,12 @@ describe("the walks list", () => {
     search.dispatchEvent(new Event("input"));
     await settle();
     expect(last()).toMatchObject({ route: "Rutt", limit: null });
+  });
+
+  it("marks an exercise, and only an exercise, as one", async () => {
+    const el = await screen();
+    await settle();
+    const rows = [...el.querySelectorAll<HTMLElement>(".walk-row")];
+    expect(rows.map((r) => r.querySelector(".badge.exercise") !== null)).toEqual([false, true]);
   });
 });

@@ -74,7 +74,12 @@ export async function walksScreen(ctx: Ctx): Promise<HTMLElement> {
               h(
                 "button",
                 { class: "walk-row", "data-walk-id": w.doc_id, "data-area": w.area, onclick: () => ctx.navigate({ name: "walk", id: w.doc_id }) },
-                h("span", { class: `badge status-${w.status}` }, t(`status.${w.status}`)),
+                h(
+                  "span",
+                  { class: "badges" },
+                  h("span", { class: `badge status-${w.status}` }, t(`status.${w.status}`)),
+                  w.exercise ? h("span", { class: "badge exercise" }, t("exercise.badge")) : null,
+                ),
                 h("strong", {}, w.route_name),
                 h("span", { class: "muted" }, `${areaName(ctx, w.area)} · ${t(`light.${w.light}`)} · ${formatTime(w.started_at ?? w.planned_at ?? w.created_at)}`),
                 h("span", { class: "muted" }, `${t("walks.answers", { n: w.answer_count })} · ${t("walks.observations", { n: w.observation_count })}`),
@@ -166,6 +171,11 @@ export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
       .map((o) => h("label", { class: "check" }, h("input", { type: "checkbox", "data-org": o.id }), o.name)),
   );
 
+  const exercise = h("input", { type: "checkbox", id: "nw-exercise" });
+  // When a planned walk is to be walked (a start now is walked now).
+  const plannedAt = h("input", { type: "datetime-local", id: "nw-planned-at" });
+  plannedAt.addEventListener("input", () => errs.planned_at.replaceChildren());
+
   const submit = async (startNow: boolean) => {
     Object.values(errs).forEach((e) => e.replaceChildren());
     const missing: Record<string, string> = {};
@@ -181,6 +191,8 @@ export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
         light,
         organisations: [...orgs.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.dataset.org!),
         start_now: startNow,
+        exercise: exercise.checked,
+        planned_at: !startNow && plannedAt.value ? new Date(plannedAt.value).getTime() : null,
       });
       ctx.navigate({ name: "walk", id });
     } catch (e) {
@@ -202,6 +214,10 @@ export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
     errSlot("route_name"),
     h("div", { class: "label" }, t("newwalk.light"), lightButtons),
     h("fieldset", {}, h("legend", {}, t("newwalk.organisations")), orgs),
+    h("label", {}, t("newwalk.planned_at"), plannedAt),
+    errSlot("planned_at"),
+    h("label", { class: "check" }, exercise, t("newwalk.exercise")),
+    h("p", { class: "muted" }, t("newwalk.exercise_hint")),
     errSlot("form"),
     h(
       "div",

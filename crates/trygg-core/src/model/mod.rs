@@ -21,7 +21,9 @@ pub use observation::Observation;
 pub use report::Report;
 pub use template::{ChecklistTemplate, Item, ItemKind, Section, TemplateVersion};
 pub use vocabulary::{Term, TermGroup, Vocabulary, VocabularyProblem};
-pub use walk::{Answer, AnswerText, AnswerValue, TemplateRef, Walk, WalkStatus, YesNoNa};
+pub use walk::{
+    Answer, AnswerText, AnswerValue, TemplateRef, Walk, WalkGroup, WalkStatus, YesNoNa,
+};
 
 use crate::error::ValidationErrors;
 

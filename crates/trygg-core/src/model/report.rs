@@ -28,6 +28,11 @@ pub struct Report {
     pub period: Option<String>,
     pub created_at: Timestamp,
     pub observations: BTreeMap<String, Observation>,
+    /// Observations recorded in an exercise (*övning*), kept apart from the
+    /// organisation's real reporting: an exercise is always its own report.
+    /// Reports written before exercises existed read as `false`.
+    #[autosurgeon(missing = "Default::default")]
+    pub exercise: bool,
 }
 
 impl DocumentSchema for Report {

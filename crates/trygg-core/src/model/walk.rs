@@ -156,6 +156,15 @@ pub struct Answer {
     pub answered_at: Timestamp,
 }
 
+/// One sub-group of a large walk, walking its own route.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct WalkGroup {
+    pub id: String,
+    /// What the participants call it ("Grupp 1", "Norra slingan").
+    pub name: String,
+    pub route: String,
+}
+
 /// The walk document.
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
 pub struct Walk {
@@ -180,6 +189,19 @@ pub struct Walk {
     pub observations: BTreeMap<String, Observation>,
     /// General notes on the walk.
     pub notes: Text,
+    /// An exercise (*övning*): the same walk, marked everywhere and left
+    /// out of statistics and exports unless asked for. Fixed when the walk
+    /// is made; walks written before exercises existed read as `false`.
+    #[autosurgeon(missing = "Default::default")]
+    pub exercise: bool,
+    /// Sub-groups, each on its own route, keyed by id (none for a walk in
+    /// one group, and for walks written before groups existed).
+    #[autosurgeon(missing = "Default::default")]
+    pub groups: BTreeMap<String, WalkGroup>,
+    /// The walk this one walks again (planned from its protocol), by
+    /// document id.
+    #[autosurgeon(missing = "Option::default")]
+    pub follows: Option<String>,
 }
 
 impl DocumentSchema for Walk {
@@ -198,6 +220,12 @@ impl DocumentSchema for Walk {
         // No rule across started_at/ended_at here: two devices starting and
         // completing the walk concurrently can merge to an end before the start,
         // and a merged document must stay readable.
+        for (key, g) in &self.groups {
+            let path = format!("groups.{key}");
+            check_key(&mut e, &path, key, &g.id);
+            require_text(&mut e, &format!("{path}.name"), &g.name);
+            require_text(&mut e, &format!("{path}.route"), &g.route);
+        }
         for (key, a) in &self.answers {
             Walk::check_answer(&mut e, key, a);
         }

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use autosurgeon::Text;
 
 use crate::model::{
-    Action, ActionStatus, Answer, AnswerText, AnswerValue, Contact, GeoPoint, ItemKind, Light,
-    Location, Observation, ObservationRef, OrgKind, Organisation, Report, Sensitivity, Severity,
-    TemplateRef, TemplateVersion, Vocabulary, Walk, WalkStatus, YesNoNa,
+    Action, ActionStatus, Answer, AnswerText, AnswerValue, Area, Contact, GeoPoint, ItemKind,
+    Light, Location, Observation, ObservationRef, OrgKind, Organisation, Report, Sensitivity,
+    Severity, TemplateRef, TemplateVersion, Vocabulary, Walk, WalkStatus, YesNoNa,
 };
 use crate::seed;
 use crate::time::Timestamp;
@@ -181,10 +181,6 @@ pub fn walk(rng: &mut DemoRng, spec: &WalkSpec<'_>) -> Walk {
     let areas = seed::areas();
     let area_codes: Vec<&String> = areas.keys().collect();
     let area = &areas[*rng.pick(&area_codes)];
-    let centre = area.centre.unwrap_or(GeoPoint::new(59.33, 18.06));
-    let orgs = organisations();
-    let owner = &orgs[0];
-    let device = "demo-device-1";
     let status = *rng.pick(&[
         WalkStatus::Planned,
         WalkStatus::InProgress,
@@ -192,6 +188,24 @@ pub fn walk(rng: &mut DemoRng, spec: &WalkSpec<'_>) -> Walk {
         WalkStatus::Completed,
         WalkStatus::Reported,
     ]);
+    walk_in(rng, spec, area, status)
+}
+
+/// An invented exercise (*övning*): a completed walk in `area` on the
+/// spec's template, marked as an exercise, as when a city runs one
+/// exercise in several districts.
+pub fn exercise(rng: &mut DemoRng, spec: &WalkSpec<'_>, area: &Area) -> Walk {
+    let mut walk = walk_in(rng, spec, area, WalkStatus::Completed);
+    walk.route_name = format!("Övning: {}", walk.route_name);
+    walk.exercise = true;
+    walk
+}
+
+fn walk_in(rng: &mut DemoRng, spec: &WalkSpec<'_>, area: &Area, status: WalkStatus) -> Walk {
+    let centre = area.centre.unwrap_or(GeoPoint::new(59.33, 18.06));
+    let orgs = organisations();
+    let owner = &orgs[0];
+    let device = "demo-device-1";
     let mut organisations = BTreeMap::new();
     organisations.insert(owner.id.clone(), spec.at);
     for o in orgs.iter().skip(1).take(1 + rng.below(3)) {
@@ -242,6 +256,9 @@ pub fn walk(rng: &mut DemoRng, spec: &WalkSpec<'_>) -> Walk {
         answers,
         observations,
         notes: Text::with_value("Demovandring med påhittade uppgifter."),
+        exercise: false,
+        groups: BTreeMap::new(),
+        follows: None,
     }
 }
 
@@ -280,6 +297,7 @@ pub fn report(
         period: Some("2026-W48".into()),
         created_at: at,
         observations,
+        exercise: false,
     }
 }
 
@@ -329,6 +347,7 @@ pub fn week_report(
         period: None,
         created_at: week_start,
         observations,
+        exercise: false,
     }
 }
 

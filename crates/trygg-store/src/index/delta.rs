@@ -68,6 +68,16 @@ pub fn derive(conn: &Connection, id: &DocId, doc: &Automerge) -> Result<Option<W
     let Some(area) = root_text(doc, "area") else {
         return Ok(None);
     };
+    // Fixed when the walk is made, so it is not among the changes; a walk
+    // from before exercises has no key and is not one.
+    let exercise = match doc.get(automerge::ROOT, "exercise") {
+        Ok(None) => false,
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            automerge::ScalarValue::Boolean(b) => *b,
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
     let mut observations = Vec::new();
     let mut photos = Vec::new();
     for obs_id in &changed.observations {
@@ -79,8 +89,10 @@ pub fn derive(conn: &Connection, id: &DocId, doc: &Automerge) -> Result<Option<W
             photos_of(part.clone(), &o.photos).map(|(_, s)| s).collect()
         });
         photos.push((part, refs));
-        let row =
-            now.map(|o| observation_row(&doc_id, DocKind::Walk, Some(doc_id.clone()), &area, &o));
+        let row = now.map(|o| {
+            let walk = Some(doc_id.clone());
+            observation_row(&doc_id, DocKind::Walk, walk, &area, exercise, &o)
+        });
         observations.push((obs_id.clone(), row));
     }
     for item in &changed.answers {

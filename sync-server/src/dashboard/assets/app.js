@@ -396,12 +396,22 @@ function drawWalks(walks) {
         compare.addEventListener("click", () => showRewalk(w.doc_id).catch(show));
         links.append(" ", compare);
       }
-      const tr = row([cell(w.date), cell(w.route), cell(w.district), cell(w.status), cell(String(w.observations), "n"), links]);
+      const route = cell(w.route);
+      if (w.exercise) route.append(" ", exerciseBadge());
+      const tr = row([cell(w.date), route, cell(w.district), cell(w.status), cell(String(w.observations), "n"), links]);
       tr.dataset.doc = w.doc_id;
       return tr;
     }),
   );
   $("no-walks").hidden = walks.length > 0;
+}
+
+/** The mark an exercise (övning) carries wherever it shows. */
+function exerciseBadge() {
+  const b = document.createElement("span");
+  b.className = "badge exercise";
+  b.textContent = "Övning";
+  return b;
 }
 
 function findingText(f) {
@@ -488,10 +498,19 @@ function findingPhotos(walk, f) {
 
 async function showProtocol(id) {
   const p = await api(`/dashboard/api/walks/${encodeURIComponent(id)}/protocol`);
-  $("protocol-h").textContent = `Protokoll: ${p.route}`;
+  $("protocol-h").textContent = `${p.exercise ? "ÖVNING – " : ""}Protokoll: ${p.route}`;
+  $("protocol").classList.toggle("exercise", p.exercise);
   $("protocol-facts").textContent =
     `${p.district} · ${p.status} · ${p.light} · ${p.organisations.join(", ")}` +
+    (p.planned && !p.started ? ` · planerad ${p.planned}` : "") +
     (p.started ? ` · start ${p.started}` : "") + (p.ended ? ` · slut ${p.ended}` : "");
+  $("protocol-groups").replaceChildren(
+    ...p.groups.map((g) => {
+      const li = document.createElement("li");
+      li.textContent = `${g.name}: ${g.route}`;
+      return li;
+    }),
+  );
   $("protocol-findings").replaceChildren(
     ...p.findings.map((f) => {
       const li = document.createElement("li");
@@ -719,7 +738,7 @@ let asked = 0;
 // The filters as a query string; `over` replaces some of them.
 function query(over = {}) {
   const q = new URLSearchParams();
-  for (const id of ["week", "weeks", "area", "min_severity"]) {
+  for (const id of ["week", "weeks", "area", "min_severity", "exercises"]) {
     const v = $(id).value;
     if (v) q.set(id, v);
   }
@@ -759,6 +778,11 @@ async function refresh() {
   ]);
   if (mine !== asked) return; // a newer answer is on its way
   exportLinks();
+  const exercises = $("exercises").value;
+  $("exercises-shown").textContent =
+    exercises === "only" ? "ÖVNING: siffrorna, kartan och exporterna visar bara övningar." :
+    exercises === "include" ? "Övningar räknas med i siffrorna, kartan och exporterna (exporterna märker dem)." : "";
+  $("exercises-shown").hidden = !exercises;
   lastMap = m;
   lastCompare = c;
   drawMap();

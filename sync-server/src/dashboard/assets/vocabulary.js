@@ -30,6 +30,7 @@ function draw() {
   $("vocab-why").textContent = vocab.why_not ?? "";
   $("vocab-why").hidden = !vocab.why_not;
   $("vocab-new").hidden = !vocab.can_edit;
+  $("vocab-new-group").hidden = !vocab.can_edit;
   $("vocab-import").hidden = !vocab.can_edit;
   $("vocab-problems").replaceChildren(...vocab.problems.map((p) => el("li", p)));
   $("vocab-problems-box").hidden = vocab.problems.length === 0;
@@ -94,6 +95,20 @@ function close() {
 async function load() {
   vocab = await api("/dashboard/api/vocabulary");
   draw();
+}
+
+async function saveGroup(e) {
+  e.preventDefault();
+  const done = await api("/dashboard/api/vocabulary/groups", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ code: $("vocab-group-code").value, label_sv: $("vocab-group-sv").value, label_en: $("vocab-group-en").value }),
+  });
+  const name = $("vocab-group-sv").value.trim();
+  $("vocab-group-form").hidden = true;
+  $("vocab-group-form").reset();
+  await load();
+  say(`Gruppen ${name} är tillagd (version ${done.version}).`);
 }
 
 async function save(e) {
@@ -214,6 +229,14 @@ async function start() {
   }
   const fail = (e) => say(e.message);
   $("vocab-new").addEventListener("click", () => open(null));
+  $("vocab-new-group").addEventListener("click", () => {
+    $("vocab-group-form").hidden = false;
+    $("vocab-group-code").focus();
+  });
+  $("vocab-group-cancel").addEventListener("click", () => {
+    $("vocab-group-form").hidden = true;
+  });
+  $("vocab-group-form").addEventListener("submit", (e) => saveGroup(e).catch(fail));
   $("vocab-cancel").addEventListener("click", close);
   $("vocab-form").addEventListener("submit", (e) => save(e).catch(fail));
   $("vocab-deprecate-go").addEventListener("click", () => deprecate().catch(fail));
