@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { missingRequired, parseNumber, progress, withParts, type SectionView } from "./walk";
+import { missingRequired, parseNumber, parsePlannedAt, progress, withParts, type SectionView } from "./walk";
 
 const sections: SectionView[] = [
   {
@@ -49,5 +49,16 @@ describe("withParts", () => {
     const next = withParts(answers, shown, { answers: { a: null, c: { kind: "text", value: "x" } }, observations: [], removed: [] });
     expect(next.answers).toEqual({ b: { kind: "rating", value: 3 }, c: { kind: "text", value: "x" } });
     expect(answers.a).toBeDefined();
+  });
+});
+
+describe("parsePlannedAt", () => {
+  it("reads a date and time in local time, and names nonsense", () => {
+    expect(parsePlannedAt("")).toBeNull();
+    expect(parsePlannedAt("2026-12-14 18:00")).toBe(new Date(2026, 11, 14, 18, 0).getTime());
+    expect(parsePlannedAt(" 2026-12-14T8:05 ")).toBe(new Date(2026, 11, 14, 8, 5).getTime());
+    for (const bad of ["på tisdag", "2026-02-30 18:00", "2026-12-14", "14/12 18:00", "2026-12-14 25:00"]) {
+      expect(parsePlannedAt(bad)).toBe("invalid");
+    }
   });
 });

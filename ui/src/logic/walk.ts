@@ -27,6 +27,24 @@ export function parseNumber(text: string): number | null | "invalid" {
   return Number.isFinite(n) ? n : "invalid";
 }
 
+/**
+ * A planned walk's date and time as a person types it, `YYYY-MM-DD HH:MM`
+ * (or with a `T` between), in the device's time zone: milliseconds, `null`
+ * when empty, `"invalid"` otherwise. A plain text field: WebKit's date
+ * fields can make Tab stop at each of their parts (not tried here).
+ */
+export function parsePlannedAt(text: string): number | null | "invalid" {
+  const t = text.trim();
+  if (!t) return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})$/.exec(t);
+  if (!m) return "invalid";
+  const [y, mo, d, h, mi] = m.slice(1).map(Number);
+  const at = new Date(y, mo - 1, d, h, mi);
+  // 2026-02-30 rolls over to March: not a date.
+  if (at.getFullYear() !== y || at.getMonth() !== mo - 1 || at.getDate() !== d || at.getHours() !== h || at.getMinutes() !== mi) return "invalid";
+  return at.getTime();
+}
+
 export const WALK_STATUSES = ["planned", "in_progress", "completed", "reported"] as const;
 
 /** What a change to a walk names: answers set (`null`: cleared), observations added or changed, and removed. */

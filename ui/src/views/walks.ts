@@ -3,7 +3,7 @@ import { api, isAppError } from "../api";
 import { h, fieldError } from "../dom";
 import { icon } from "../icons";
 import { pick, t } from "../i18n";
-import { WALK_STATUSES } from "../logic/walk";
+import { WALK_STATUSES, parsePlannedAt } from "../logic/walk";
 import { areaName, errorText, formatTime, type Ctx } from "../context";
 
 const filter = { status: "", area: "", route: "" };
@@ -173,7 +173,7 @@ export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
 
   const exercise = h("input", { type: "checkbox", id: "nw-exercise" });
   // When a planned walk is to be walked (a start now is walked now).
-  const plannedAt = h("input", { type: "datetime-local", id: "nw-planned-at" });
+  const plannedAt = h("input", { type: "text", id: "nw-planned-at", placeholder: "2026-12-14 18:00", autocomplete: "off" });
   plannedAt.addEventListener("input", () => errs.planned_at.replaceChildren());
 
   const submit = async (startNow: boolean) => {
@@ -181,6 +181,8 @@ export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
     const missing: Record<string, string> = {};
     if (!area.value) missing.area = t("error.required");
     if (!route.value.trim()) missing.route_name = t("error.required");
+    const when = startNow ? null : parsePlannedAt(plannedAt.value);
+    if (when === "invalid") missing.planned_at = t("newwalk.planned_at_invalid");
     for (const [f, m] of Object.entries(missing)) errs[f]?.append(fieldError(f, m)!);
     if (Object.keys(missing).length) return;
     try {
@@ -192,7 +194,7 @@ export async function newWalkScreen(ctx: Ctx): Promise<HTMLElement> {
         organisations: [...orgs.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.dataset.org!),
         start_now: startNow,
         exercise: exercise.checked,
-        planned_at: !startNow && plannedAt.value ? new Date(plannedAt.value).getTime() : null,
+        planned_at: when === "invalid" ? null : when,
       });
       ctx.navigate({ name: "walk", id });
     } catch (e) {
