@@ -45,6 +45,13 @@ if ! command -v cargo-deny >/dev/null 2>&1; then
   cargo install cargo-deny --locked --version '=0.20.2' --quiet
 fi
 
+# cargo-nextest runs the workspace's tests (.config/nextest.toml): every
+# test binary's tests side by side, not one binary after another.
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  echo "setup: installing cargo-nextest"
+  cargo install cargo-nextest --locked --version '=0.9.143' --quiet
+fi
+
 # The field app's front end (Vite, TypeScript, Vitest) and its built files,
 # which the Tauri build embeds.
 if [ ! -x "$here/ui/node_modules/.bin/vite" ] || [ ! -f "$here/ui/node_modules/axe-core/axe.min.js" ]; then

@@ -9,25 +9,36 @@
 #   cargo test -p trygg-e2e --test faults
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# Each step is timed, so a CI log says where its minutes went.
+started=$SECONDS
+step() {
+  local t0=$SECONDS
+  "$@"
+  echo "test.sh: ${SECONDS}s in all, $((SECONDS - t0))s for: $*" >&2
+}
+
+step bash scripts/setup.sh
 source scripts/env.sh
 
-(cd ui && npx tsc --noEmit && npx vitest run)
-cargo fmt --all -- --check
+step bash -c 'cd ui && npx tsc --noEmit && npx vitest run'
+step cargo fmt --all -- --check
 # Licences, bans and sources (deny.toml); advisories need a database this
 # machine cannot download, so they are not checked here.
-cargo deny --log-level error check licenses bans sources
-cargo clippy --workspace --all-targets -q -- -D warnings
-cargo test --workspace
+step cargo deny --log-level error check licenses bans sources
+step cargo clippy --workspace --all-targets -q -- -D warnings
+# Every test of the workspace, several at once (.config/nextest.toml). The
+# workspace has no doctests, so nothing `cargo test` would run is left out.
+step cargo nextest run --workspace --no-tests=fail
 # The device token in the OS keyring, against a real gnome-keyring.
-dbus-run-session -- bash scripts/with-keyring.sh \
+step dbus-run-session -- bash scripts/with-keyring.sh \
   cargo test -q --workspace --lib -- --ignored secret::tests
 # The field app's Linux package, built and checked (docs/platforms.md).
-bash scripts/build-deb.sh
-TRYGG_BENCH_WALKS=100 TRYGG_BENCH_SAVES=40 cargo bench -q -p trygg-store --bench store
-TRYGG_BENCH_SYNC_EDITS=30 TRYGG_BENCH_SYNC_DOCS=10 cargo bench -q -p trygg-e2e --bench sync
+step bash scripts/build-deb.sh
+TRYGG_BENCH_WALKS=100 TRYGG_BENCH_SAVES=40 step cargo bench -q -p trygg-store --bench store
+TRYGG_BENCH_SYNC_EDITS=30 TRYGG_BENCH_SYNC_DOCS=10 step cargo bench -q -p trygg-e2e --bench sync
 TRYGG_BENCH_LOADS=20x5x3x2 TRYGG_BENCH_LOAD_SECONDS=3 TRYGG_BENCH_DRAIN_SECONDS=15 \
-  TRYGG_BENCH_IDLE_DEVICES=50 TRYGG_BENCH_SCALE=10:200 TRYGG_BENCH_PEER=0 cargo bench -q -p trygg-e2e --bench load
-TRYGG_BENCH_APP_WALKS=50 TRYGG_BENCH_APP_SAVES=20 TRYGG_BENCH_APP_KEYS=30 cargo bench -q -p trygg-e2e --bench app
+  TRYGG_BENCH_IDLE_DEVICES=50 TRYGG_BENCH_SCALE=10:200 TRYGG_BENCH_PEER=0 step cargo bench -q -p trygg-e2e --bench load
+TRYGG_BENCH_APP_WALKS=50 TRYGG_BENCH_APP_SAVES=20 TRYGG_BENCH_APP_KEYS=30 step cargo bench -q -p trygg-e2e --bench app
 TRYGG_BENCH_DASH_OBSERVATIONS=3000 TRYGG_BENCH_DASH_WEEKS=20 TRYGG_BENCH_DASH_REQUESTS=20 \
-  TRYGG_BENCH_DASH_LIVE=10 TRYGG_BENCH_DASH_PAGES=2 cargo bench -q -p trygg-e2e --bench dashboard
+  TRYGG_BENCH_DASH_LIVE=10 TRYGG_BENCH_DASH_PAGES=2 step cargo bench -q -p trygg-e2e --bench dashboard
+echo "test.sh: every check passed in $((SECONDS - started))s" >&2

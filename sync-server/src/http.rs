@@ -64,6 +64,16 @@ impl ApiError {
     pub(crate) fn bad_request(m: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, m)
     }
+    /// Every problem with a request's fields, each under its path, in one
+    /// message (`route_name: must not be empty; area: no district …`).
+    pub(crate) fn invalid(e: trygg_core::error::ValidationErrors) -> Self {
+        Self::bad_request(
+            e.0.iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    }
     pub(crate) fn unauthorized(m: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, m)
     }

@@ -6,6 +6,13 @@
 //! is reported row by row; a published version is never changed; the
 //! version's XLSForm reads back as the same questions; what is not an
 //! .xlsx workbook is refused.
+//!
+//! The editor (in chromium): a coordinator makes a new template, writes
+//! its first version in the page (a refused save marks the field the
+//! server named), sees the questions laid out as the field app shows them,
+//! saves and publishes it; a device receives it. Over HTTP: who may make
+//! templates and drafts, every kind of bad form refused with nothing
+//! written, and a published version left as it was when it is edited.
 
 mod support;
 
@@ -15,11 +22,12 @@ use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 use support::browser::Browser;
 use support::dashboard::get_json;
-use support::people::{add_person, cookie_of, login};
+use support::people::{add_person, cookie_of, login, session};
 use support::world::{DISTRICT, World};
 use trygg_core::model::ChecklistTemplate;
 use trygg_core::{DocId, DocKind, Timestamp, document, seed};
 use trygg_sync::api::RegisterDocument;
+use trygg_sync::client::SyncClient;
 
 const WAIT: Duration = Duration::from_secs(30);
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -31,18 +39,19 @@ fn sample(name: &str) -> Result<std::path::PathBuf> {
         .canonicalize()?)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_coordinator_imports_an_xlsform_as_a_new_version_and_publishes_it() -> Result<()> {
+/// A server with the seed vocabulary and the default template (kept by
+/// the district), a field device following nothing yet, and the
+/// template's document id.
+async fn world_with_template() -> Result<(World, SyncClient, DocId)> {
     let w = World::new(&[]);
     let d = w.device(DISTRICT, "field");
     let field = w.client("field", &d).await;
     let c = w.device(DISTRICT, "coordinator");
     let coordinator = w.client("coordinator", &c).await;
     let template_id = DocId::random();
-    let vocabulary_id = DocId::random();
     for (id, kind, mut doc) in [
         (
-            vocabulary_id,
+            DocId::random(),
             DocKind::Vocabulary,
             document::create(&seed::vocabulary())?,
         ),
@@ -67,7 +76,12 @@ async fn a_coordinator_imports_an_xlsform_as_a_new_version_and_publishes_it() ->
             .await?;
     }
     ensure!(coordinator.all_on_server(WAIT).await);
+    Ok((w, field, template_id))
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_coordinator_imports_an_xlsform_as_a_new_version_and_publishes_it() -> Result<()> {
+    let (w, field, template_id) = world_with_template().await?;
     let http = reqwest::Client::new();
     let base = w.server.base();
     let (_, link) = add_person(w.data_dir(), &base, DISTRICT, "viewer", "Analytiker (test)");
@@ -248,6 +262,321 @@ async fn a_coordinator_imports_an_xlsform_as_a_new_version_and_publishes_it() ->
         form.sections == v2.sections && form.not_taken() == 0,
         "{:?}",
         form.report
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_coordinator_writes_a_new_template_in_the_editor_and_a_device_receives_it() -> Result<()>
+{
+    let (w, field, default_id) = world_with_template().await?;
+    let http = reqwest::Client::new();
+    let base = w.server.base();
+    let dir = w.data_dir();
+    let viewer = session(&http, dir, &base, DISTRICT, "viewer", "Analytiker (test)").await?;
+    let writer = session(
+        &http,
+        dir,
+        &base,
+        DISTRICT,
+        "coordinator",
+        "Samordnare (test)",
+    )
+    .await?;
+    let send = |method: reqwest::Method, cookie: &str, path: &str, body: &Value| {
+        http.request(method, base.join(path).expect("url"))
+            .header("cookie", cookie)
+            .json(body)
+            .send()
+    };
+    let answer = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        anyhow::Ok((status, r.text().await?))
+    };
+    let new = |id: &str, title: &str| serde_json::json!({ "template_id": id, "title_sv": title });
+
+    // Who may make a template, and what id it may have.
+    for (cookie, body, status, says) in [
+        (&viewer, new("kvall", "Kväll"), 403, "cannot create"),
+        (
+            &writer,
+            new("Kväll vandring", "Kväll"),
+            400,
+            "template_id: use at most 40",
+        ),
+        (
+            &writer,
+            new("kvall", " "),
+            400,
+            "title_sv: must not be empty",
+        ),
+        (
+            &writer,
+            new(seed::DEFAULT_TEMPLATE_ID, "Igen"),
+            409,
+            "already",
+        ),
+    ] {
+        let (got, text) = answer(
+            send(
+                reqwest::Method::POST,
+                cookie,
+                "/dashboard/api/templates",
+                &body,
+            )
+            .await?,
+        )
+        .await?;
+        ensure!(got == status && text.contains(says), "{body}: {got} {text}");
+    }
+    let listed = get_json(&http, &base, &writer, "/dashboard/api/templates").await?;
+    ensure!(
+        listed.as_array().is_some_and(|l| l.len() == 1),
+        "nothing made: {listed}"
+    );
+
+    // Bad drafts of the default template: refused, each at its place, and
+    // nothing written.
+    let draft = format!("/dashboard/api/templates/{default_id}/draft");
+    let form = |items: Value| serde_json::json!({ "sections": [{ "title_sv": "Belysning", "items": items }] });
+    let one = |kind: &str, prompt: &str, group: Value| serde_json::json!([{ "kind": kind, "prompt_sv": prompt, "vocabulary_group": group }]);
+    for (cookie, body, status, says) in [
+        (
+            &viewer,
+            form(one("yes_no", "Upplyst?", Value::Null)),
+            403,
+            "coordinators",
+        ),
+        (
+            &writer,
+            serde_json::json!({ "sections": [] }),
+            400,
+            "at least one question",
+        ),
+        (
+            &writer,
+            form(one("yes_no", "  ", Value::Null)),
+            400,
+            "sections.0.items.0.prompt_sv: must not be empty",
+        ),
+        (
+            &writer,
+            form(one("choice", "Vad?", Value::Null)),
+            400,
+            "sections.0.items.0.vocabulary_group",
+        ),
+        (
+            &writer,
+            form(one("choice", "Vad?", "vader".into())),
+            400,
+            "sections.0.items.0.vocabulary_group: `q1`: the vocabulary has no group \"vader\"",
+        ),
+        (
+            &writer,
+            form(one("slider", "Hur?", Value::Null)),
+            400,
+            "slider",
+        ),
+        (
+            &writer,
+            form(
+                serde_json::json!([{ "id": "belysning-fungerar", "kind": "text", "prompt_sv": "Hur?" }]),
+            ),
+            400,
+            "earlier version",
+        ),
+    ] {
+        let (got, text) = answer(send(reqwest::Method::PUT, cookie, &draft, &body).await?).await?;
+        // The message as the page shows it, not as JSON escapes it.
+        let text = serde_json::from_str::<Value>(&text)?["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        ensure!(got == status && text.contains(says), "{body}: {got} {text}");
+    }
+    let versions = |t: &Value| t["versions"].as_array().map_or(0, Vec::len);
+    let listed = get_json(&http, &base, &writer, "/dashboard/api/templates").await?;
+    ensure!(versions(&listed[0]) == 1, "no draft was written: {listed}");
+
+    // A published version is left as it was: editing it makes version 2.
+    let v1 = get_json(
+        &http,
+        &base,
+        &writer,
+        &format!("/dashboard/api/templates/{default_id}/versions/1"),
+    )
+    .await?;
+    let mut edited = v1["sections"].clone();
+    edited[0]["items"][0]["prompt_sv"] = "Fungerar belysningen överallt?".into();
+    for s in edited.as_array_mut().context("sections")? {
+        for i in s["items"].as_array_mut().context("items")? {
+            i.as_object_mut().context("item")?.remove("choices");
+        }
+    }
+    for expected in [2, 2] {
+        let (got, text) = answer(
+            send(
+                reqwest::Method::PUT,
+                &writer,
+                &draft,
+                &serde_json::json!({ "sections": edited }),
+            )
+            .await?,
+        )
+        .await?;
+        ensure!(
+            got == 200 && text.contains(&format!("\"version\":{expected}")),
+            "{got} {text}"
+        );
+    }
+    let again = get_json(
+        &http,
+        &base,
+        &writer,
+        &format!("/dashboard/api/templates/{default_id}/versions/1"),
+    )
+    .await?;
+    ensure!(again == v1, "version 1 changed: {again}");
+
+    // In the browser: a new template written in the editor.
+    let (_, link) = add_person(dir, &base, DISTRICT, "coordinator", "Samordnare (webb)");
+    let mut browser = Browser::open(&link, w.dir.path())?;
+    browser.next()?;
+    browser.ask(serde_json::json!({ "templates": true }))?;
+    let opened = browser
+        .ask(serde_json::json!({ "tpl_new": { "id": "kvall", "title_sv": "Kvällsvandring" } }))?;
+    ensure!(
+        opened["heading"] == "Redigera Kvällsvandring"
+            && opened["fields"]["sections.0.items.0.kind"] == "yes_no"
+            && opened["created"]
+                .as_str()
+                .is_some_and(|m| m.contains("är skapad")),
+        "{opened}"
+    );
+    let filled = browser.ask(serde_json::json!({ "tpl_fill": {
+        "sections.0.title_sv": "Belysning",
+        "sections.0.items.0.prompt_sv": "Är gångvägen upplyst?",
+        "sections.0.items.0.required": true,
+    } }))?;
+    ensure!(
+        filled["preview"][0]
+            == serde_json::json!({ "title": "Belysning", "items": [["yes_no", "Är gångvägen upplyst? *", ["Ja", "Nej", "Ej aktuellt"]]] }),
+        "{filled}"
+    );
+    browser.ask(serde_json::json!({ "tpl_click": ["item-add", "sections.0"] }))?;
+    let choice =
+        browser.ask(serde_json::json!({ "tpl_fill": { "sections.0.items.1.kind": "choice" } }))?;
+    let group = choice["fields"]["sections.0.items.1.vocabulary_group"]
+        .as_str()
+        .context("a group field")?
+        .to_string();
+    // The choices are the group's terms in use (compared in any order).
+    let vocabulary = seed::vocabulary();
+    let mut terms: Vec<String> = vocabulary
+        .active_terms()
+        .into_iter()
+        .filter(|t| t.group == group)
+        .map(|t| t.label_sv.clone())
+        .collect();
+    terms.sort();
+    let shown = &choice["preview"][0]["items"][1];
+    let mut options: Vec<String> = shown[2]
+        .as_array()
+        .context("the choice's options")?
+        .iter()
+        .filter_map(|o| o.as_str().map(String::from))
+        .collect();
+    let first = options.remove(0);
+    options.sort();
+    ensure!(
+        shown[0] == "choice"
+            && shown[1] == "(frågan saknar text)"
+            && first == "Välj …"
+            && !terms.is_empty()
+            && options == terms,
+        "{choice}"
+    );
+    let refused = browser.ask(serde_json::json!({ "tpl_save": { "refused": true } }))?;
+    ensure!(
+        refused["invalid"]
+            == serde_json::json!([["sections.0.items.1.prompt_sv", "must not be empty"]])
+            && refused["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Rätta 1 fält")),
+        "{refused}"
+    );
+    browser.ask(
+        serde_json::json!({ "tpl_fill": { "sections.0.items.1.prompt_sv": "Vad syns mest?" } }),
+    )?;
+    let saved = browser.ask(serde_json::json!({ "tpl_save": {} }))?;
+    let kvall = saved["templates"]
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["title"] == "Kvällsvandring"))
+        .context("the new template listed")?;
+    ensure!(
+        saved["message"].as_str().is_some_and(|m| m.starts_with("Utkast version 1 är sparat"))
+            && saved["invalid"] == serde_json::json!([])
+            && kvall["versions"][0] == serde_json::json!([1, "Utkast", "2 frågor i 1 avsnitt"])
+            // The ids the server gave come back into the form.
+            && saved["legends"] == serde_json::json!(["Avsnitt 1 (s1)", "Fråga 1 (q1)", "Fråga 2 (q2)"])
+            && saved["note"].as_str().is_some_and(|n| n.contains("Utkastet version 1")),
+        "{saved}"
+    );
+    let published = browser.ask(serde_json::json!({ "tpl_publish": ["kvall", 1] }))?;
+    ensure!(
+        published["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Version 1")),
+        "{published}"
+    );
+    browser.ask(serde_json::json!({ "screenshot": "template-editor" }))?;
+    browser.finish()?;
+
+    // What was saved: fresh ids, the kinds, the group; and a device has it.
+    let listed = get_json(&http, &base, &viewer, "/dashboard/api/templates").await?;
+    let made = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["template_id"] == "kvall"))
+        .context("kvall listed")?;
+    ensure!(
+        made["owner_org"] == DISTRICT && made["can_edit"] == false,
+        "{made}"
+    );
+    let kvall_id: DocId = made["doc_id"].as_str().context("doc_id")?.parse()?;
+    field.open(&kvall_id).await?;
+    let received = support::world::eventually(WAIT, || {
+        field
+            .read(&kvall_id, |doc| {
+                document::read::<ChecklistTemplate, _>(doc)
+                    .map(|t| t.latest_published().map(|v| v.version))
+            })
+            .is_ok_and(|v| v.is_ok_and(|v| v == Some(1)))
+    })
+    .await;
+    ensure!(
+        received,
+        "the field device did not receive the new template"
+    );
+    let t = field.read(&kvall_id, document::read::<ChecklistTemplate, _>)??;
+    let v1 = t.version(1).context("version 1")?;
+    let items: Vec<_> = v1
+        .items()
+        .map(|i| {
+            (
+                i.id.as_str(),
+                i.kind.as_str(),
+                i.required,
+                i.vocabulary_group.clone(),
+            )
+        })
+        .collect();
+    ensure!(
+        items
+            == [
+                ("q1", "yes_no", true, None),
+                ("q2", "choice", false, Some(group))
+            ],
+        "{items:?}"
     );
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use automerge::AutoCommit;
 use trygg_core::edit::template;
-use trygg_core::model::{ChecklistTemplate, ItemKind, Section};
+use trygg_core::model::{ChecklistTemplate, Item, ItemKind, Section};
 use trygg_core::{DocError, Timestamp, document, seed};
 
 fn new_doc() -> AutoCommit {
@@ -117,6 +117,127 @@ fn two_coordinators_drafts_made_at_once_merge_into_a_template_that_reads() {
     assert!(prompt == "A?" || prompt == "B?", "{prompt}");
     // And the next draft goes above both.
     assert_eq!(template::add_draft(&mut a, reworded("C?")).unwrap(), 3);
+}
+
+fn question(id: &str, kind: ItemKind, prompt: &str, group: Option<&str>) -> Item {
+    Item {
+        id: id.into(),
+        kind,
+        prompt_sv: prompt.into(),
+        prompt_en: String::new(),
+        help_sv: String::new(),
+        required: false,
+        vocabulary_group: group.map(Into::into),
+    }
+}
+
+#[test]
+fn an_edited_form_gets_fresh_ids_and_every_problem_is_named_at_its_place() {
+    let doc = new_doc();
+    let t = read(&doc);
+    let highest_q = t
+        .version(1)
+        .unwrap()
+        .items()
+        .filter_map(|i| i.id.strip_prefix('q')?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    // Version 1 kept, one section added with two new questions (no ids).
+    let mut form = t.version(1).unwrap().sections.clone();
+    form.push(Section {
+        id: String::new(),
+        title_sv: "  Nytt avsnitt ".into(),
+        title_en: String::new(),
+        items: vec![
+            question("", ItemKind::Rating, " Hur trygg känns platsen? ", None),
+            question("", ItemKind::Choice, "Vad syns?", Some("brister")),
+        ],
+    });
+    let sections = template::edited_sections(&t, form).unwrap();
+    let new = sections.last().unwrap();
+    assert_eq!(new.title_sv, "Nytt avsnitt", "trimmed");
+    assert!(new.id.starts_with('s') && !new.id.is_empty());
+    assert_eq!(new.items[0].id, format!("q{}", highest_q + 1));
+    assert_eq!(new.items[1].id, format!("q{}", highest_q + 2));
+    assert_eq!(new.items[0].prompt_sv, "Hur trygg känns platsen?");
+    // It saves as version 2 and saving again replaces that draft.
+    let mut doc = doc;
+    assert_eq!(template::save_draft(&mut doc, sections.clone()).unwrap(), 2);
+    assert_eq!(template::save_draft(&mut doc, sections.clone()).unwrap(), 2);
+    template::publish(&mut doc, 2, Timestamp::from_millis(2_000)).unwrap();
+    assert_eq!(
+        template::save_draft(&mut doc, sections).unwrap(),
+        3,
+        "a published version is never the draft"
+    );
+
+    // Every kind of problem, each under its place in the form.
+    let first = t.version(1).unwrap().items().next().unwrap().clone();
+    let mut other_kind = first.clone();
+    other_kind.kind = if first.kind == ItemKind::Text {
+        ItemKind::Number
+    } else {
+        ItemKind::Text
+    };
+    let bad = vec![
+        Section {
+            id: "a b".into(),
+            title_sv: " ".into(),
+            title_en: "x".repeat(301),
+            items: vec![
+                other_kind,
+                question("dup", ItemKind::Choice, "Val", None),
+                question("dup", ItemKind::Number, "", Some("brister")),
+                question("", ItemKind::Text, "Hjälp", None),
+            ],
+        },
+        Section {
+            id: "s-2".into(),
+            title_sv: "Tomt".into(),
+            title_en: String::new(),
+            items: vec![],
+        },
+    ];
+    let mut bad = bad;
+    bad[0].items[3].help_sv = "x".repeat(1_001);
+    let e = template::edited_sections(&t, bad).unwrap_err();
+    let paths: Vec<&str> = e.0.iter().map(|p| p.path.as_str()).collect();
+    for expected in [
+        "sections.0.id",
+        "sections.0.title_sv",
+        "sections.0.title_en",
+        "sections.0.items.0.kind",
+        "sections.0.items.1.vocabulary_group",
+        "sections.0.items.2.id",
+        "sections.0.items.2.prompt_sv",
+        "sections.0.items.2.vocabulary_group",
+        "sections.0.items.3.help_sv",
+    ] {
+        assert!(paths.contains(&expected), "{expected} not in {paths:?}");
+    }
+    assert_eq!(paths.len(), 9, "{e}");
+    let e = template::edited_sections(&t, Vec::new()).unwrap_err();
+    assert!(e.to_string().contains("at least one question"), "{e}");
+}
+
+#[test]
+fn a_new_template_has_a_plain_id_and_a_title_and_no_version() {
+    let t = template::new_template(" kvall-2027 ", " Kvällsvandring ", "", "district").unwrap();
+    assert_eq!(t.template_id, "kvall-2027");
+    assert_eq!(t.title_sv, "Kvällsvandring");
+    assert!(t.versions.is_empty());
+    let doc = document::create(&t).unwrap();
+    assert_eq!(read(&doc), t, "it is a template document that reads");
+    for (id, title, path) in [
+        ("", "T", "template_id"),
+        ("Kväll", "T", "template_id"),
+        ("a b", "T", "template_id"),
+        (&"a".repeat(41)[..], "T", "template_id"),
+        ("ok", " ", "title_sv"),
+    ] {
+        let e = template::new_template(id, title, "", "district").unwrap_err();
+        assert_eq!(e.0[0].path, path, "{id:?} {title:?}: {e}");
+    }
 }
 
 mod contacts {

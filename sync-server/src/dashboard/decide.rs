@@ -13,17 +13,15 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use trygg_core::access::{self, access_of};
+use trygg_core::access::access_of;
 use trygg_core::document::{self, AnyDocument};
 use trygg_core::model::{Action as DocAction, ActionStatus};
 use trygg_core::seed::areas;
 use trygg_core::{DocId, Timestamp};
-use trygg_engine::EditError;
 
-use super::{INDEXED_WITHIN, Person, audit_doc};
-use crate::audit::Action;
-use crate::http::{ApiError, refusal};
-use crate::registry::RegistryError;
+use super::Person;
+use super::edits::create_doc;
+use crate::http::ApiError;
 use crate::serve::AppState;
 
 /// The longest decision text taken (a meeting's decision is a sentence or
@@ -96,7 +94,7 @@ fn action_of(
 }
 
 /// Takes a decision: only a coordinator may (the access rules' own test,
-/// [`access::may_register`]); the action is proposed by the coordinator's
+/// [`trygg_core::access::may_register`]); the action is proposed by the coordinator's
 /// organisation and followed by every organisation in the access table,
 /// since the council decided it together.
 pub(super) async fn decide(
@@ -122,52 +120,17 @@ pub(super) async fn decide(
         .filter(|o| **o != action.proposed_by_org && **o != action.responsible_org)
         .cloned()
         .collect();
-    access::may_register(&who, &facts).map_err(refusal)?;
-    match state.register_new(facts, &who.device_id).await {
-        Ok(_) => {}
-        // A random id taken already: vanishingly rare, and nothing was made.
-        Err(RegistryError::Conflict(_)) => {
-            return Err(ApiError::conflict(
-                "the decision was not recorded; try again",
-            ));
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    }
-    let change = state
-        .engine
-        .create(id, move |tx| document::write(tx, &action))
-        .await
-        .map_err(|e| match e {
-            EditError::Refused(e) => ApiError::bad_request(e.to_string()),
-            // Registered, with nothing written: the document stays empty
-            // and unlisted in every view; the person is told to try again.
-            other => {
-                tracing::error!(doc = %id, %other, "a decision was registered but not written");
-                ApiError::unavailable(format!("the decision was not recorded: {other}; try again"))
-            }
-        })?;
-    tracing::info!(user = %person.user.id, doc = %id, "dashboard: decision recorded as an action");
-    audit_doc(
+    let what = format!("decision responsible={}", decision.responsible_org);
+    let change = create_doc(
         &state,
-        &person.user,
+        &person,
         from,
-        Action::Register,
-        Some(id),
-        Some(format!("decision responsible={}", decision.responsible_org)),
-    );
-    // So that the page, asking again now, lists it.
-    let indexed = state
-        .index
-        .wait_for_action_status(
-            &id.to_string(),
-            ActionStatus::Proposed.as_str(),
-            INDEXED_WITHIN,
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    if !indexed {
-        tracing::warn!(doc = %id, "the index did not show a new action within {INDEXED_WITHIN:?}");
-    }
+        facts,
+        what,
+        "the decision was not recorded",
+        move |tx| document::write(tx, &action),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Decided {

@@ -99,6 +99,7 @@ const STYLE_CSS: &str = include_str!("assets/style.css");
 const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 const VOCABULARY_JS: &str = include_str!("assets/vocabulary.js");
 const TEMPLATES_JS: &str = include_str!("assets/templates.js");
+const TEMPLATE_EDITOR_JS: &str = include_str!("assets/template-editor.js");
 const ORGANISATIONS_JS: &str = include_str!("assets/organisations.js");
 const COMMON_JS: &str = include_str!("assets/common.js");
 const EXERCISES_JS: &str = include_str!("assets/exercises.js");
@@ -215,6 +216,10 @@ pub fn router() -> Router<Arc<AppState>> {
             get(|| async { page(TEMPLATES_JS, "text/javascript") }),
         )
         .route(
+            "/dashboard/template-editor.js",
+            get(|| async { page(TEMPLATE_EDITOR_JS, "text/javascript") }),
+        )
+        .route(
             "/dashboard/common.js",
             get(|| async { page(COMMON_JS, "text/javascript") }),
         )
@@ -232,7 +237,14 @@ pub fn router() -> Router<Arc<AppState>> {
             "/dashboard/api/exercises/{template}/{version}",
             get(exercises::compare),
         )
-        .route("/dashboard/api/templates", get(templates::list))
+        .route(
+            "/dashboard/api/templates",
+            get(templates::list).post(templates::create),
+        )
+        .route(
+            "/dashboard/api/templates/{doc}/draft",
+            axum::routing::put(templates::save_draft),
+        )
         .route(
             "/dashboard/api/templates/{doc}/versions/{version}",
             get(templates::version),

@@ -13,19 +13,17 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use trygg_core::access::{self, access_of};
+use trygg_core::access::access_of;
 use trygg_core::document::{self, AnyDocument};
 use trygg_core::edit::plan::{self, GroupPlan, Known, Plan};
 use trygg_core::error::ValidationErrors;
 use trygg_core::model::{Light, TemplateRef, Walk};
 use trygg_core::seed::areas;
 use trygg_core::{DocId, Timestamp};
-use trygg_engine::EditError;
 
-use super::{INDEXED_WITHIN, Person, audit_doc, picture, readable};
-use crate::audit::Action;
-use crate::http::{ApiError, refusal};
-use crate::registry::RegistryError;
+use super::edits::create_doc;
+use super::{Person, picture, readable};
+use crate::http::ApiError;
 use crate::serve::AppState;
 
 #[derive(Deserialize)]
@@ -91,7 +89,7 @@ pub(super) async fn plan_walk(
         }
     };
     if !problems.is_empty() {
-        return Err(invalid(problems));
+        return Err(ApiError::invalid(problems));
     }
     let plan = Plan {
         template: template.expect("checked"),
@@ -166,51 +164,24 @@ async fn create(
         areas: &districts,
         organisations: &organisations,
     };
-    let walk = plan::planned_walk(plan, &known, Timestamp::now()).map_err(invalid)?;
-    let who = person.user.principal();
+    let walk = plan::planned_walk(plan, &known, Timestamp::now()).map_err(ApiError::invalid)?;
     let id = DocId::random();
-    let facts = access_of(id, &AnyDocument::Walk(walk.clone()), &who.org);
-    access::may_register(&who, &facts).map_err(refusal)?;
-    match state.register_new(facts, &who.device_id).await {
-        Ok(_) => {}
-        Err(RegistryError::Conflict(_)) => {
-            return Err(ApiError::conflict("the walk was not planned; try again"));
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    }
-    let change = state
-        .engine
-        .create(id, move |tx| document::write(tx, &walk))
-        .await
-        .map_err(|e| match e {
-            EditError::Refused(e) => ApiError::bad_request(e.to_string()),
-            other => {
-                tracing::error!(doc = %id, %other, "a planned walk was registered but not written");
-                ApiError::unavailable(format!("the walk was not planned: {other}; try again"))
-            }
-        })?;
-    tracing::info!(user = %person.user.id, doc = %id, "dashboard: walk planned");
-    audit_doc(
-        state,
-        &person.user,
-        from,
-        Action::Register,
-        Some(id),
-        Some(format!(
-            "{what} area={} route={}",
-            plan.area,
-            plan.route_name.trim()
-        )),
+    let facts = access_of(
+        id,
+        &AnyDocument::Walk(walk.clone()),
+        &person.user.principal().org,
     );
-    // So that the page, asking again now, lists it.
-    let indexed = state
-        .index
-        .wait_for_head(id, change, INDEXED_WITHIN)
-        .await
-        .map_err(ApiError::internal)?;
-    if !indexed {
-        tracing::warn!(doc = %id, "the index did not show a planned walk within {INDEXED_WITHIN:?}");
-    }
+    let what = format!("{what} area={} route={}", plan.area, plan.route_name.trim());
+    create_doc(
+        state,
+        person,
+        from,
+        facts,
+        what,
+        "the walk was not planned",
+        move |tx| document::write(tx, &walk),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Planned {
@@ -265,17 +236,7 @@ fn local_time(text: &str) -> Result<Timestamp, String> {
 fn field(path: &str, message: String) -> ApiError {
     let mut e = ValidationErrors::new();
     e.push(path, message);
-    invalid(e)
-}
-
-/// A plan's problems, each under its field, in one message.
-fn invalid(e: ValidationErrors) -> ApiError {
-    ApiError::bad_request(
-        e.0.iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
+    ApiError::invalid(e)
 }
 
 #[cfg(test)]

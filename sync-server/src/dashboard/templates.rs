@@ -1,26 +1,30 @@
 //! Checklist templates in the dashboard (PRODUCT §2): every template the
 //! person may read with its versions, a version's questions, and a version
 //! as an XLSForm workbook; for a coordinator the access table lets write the
-//! template, a new draft version imported from an XLSForm (previewed first,
-//! with the report of every row) and publishing a draft. A published
-//! version never changes ([`trygg_core::edit::template`]); devices start
-//! walks on the newest published one.
+//! template, a draft written in the page's editor or imported from an
+//! XLSForm (previewed first, with the report of every row), and publishing
+//! a draft; and a new template of the coordinator's organisation. A
+//! published version never changes ([`trygg_core::edit::template`]);
+//! devices start walks on the newest published one.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use trygg_core::access::access_of;
+use trygg_core::document::{self, AnyDocument};
 use trygg_core::edit::template as edit;
-use trygg_core::model::{ChecklistTemplate, Section, TemplateVersion};
+use trygg_core::model::{ChecklistTemplate, Item, ItemKind, Section, TemplateVersion};
 use trygg_core::{DocId, Timestamp};
 use trygg_forms::xlsform::{self, RowReport};
 
-use super::edits::edit_doc;
+use super::edits::{create_doc, edit_doc};
 use super::{Person, download};
 use crate::http::ApiError;
 use crate::serve::AppState;
@@ -296,6 +300,162 @@ pub(super) async fn publish(
     })
     .await?;
     Ok(Json(Published { version: number }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewTemplate {
+    template_id: String,
+    title_sv: String,
+    #[serde(default)]
+    title_en: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct Created {
+    doc_id: String,
+}
+
+/// `POST /dashboard/api/templates`: a new template kept by the
+/// coordinator's organisation, with no version yet (the editor writes its
+/// first draft). Its id must be one no template here has.
+pub(super) async fn create(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    body: Result<Json<NewTemplate>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let Json(body) = body?;
+    let t = edit::new_template(
+        &body.template_id,
+        &body.title_sv,
+        &body.title_en,
+        &person.user.org,
+    )
+    .map_err(ApiError::invalid)?;
+    let templates = state.index.templates().await.map_err(ApiError::internal)?;
+    if templates
+        .iter()
+        .any(|(_, x)| x.template_id == t.template_id)
+    {
+        return Err(ApiError::conflict(format!(
+            "template_id: there is a template `{}` already",
+            t.template_id
+        )));
+    }
+    let id = DocId::random();
+    let facts = access_of(id, &AnyDocument::Template(t.clone()), &person.user.org);
+    let what = format!("template {} made", t.template_id);
+    create_doc(
+        &state,
+        &person,
+        from,
+        facts,
+        what,
+        "the template was not made",
+        move |tx| document::write(tx, &t),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            doc_id: id.to_string(),
+        }),
+    ))
+}
+
+/// One section as the editor sends it; an empty id asks for a new one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SectionBody {
+    #[serde(default)]
+    id: String,
+    title_sv: String,
+    #[serde(default)]
+    title_en: String,
+    items: Vec<ItemBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ItemBody {
+    #[serde(default)]
+    id: String,
+    kind: ItemKind,
+    prompt_sv: String,
+    #[serde(default)]
+    prompt_en: String,
+    #[serde(default)]
+    help_sv: String,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    vocabulary_group: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DraftBody {
+    sections: Vec<SectionBody>,
+}
+
+#[derive(Serialize)]
+pub(super) struct Saved {
+    version: u32,
+}
+
+/// `PUT /dashboard/api/templates/{doc}/draft`: the editor's sections as
+/// the template's draft (the newest version when that is a draft, else a
+/// new one), checked by the core's rules (each problem under its place in
+/// the form) and against the vocabulary (a choice bound to a group it
+/// lacks or that has no term in use).
+pub(super) async fn save_draft(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    person: Person,
+    Path(doc): Path<String>,
+    body: Result<Json<DraftBody>, JsonRejection>,
+) -> Result<Json<Saved>, ApiError> {
+    let Json(body) = body?;
+    let (id, t, can_write) = readable(&state, &person, &doc).await?;
+    if !can_write {
+        return Err(ApiError::forbidden(
+            "only the coordinators of the organisation that keeps this template may change it",
+        ));
+    }
+    let sections = edit::edited_sections(&t, body.sections.into_iter().map(section).collect())
+        .map_err(ApiError::invalid)?;
+    let vocabulary = super::vocabulary(&state).await?;
+    edit::check_groups(&sections, &vocabulary)
+        .into_result()
+        .map_err(ApiError::invalid)?;
+    let what = format!("template {}: draft saved in the editor", t.template_id);
+    let version = edit_doc(&state, &person, from, id, what, "the template", move |tx| {
+        edit::save_draft(tx, sections)
+    })
+    .await?;
+    Ok(Json(Saved { version }))
+}
+
+fn section(s: SectionBody) -> Section {
+    Section {
+        id: s.id,
+        title_sv: s.title_sv,
+        title_en: s.title_en,
+        items: s
+            .items
+            .into_iter()
+            .map(|i| Item {
+                id: i.id,
+                kind: i.kind,
+                prompt_sv: i.prompt_sv,
+                prompt_en: i.prompt_en,
+                help_sv: i.help_sv,
+                required: i.required,
+                vocabulary_group: i.vocabulary_group,
+            })
+            .collect(),
+    }
 }
 
 /// The template `doc` if this person may read it (404 as for an unknown id

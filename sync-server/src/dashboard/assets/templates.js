@@ -1,10 +1,12 @@
 // Checklist templates: every template with its versions, a version's
 // questions as the field app asks them, a version as XLSForm; for a
-// coordinator who may, an XLSForm imported as a new draft after a preview
-// of what each row becomes, and publishing a draft.
+// coordinator who may, a version opened in the editor (template-editor.js)
+// and saved as the draft, an XLSForm imported as a new draft after a
+// preview of what each row becomes, publishing a draft, and a new template.
 // Everything shown is built with textContent: no markup from data.
 
 import { $, api, el } from "/dashboard/common.js";
+import { KINDS, openEditor, startEditor } from "/dashboard/template-editor.js";
 
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 let templates = [];
@@ -31,6 +33,11 @@ function draw() {
         show.addEventListener("click", () => view(t, v).catch((e) => say(e.message)));
         const file = el("a", "XLSForm", { href: `${base(t)}/versions/${v.version}/xlsform.xlsx`, download: "" });
         act.append(show, " ", file);
+        if (t.can_edit) {
+          const edit = el("button", "Redigera", { type: "button", class: "link", "data-act": "edit" });
+          edit.addEventListener("click", () => openEditor(t, v.version, reloaded(t)).catch((e) => say(e.message)));
+          act.append(" ", edit);
+        }
         if (t.can_edit && !v.published_at) {
           const publish = el("button", "Publicera", { type: "button", "data-act": "publish" });
           publish.addEventListener("click", () => publishDraft(t, v).catch((e) => say(e.message)));
@@ -43,6 +50,11 @@ function draw() {
       table.append(el("tbody"));
       table.tBodies[0].append(...rows);
       box.append(table);
+      if (t.can_edit && t.versions.length === 0) {
+        const first = el("button", "Skriv första versionen", { type: "button", "data-act": "edit" });
+        first.addEventListener("click", () => openEditor(t, undefined, reloaded(t)).catch((e) => say(e.message)));
+        box.append(el("p", "Mallen har ingen version ännu."), first);
+      }
       return box;
     }),
   );
@@ -51,15 +63,27 @@ function draw() {
   $("tpl-import").hidden = editable.length === 0;
 }
 
-const KIND = {
-  yes_no: "Ja / Nej / Ej aktuellt",
-  rating: "Betyg 1–5",
-  number: "Tal",
-  text: "Fritext",
-  choice: "Val ur terminologin",
-  photo: "Foto",
-  location: "Plats",
+const KIND = Object.fromEntries(KINDS);
+
+/** After the editor saved: the list read again, and `t` as it is now. */
+const reloaded = (t) => async () => {
+  await load();
+  return templates.find((x) => x.doc_id === t.doc_id) ?? t;
 };
+
+async function createTemplate(e) {
+  e.preventDefault();
+  const made = await api("/dashboard/api/templates", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ template_id: $("new-tpl-id").value, title_sv: $("new-tpl-sv").value, title_en: $("new-tpl-en").value }),
+  });
+  $("new-tpl").reset();
+  await load();
+  const t = templates.find((x) => x.doc_id === made.doc_id);
+  say(`Mallen ${t.title_sv} är skapad. Skriv dess första version nedan.`);
+  await openEditor(t, undefined, reloaded(t));
+}
 
 // A version's questions, section by section, in the field app's order.
 async function view(t, v) {
@@ -156,6 +180,10 @@ async function start() {
     return;
   }
   const fail = (e) => say(e.message);
+  startEditor();
+  const me = await api("/dashboard/api/me");
+  $("new-tpl").hidden = me.role !== "coordinator";
+  $("new-tpl").addEventListener("submit", (e) => createTemplate(e).catch(fail));
   $("tpl-import").addEventListener("submit", (e) => preview(e).catch(fail));
   $("tpl-import-go").addEventListener("click", () => importFile().catch(fail));
   for (const id of ["tpl-file", "tpl-target"]) {
