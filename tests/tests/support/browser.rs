@@ -80,7 +80,8 @@ impl Browser {
     pub fn ask(&mut self, command: Value) -> Result<Value> {
         writeln!(self.stdin, "{command}")?;
         self.stdin.flush()?;
-        self.next().with_context(|| format!("no answer to {command}"))
+        self.next()
+            .with_context(|| format!("no answer to {command}"))
     }
 }
 
