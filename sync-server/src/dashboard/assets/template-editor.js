@@ -144,7 +144,9 @@ function itemForm(s, si, item, ii) {
     item.required = required.checked;
     drawPreview();
   });
-  row2.append(labelled("Obligatorisk ", required));
+  const requiredLabel = labelled("Obligatorisk", required);
+  requiredLabel.className = "inline";
+  row2.append(requiredLabel);
   const help = el("textarea", undefined, { rows: "2", maxlength: "1000", "data-path": `${path}.help_sv` });
   help.value = item.help_sv;
   help.addEventListener("input", () => {
