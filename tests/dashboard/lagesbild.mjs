@@ -72,9 +72,13 @@
 //   {"tpl_open": [TEMPLATE_ID, VERSION]} → opens the editor on that version; prints as tpl_editor
 //   {"tpl_editor": true}         → prints the editor: heading, note, the fieldsets' legends (which
 //                                  name the ids), each field as {path: value},
-//                                  the fields marked invalid with their messages, and the preview's
-//                                  sections as {title, items: [[kind, prompt, control]]} (control: the
-//                                  answer buttons' or the options' texts, or the control's tag)
+//                                  the fields marked invalid with their messages, and the preview
+//                                  frame's sections (the field app's own rendering, once it shows the
+//                                  form's latest state) as {title, items: [[kind, prompt, control]]}
+//                                  (control: the answer buttons' or the options' texts, or the tag)
+//   {"tpl_preview_lang": LANG}   → shows the preview in LANG (sv, en); prints as tpl_editor
+//   {"tpl_preview_tap": [N, ANSWER]} → taps answer ANSWER (yes, no, na) of the preview's Nth question;
+//                                  prints its buttons as [[answer, aria-pressed]]
 //   {"tpl_fill": {PATH: VALUE}}  → sets the editor's fields by path (a box takes true/false); prints
 //                                  as tpl_editor
 //   {"tpl_click": [ACT, PATH]}   → clicks button ACT in the editor's fieldset PATH; prints as tpl_editor
@@ -138,18 +142,17 @@ try {
     rows: await page.$$eval("#tpl-report tbody tr", (rows) =>
       rows.map((r) => [r.dataset.sheet, Number(r.dataset.line), r.dataset.outcome, r.cells[3].textContent])),
   });
-  const editor = async () => ({
-    heading: await page.textContent("#ed-h"),
-    note: await page.textContent("#ed-note"),
-    message: await page.$eval("#ed-message", (m) => (m.hidden ? null : m.textContent)),
-    legends: await page.$$eval("#ed-sections legend", (l) => l.map((e) => e.textContent)),
-    fields: await page.$$eval("#ed-sections [data-path]:is(input, select, textarea)", (fields) =>
-      Object.fromEntries(fields.map((f) => [f.dataset.path, f.type === "checkbox" ? f.checked : f.value]))),
-    invalid: await page.$$eval("#ed-sections [aria-invalid=true]", (fields) =>
-      fields.map((f) => [f.dataset.path, f.closest("label, fieldset").querySelector(".ed-error")?.textContent ?? null])),
-    preview: await page.$$eval("#ed-preview section", (sections) =>
+  // The editor's preview frame once it shows the form's latest state: each
+  // section's title and each question as [kind, prompt, what it offers].
+  const preview = async () => {
+    await page.waitForFunction(() => {
+      const f = document.querySelector("#ed-preview-frame");
+      return f.dataset.sent && f.dataset.sent === f.dataset.drawn;
+    }, null, { timeout: 10_000 });
+    const frame = page.frames().find((f) => f.url().endsWith("/dashboard/preview.html"));
+    return frame.$$eval("#preview section", (sections) =>
       sections.map((s) => ({
-        title: s.querySelector("h3").textContent,
+        title: s.querySelector("h2").textContent,
         items: [...s.querySelectorAll(".item")].map((i) => {
           const control = i.querySelector(".segmented, select, input, textarea, .file-button");
           const shown = control.matches(".segmented")
@@ -159,7 +162,18 @@ try {
               : control.matches(".file-button") ? control.textContent : control.tagName.toLowerCase();
           return [i.dataset.kind, i.querySelector(".prompt").textContent, shown];
         }),
-      }))),
+      })));
+  };
+  const editor = async () => ({
+    heading: await page.textContent("#ed-h"),
+    note: await page.textContent("#ed-note"),
+    message: await page.$eval("#ed-message", (m) => (m.hidden ? null : m.textContent)),
+    legends: await page.$$eval("#ed-sections legend", (l) => l.map((e) => e.textContent)),
+    fields: await page.$$eval("#ed-sections [data-path]:is(input, select, textarea)", (fields) =>
+      Object.fromEntries(fields.map((f) => [f.dataset.path, f.type === "checkbox" ? f.checked : f.value]))),
+    invalid: await page.$$eval("#ed-sections [aria-invalid=true]", (fields) =>
+      fields.map((f) => [f.dataset.path, f.closest("label, fieldset").querySelector(".ed-error")?.textContent ?? null])),
+    preview: await preview(),
   });
   // A template's row for VERSION: of the first template, or of [ID, VERSION].
   const tplRow = (which) => {
@@ -535,6 +549,17 @@ try {
         else await page.fill(field, value);
       }
       say(await editor());
+    } else if (cmd.tpl_preview_lang) {
+      await page.selectOption("#ed-preview-lang", cmd.tpl_preview_lang, { timeout: 10_000 });
+      say(await editor());
+    } else if (cmd.tpl_preview_tap) {
+      const [n, answer] = cmd.tpl_preview_tap;
+      await preview();
+      const frame = page.frames().find((f) => f.url().endsWith("/dashboard/preview.html"));
+      const item = frame.locator("#preview .item").nth(n);
+      await item.locator(`[data-answer="${answer}"]`).click({ timeout: 10_000 });
+      say(await frame.locator("#preview .item").nth(n).locator("[data-answer]")
+        .evaluateAll((buttons) => buttons.map((b) => [b.dataset.answer, b.getAttribute("aria-pressed")])));
     } else if (cmd.tpl_click) {
       const [act, path] = cmd.tpl_click;
       await page.click(`#ed-sections fieldset[data-path="${path}"] > .row [data-act="${act}"]`, { timeout: 10_000 });

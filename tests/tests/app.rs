@@ -2,9 +2,10 @@
 //! driven through tauri-driver + WebKitWebDriver, against a real
 //! `trygg-server` on 127.0.0.1 with demo data; a police device (the Rust sync
 //! client) edits the same walk at the same time. Before the app starts, a
-//! coordinator renames a term and publishes a new template version through
-//! the dashboard's routes; the app then walks on that version and records
-//! with the renamed term.
+//! coordinator renames a term and writes and publishes a new template
+//! version in the dashboard (chromium); the app then walks on that version,
+//! answers the question added in the editor with the renamed term, and
+//! records an observation with it.
 //!
 //! Set `TRYGG_SCREENSHOTS=DIR` to keep the screenshots (docs/screenshots is
 //! made that way; a relative DIR is taken from `tests/`, where tests run).
@@ -18,7 +19,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use fantoccini::{Client, Locator};
 use support::app::*;
-use support::people::{add_person, cookie_of, login};
+use support::browser::Browser;
+use support::people::add_person;
 use support::server::{Server, add_device, admin, free_port};
 use support::world::{eventually, observation};
 use trygg_core::document;
@@ -282,73 +284,85 @@ async fn answer_items(c: &Client) -> Result<usize> {
     Ok(answered)
 }
 
-/// What a coordinator does in the dashboard before the walk (the routes
-/// its browser tests drive): renames `klotter` and publishes the shipped
-/// park XLSForm as version 2 of the district's template.
-async fn coordinator_changes_the_checklist(data: &std::path::Path, server: &Server) -> Result<()> {
-    let http = reqwest::Client::new();
-    let base = server.base();
+/// A question the coordinator adds in the template editor.
+const EDITED_QUESTION: &str = "Vilken skadegörelse syns mest vid entrén?";
+
+/// What a coordinator does in the dashboard before the walk, in chromium
+/// (the commands its browser tests use): renames `klotter`, imports the
+/// shipped park XLSForm as draft version 2 of the district's template, adds
+/// a choice question of the renamed term's group in the editor, saves and
+/// publishes it.
+fn coordinator_changes_the_checklist(data: &std::path::Path, server: &Server) -> Result<()> {
     let (_, link) = add_person(
         data,
-        &base,
+        &server.base(),
         "demo-sdf-norr",
         "coordinator",
         "Samordnare (app-test)",
     );
-    let cookie = cookie_of(&login(&http, &base, &link).await?)?;
-    let renamed = http
-        .put(base.join("/dashboard/api/vocabulary/terms/klotter")?)
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({
-            "group": "underhall", "label_sv": "Klotter och tags", "label_en": "Graffiti and tags",
-            "definition_sv": "Klotter och tags på väggar, skyltar och utrustning."
-        }))
-        .send()
-        .await?;
-    ensure!(renamed.status() == 200, "rename: {}", renamed.text().await?);
-    let templates: serde_json::Value = http
-        .get(base.join("/dashboard/api/templates")?)
-        .header("cookie", &cookie)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let doc = templates[0]["doc_id"]
-        .as_str()
-        .context("the demo template")?;
-    let form = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../docs/examples/xlsform/trygghetsvandring-park.xlsx"),
-    )?;
-    let imported: serde_json::Value = http
-        .post(base.join(&format!("/dashboard/api/templates/{doc}/import"))?)
-        .header("cookie", &cookie)
-        .header(
-            "content-type",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        .body(form)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let mut browser = Browser::open(&link, data)?;
+    browser.next()?;
+    browser.ask(serde_json::json!({ "vocabulary": true }))?;
+    let renamed = browser.ask(serde_json::json!({ "vocab_edit": {
+        "code": "klotter", "label_sv": "Klotter och tags", "label_en": "Graffiti and tags",
+        "definition_sv": "Klotter och tags på väggar, skyltar och utrustning."
+    }}))?;
     ensure!(
-        imported["made"] == true && imported["version"] == 2,
-        "{imported}"
+        renamed["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("version")),
+        "rename: {renamed}"
     );
-    let published = http
-        .post(base.join(&format!(
-            "/dashboard/api/templates/{doc}/versions/2/publish"
-        ))?)
-        .header("cookie", &cookie)
-        .send()
-        .await?;
+    browser.ask(serde_json::json!({ "templates": true }))?;
+    let form = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/examples/xlsform/trygghetsvandring-park.xlsx");
+    let imported =
+        browser.ask(serde_json::json!({ "tpl_import": { "file": form, "go": true } }))?;
     ensure!(
-        published.status() == 200,
-        "publish: {}",
-        published.text().await?
+        imported["facts"]
+            .as_str()
+            .is_some_and(|f| f.contains("version 2")),
+        "import: {imported}"
     );
-    Ok(())
+    let template = trygg_core::seed::DEFAULT_TEMPLATE_ID;
+    let opened = browser.ask(serde_json::json!({ "tpl_open": [template, 2] }))?;
+    // The first section's questions: the new one goes after them.
+    let asked = opened["fields"]
+        .as_object()
+        .context("the editor's fields")?
+        .keys()
+        .filter(|k| k.starts_with("sections.0.items.") && k.ends_with(".kind"))
+        .count();
+    browser.ask(serde_json::json!({ "tpl_click": ["item-add", "sections.0"] }))?;
+    let at = format!("sections.0.items.{asked}");
+    let filled = browser.ask(serde_json::json!({ "tpl_fill": {
+        format!("{at}.kind"): "choice",
+        format!("{at}.prompt_sv"): EDITED_QUESTION,
+        format!("{at}.vocabulary_group"): "underhall",
+    } }))?;
+    let shown = filled["preview"][0]["items"][asked].clone();
+    ensure!(
+        shown[1] == EDITED_QUESTION
+            && shown[2]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|o| o == "Klotter och tags")),
+        "the preview offers the renamed term: {filled}"
+    );
+    let saved = browser.ask(serde_json::json!({ "tpl_save": {} }))?;
+    ensure!(
+        saved["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Utkast version 2 är sparat")),
+        "save: {saved}"
+    );
+    let published = browser.ask(serde_json::json!({ "tpl_publish": [template, 2] }))?;
+    ensure!(
+        published["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Version 2")),
+        "publish: {published}"
+    );
+    browser.finish()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,7 +376,7 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     let police = add_device(&data, "demo-polis", "field");
     let checker = add_device(&data, "demo-polis", "field");
     let server = Server::start(&data, free_port(), &[]);
-    coordinator_changes_the_checklist(&data, &server).await?;
+    coordinator_changes_the_checklist(&data, &server)?;
 
     let display = Display::start()?;
     let app_data = dir.path().join("app");
@@ -479,6 +493,37 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
     .context("the walk asks the questions of template version 2")?;
     let answered = answer_items(&c).await?;
     ensure!(answered >= 3, "answered {answered} items");
+    // The question added in the editor, offering the renamed term by its new name.
+    let edited = wait_js(
+        &c,
+        &format!(
+            "[...document.querySelectorAll('#walk .item[data-kind=choice]')].find(i => i.querySelector('.prompt').textContent === {EDITED_QUESTION:?})?.dataset.item ?? null"
+        ),
+        T,
+    )
+    .await
+    .context("the walk asks the question added in the editor")?;
+    let edited = edited.as_str().context("its id")?.to_string();
+    let choice = format!("#walk .item[data-item='{edited}'] select");
+    let offered = wait_js(
+        &c,
+        &format!(
+            "document.querySelector(\"{choice} option[value='klotter']\")?.textContent ?? null"
+        ),
+        T,
+    )
+    .await?;
+    ensure!(
+        offered == "Klotter och tags",
+        "the edited question offers the renamed term: {offered}"
+    );
+    choose(&c, &choice, "klotter").await?;
+    wait_for(
+        &c,
+        &format!("#walk .item[data-item='{edited}'][data-answered='true']"),
+        T,
+    )
+    .await?;
     wait_js(
         &c,
         "[...document.querySelectorAll('.item[data-required=true]')].every(i => i.dataset.answered === 'true' || !['yes_no','rating','text'].includes(i.dataset.kind))",
@@ -746,6 +791,13 @@ async fn a_walk_recorded_in_the_app_reaches_the_server_and_converges_with_anothe
         walk.answers.len() >= answered,
         "answers on the server: {}",
         walk.answers.len()
+    );
+    ensure!(
+        walk.answers
+            .get(&edited)
+            .is_some_and(|a| a.value == trygg_core::model::AnswerValue::Choice("klotter".into())),
+        "the edited question's answer on the server: {:?}",
+        walk.answers.get(&edited).map(|a| &a.value)
     );
     let ours = &walk.observations[&obs_id];
     ensure!(ours.category == "klotter" && ours.severity.level() == 3);

@@ -102,7 +102,22 @@ fn the_kobo_form_s_rows_that_cannot_be_taken_are_each_named() {
     // Metadata.
     assert!(reason(&form, "survey", 2).starts_with("metadata"));
     assert!(reason(&form, "survey", 3).starts_with("metadata"));
-    assert!(reason(&form, "survey", 7).starts_with("select_multiple"));
+    // A select_multiple: each choice asked yes/no, where the row stands.
+    assert!(
+        matches!(outcome(&form, "survey", 7), Outcome::TakenWithNote { what, note }
+            if what == "2 yes/no questions (tider_dag, tider_kvall)" && note.contains("asked yes/no")),
+        "{:?}",
+        outcome(&form, "survey", 7)
+    );
+    let day = item(&form, "tider_dag");
+    assert_eq!(
+        (day.kind, day.prompt_sv.as_str(), day.prompt_en.as_str()),
+        (
+            ItemKind::YesNo,
+            "När på dygnet? – Dag",
+            "What time of day? – Day"
+        )
+    );
     assert!(reason(&form, "survey", 8).contains("type \"date\""));
     assert!(reason(&form, "survey", 9).contains("inside the group \"plats\""));
     // Taken, with what was left out said.
@@ -125,9 +140,11 @@ fn the_kobo_form_s_rows_that_cannot_be_taken_are_each_named() {
         outcome(&form, "choices", 2),
         Outcome::Taken { .. }
     ));
-    assert!(reason(&form, "choices", 5).contains("named by no select_one"));
+    assert!(
+        matches!(outcome(&form, "choices", 5), Outcome::Taken { what } if what == "the yes/no question tider_dag")
+    );
     assert!(reason(&form, "choices", 7).contains("not a vocabulary group"));
-    assert_eq!(form.not_taken(), 15, "{:#?}", form.report);
+    assert_eq!(form.not_taken(), 12, "{:#?}", form.report);
 
     // What was taken: the nested group's question went into the outer one;
     // the question after the groups into a section of its own.
@@ -138,7 +155,10 @@ fn the_kobo_form_s_rows_that_cannot_be_taken_are_each_named() {
         .collect();
     assert_eq!(
         ids,
-        [vec!["position", "handelse", "antal"], vec!["beskrivning"]]
+        [
+            vec!["position", "handelse", "tider_dag", "tider_kvall", "antal"],
+            vec!["beskrivning"]
+        ]
     );
     assert_eq!(form.sections[0].title_sv, "Platsen");
     assert_eq!(
@@ -226,4 +246,95 @@ fn odk_language_columns_and_plain_labels_are_read() {
         ("Fråga", "Question", "Hjälp")
     );
     assert_eq!(form.sections[0].id, "fragor");
+}
+
+#[test]
+fn a_select_multiple_asks_each_choice_and_says_what_it_could_not() {
+    let book = Book {
+        survey: Sheet::from_rows(&[
+            &["type", "name", "label::sv", "label::en", "hint", "required"],
+            &["note", "om", "Titta runt på torget.", "", "", ""],
+            &[
+                "select_multiple finns",
+                "finns",
+                "Vad finns",
+                "What is there",
+                "Kryssa",
+                "yes",
+            ],
+            &["select_multiple saknas", "saknas", "Vad saknas", "", "", ""],
+            &["select_multiple", "ingen_lista", "Ingen lista", "", "", ""],
+            &[
+                "text",
+                "finns_lampor",
+                "Namnet är taget av ett val",
+                "",
+                "",
+                "",
+            ],
+        ]),
+        choices: Sheet::from_rows(&[
+            &["list_name", "name", "label::sv", "label::en"],
+            &["finns", "lampor", "Lampor", "Lights"],
+            &["finns", "bankar", "", ""],
+            &["finns", "två", "Två", ""],
+            &["oanvand", "x", "X", ""],
+        ]),
+        ..Book::default()
+    };
+    let form = xlsform::map(&book, &seed::vocabulary()).unwrap();
+    let lights = item(&form, "finns_lampor");
+    assert_eq!(
+        (
+            lights.kind,
+            lights.prompt_sv.as_str(),
+            lights.prompt_en.as_str(),
+            lights.help_sv.as_str(),
+            lights.required
+        ),
+        (
+            ItemKind::YesNo,
+            "Vad finns – Lampor",
+            "What is there – Lights",
+            "Titta runt på torget.\nKryssa",
+            true
+        )
+    );
+    // No label: the choice's name; no English label: no English wording;
+    // the hint only once.
+    let benches = item(&form, "finns_bankar");
+    assert_eq!(
+        (
+            benches.prompt_sv.as_str(),
+            benches.prompt_en.as_str(),
+            benches.help_sv.as_str()
+        ),
+        ("Vad finns – bankar", "", "")
+    );
+    let Outcome::TakenWithNote { what, note } = outcome(&form, "survey", 3) else {
+        panic!("{:?}", outcome(&form, "survey", 3));
+    };
+    assert_eq!(what, "2 yes/no questions (finns_lampor, finns_bankar)");
+    assert!(
+        note.contains("each choice's question must be answered")
+            && note.contains("not asked: två: name \"finns_två\""),
+        "{note}"
+    );
+    assert!(
+        matches!(outcome(&form, "survey", 2), Outcome::Taken { what } if what == "help text of finns_lampor")
+    );
+    assert!(reason(&form, "survey", 4).contains("no list \"saknas\" on the choices sheet"));
+    assert!(reason(&form, "survey", 5).contains("names no choice list"));
+    // A generated question's name is taken: a later row cannot have it.
+    assert!(reason(&form, "survey", 6).contains("on line 3 already"));
+    // Each choice says what it became.
+    assert!(
+        matches!(outcome(&form, "choices", 2), Outcome::Taken { what } if what == "the yes/no question finns_lampor")
+    );
+    assert!(reason(&form, "choices", 4).contains("name \"finns_två\""));
+    assert!(reason(&form, "choices", 5).contains("named by no select_one or select_multiple"));
+    as_template(&Form {
+        form_id: Some("torg".into()),
+        ..form
+    });
 }

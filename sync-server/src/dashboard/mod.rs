@@ -104,9 +104,17 @@ const ORGANISATIONS_JS: &str = include_str!("assets/organisations.js");
 const COMMON_JS: &str = include_str!("assets/common.js");
 const EXERCISES_JS: &str = include_str!("assets/exercises.js");
 const PLAN_JS: &str = include_str!("assets/plan.js");
+/// The template editor's preview: the field app's own question rendering
+/// and style sheet, built by `npm run build` in `ui/` (see `build.rs`).
+const PREVIEW_HTML: &str = include_str!("assets/preview.html");
+const PREVIEW_JS: &str = include_str!("../../../ui/dist-preview/preview.js");
+const PREVIEW_CSS: &str = include_str!("../../../ui/dist-preview/preview.css");
 
 /// Scripts and styles only from this server; no framing.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The preview may be framed by this server's pages only, and sends nothing.
+const PREVIEW_CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -127,6 +135,18 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/dashboard/style.css",
             get(|| async { page(STYLE_CSS, "text/css") }),
+        )
+        .route(
+            "/dashboard/preview.html",
+            get(|| async { framed_page(PREVIEW_HTML, "text/html") }),
+        )
+        .route(
+            "/dashboard/preview.js",
+            get(|| async { page(PREVIEW_JS, "text/javascript") }),
+        )
+        .route(
+            "/dashboard/preview.css",
+            get(|| async { page(PREVIEW_CSS, "text/css") }),
         )
         .route(
             "/dashboard/favicon.svg",
@@ -292,6 +312,15 @@ async fn index_page(State(state): State<Arc<AppState>>) -> Result<Response, ApiE
 }
 
 fn page(body: &'static str, content_type: &'static str) -> Response {
+    page_with(body, content_type, CSP)
+}
+
+/// A page this server's own pages may show in a frame (the preview).
+fn framed_page(body: &'static str, content_type: &'static str) -> Response {
+    page_with(body, content_type, PREVIEW_CSP)
+}
+
+fn page_with(body: &'static str, content_type: &'static str, csp: &'static str) -> Response {
     (
         [
             (
@@ -301,7 +330,7 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
             ),
             (
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CSP),
+                HeaderValue::from_static(csp),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],

@@ -2,13 +2,14 @@
 // Every answer and every keystroke is saved at once; changes from other
 // devices re-render the screen live, keeping the field being typed in.
 import { api, isAppError, onEvent, type ObservationView, type WalkUpdate, type WalkView } from "../api";
-import { h, fieldError, replaceKeepingFocus, swapKeepingFocus } from "../dom";
+import { h, replaceKeepingFocus, swapKeepingFocus } from "../dom";
 import { icon } from "../icons";
 import { pick, t } from "../i18n";
-import { missingRequired, parseNumber, progress, withParts, type AnswerInput, type ItemView } from "../logic/walk";
+import { missingRequired, progress, withParts, type AnswerInput, type ItemView } from "../logic/walk";
 import { areaName, errorText, formatTime, orgName, placeName, termLabel, type Ctx } from "../context";
 import { observationForm, photoThumb } from "./observationForm";
 import { actionForm } from "./actions";
+import { itemRow as itemRowOf, sectionCard } from "./item";
 import { mapOrProblem, placesOf, type MapHandle, type Pin } from "./map";
 
 export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
@@ -90,9 +91,7 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
         h("div", { class: "sticky-actions" },
           walk.editable ? h("button", { id: "add-observation", class: "primary big", onclick: () => openObservation(null) }, icon("plus"), t("walk.add_observation")) : null,
         ),
-        walk.sections.map((s) =>
-          h("section", { class: "card section" }, h("h2", {}, pick(s.title_sv, s.title_en)), s.items.map((item) => itemRow(item))),
-        ),
+        walk.sections.map((s) => sectionCard(s, itemRow)),
         h("section", { class: "card", id: "walk-map-card" }, h("h2", {}, t("walk.map")), map instanceof HTMLElement ? map : map.el),
         h("section", { class: "card" }, h("h2", {}, t("walk.observations")), observationList()),
         h("div", { id: "walk-completion" }, completion()),
@@ -163,104 +162,31 @@ export async function walkScreen(ctx: Ctx, id: string): Promise<HTMLElement> {
 
   const itemRow = (item: ItemView) => {
     const answer = walk.answers[item.id];
-    const disabled = !walk.editable;
-    const pressed = (value: unknown) => String(answer !== undefined && answer.value === value);
-    // Every control is named by the item's prompt (screen readers, axe).
-    const named = `prompt-${item.id}`;
-    let control: HTMLElement;
-    switch (item.kind) {
-      case "yes_no":
-        control = h(
-          "div",
-          { class: "segmented answer", role: "group", "aria-labelledby": named },
-          (["yes", "no", "na"] as const).map((v) =>
-            h("button", { "data-answer": v, "aria-pressed": pressed(v), disabled, onclick: () => save(item.id, answer?.value === v ? null : { kind: "yes_no", value: v }) }, t(`answer.${v}`)),
-          ),
-        );
-        break;
-      case "rating":
-        control = h(
-          "div",
-          { class: "segmented answer", role: "group", "aria-labelledby": named },
-          [1, 2, 3, 4, 5].map((n) =>
-            h("button", { "data-rating": n, "aria-pressed": pressed(n), disabled, onclick: () => save(item.id, answer?.value === n ? null : { kind: "rating", value: n }) }, String(n)),
-          ),
-        );
-        break;
-      case "number": {
-        const input = h("input", { type: "text", inputmode: "decimal", "data-key": `item:${item.id}`, "aria-labelledby": named, disabled, value: answer?.kind === "number" ? String(answer.value) : "" });
-        input.addEventListener("input", () => {
-          const n = parseNumber(input.value);
-          if (n === "invalid") {
-            itemErrors[item.id] = t("error.generic", { message: input.value });
-            return;
-          }
-          void save(item.id, n === null ? null : { kind: "number", value: n });
-        });
-        control = input;
-        break;
-      }
-      case "choice": {
-        const terms = ctx.vocabulary.terms.filter((x) => !item.vocabulary_group || x.group === item.vocabulary_group);
-        const select = h("select", { disabled, "aria-labelledby": named, onchange: () => save(item.id, select.value ? { kind: "choice", value: select.value } : null) },
-          h("option", { value: "" }, t("newwalk.choose")),
-          terms.map((x) => h("option", { value: x.code }, pick(x.label_sv, x.label_en))));
-        select.value = answer?.kind === "choice" ? answer.value : "";
-        control = select;
-        break;
-      }
-      case "location": {
-        const places = ctx.directory.areas.find((a) => a.code === walk.area)?.places ?? [];
-        const select = h("select", { disabled, "aria-labelledby": named, onchange: () => save(item.id, select.value ? { kind: "location", value: { lat: null, lon: null, accuracy_m: null, place_id: select.value } } : null) },
-          h("option", { value: "" }, t("obs.no_place")),
-          places.map((p) => h("option", { value: p.id }, p.name)));
-        select.value = answer?.kind === "location" ? (answer.value.place_id ?? "") : "";
-        control = select;
-        break;
-      }
-      case "photo": {
+    return itemRowOf(item, {
+      answer,
+      disabled: !walk.editable,
+      error: itemErrors[item.id] ?? (missing.has(item.id) ? t("answer.required") : undefined),
+      missing: missing.has(item.id),
+      terms: ctx.vocabulary.terms,
+      places: ctx.directory.areas.find((a) => a.code === walk.area)?.places ?? [],
+      onAnswer: (a) => void save(item.id, a),
+      onInvalidNumber: (text) => {
+        itemErrors[item.id] = t("error.generic", { message: text });
+      },
+      onText: (before, now) => void saveWith(item.id, () => api.answerText(id, item.id, before, now)),
+      onPhoto: async (f) => {
         const current = answer?.kind === "photos" ? answer.value : [];
-        const input = h("input", { type: "file", accept: "image/*", capture: "environment", disabled });
-        input.addEventListener("change", async () => {
-          const f = input.files?.[0];
-          if (!f) return;
-          try {
-            const photo = await api.addPhoto(new Uint8Array(await f.arrayBuffer()), f.type);
-            await save(item.id, { kind: "photos", value: [...current, photo] });
-          } catch (e) {
-            itemErrors[item.id] = errorText(e);
-            render();
-          }
-        });
-        const thumbs = current.map((p) => photoThumb(p.sha256));
-        control = h("div", {}, h("label", { class: "file-button" }, t("obs.add_photo"), input), h("div", { class: "thumbs" }, thumbs));
-        break;
-      }
-      default: {
-        const text = h("textarea", { rows: 2, "data-key": `item:${item.id}`, "aria-labelledby": named, disabled });
-        const shown = answer?.kind === "text" ? answer.value : "";
-        text.value = shown;
-        text.addEventListener("input", () => {
-          // What this field showed before the keystroke: the base of the change,
-          // so someone else's words that arrived meanwhile are kept.
-          const before = text.dataset.sent ?? shown;
-          const now = text.value;
-          text.dataset.sent = now;
-          void saveWith(item.id, () => api.answerText(id, item.id, before, now));
-        });
-        control = text;
-      }
-    }
-    const error = itemErrors[item.id] ?? (missing.has(item.id) ? t("answer.required") : undefined);
-    return h(
-      "div",
-      { class: `item${missing.has(item.id) ? " missing" : ""}`, "data-item": item.id, "data-kind": item.kind, "data-required": String(item.required), "data-answered": String(answer !== undefined) },
-      h("div", { class: "prompt", id: named }, pick(item.prompt_sv, item.prompt_en), item.required ? h("span", { class: "required", title: t("answer.required") }, " *") : null),
-      item.help_sv ? h("small", { class: "muted" }, item.help_sv) : null,
-      control,
-      fieldError(item.id, error),
-      h("button", { class: "link", onclick: () => openObservation(item.id), hidden: !walk.editable }, icon("plus"), t("walk.add_observation")),
-    );
+        try {
+          const photo = await api.addPhoto(new Uint8Array(await f.arrayBuffer()), f.type);
+          await save(item.id, { kind: "photos", value: [...current, photo] });
+        } catch (e) {
+          itemErrors[item.id] = errorText(e);
+          render();
+        }
+      },
+      photoThumb: (sha256) => photoThumb(sha256),
+      onObservation: walk.editable ? () => openObservation(item.id) : null,
+    });
   };
 
   const observationList = () =>

@@ -66,6 +66,7 @@ pub fn map(book: &Book, vocabulary: &Vocabulary) -> Result<Form, FileError> {
         names: BTreeMap::new(),
         report: Vec::new(),
         used_lists: BTreeSet::new(),
+        asked: BTreeMap::new(),
     };
     for (line, cells) in &survey.rows {
         m.row(*line, cells, &columns);
@@ -76,9 +77,10 @@ pub fn map(book: &Book, vocabulary: &Vocabulary) -> Result<Form, FileError> {
         mut report,
         lists,
         used_lists,
+        asked,
         ..
     } = m;
-    report.extend(lists.report(&used_lists));
+    report.extend(lists.report(&used_lists, &asked));
     let settings = &book.settings;
     let first = settings
         .rows
@@ -166,12 +168,15 @@ enum ListUse {
 struct Lists {
     /// Each list's choices: line and name.
     choices: BTreeMap<String, Vec<(u32, String)>>,
+    /// Each choice's label in Swedish and English, by list and name.
+    labels: BTreeMap<(String, String), (String, String)>,
     uses: BTreeMap<String, ListUse>,
 }
 
 impl Lists {
     fn of(s: &Sheet, vocabulary: &Vocabulary) -> Result<Lists, FileError> {
         let mut choices: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+        let mut labels = BTreeMap::new();
         if !s.rows.is_empty() {
             let list = s
                 .column("list_name")
@@ -182,18 +187,35 @@ impl Lists {
             let name = s
                 .column("name")
                 .ok_or_else(|| FileError::Columns("the choices sheet has no name column".into()))?;
+            let label_sv = s.language_column("label", "sv").or(s.column("label"));
+            let label_en = s.language_column("label", "en");
             for (line, cells) in &s.rows {
+                let (list, name) = (
+                    Sheet::cell(cells, Some(list)),
+                    Sheet::cell(cells, Some(name)),
+                );
                 choices
-                    .entry(Sheet::cell(cells, Some(list)).to_string())
+                    .entry(list.to_string())
                     .or_default()
-                    .push((*line, Sheet::cell(cells, Some(name)).to_string()));
+                    .push((*line, name.to_string()));
+                labels.insert(
+                    (list.to_string(), name.to_string()),
+                    (
+                        Sheet::cell(cells, label_sv).to_string(),
+                        Sheet::cell(cells, label_en).to_string(),
+                    ),
+                );
             }
         }
         let uses = choices
             .keys()
             .map(|l| (l.clone(), classify(l, choices.get(l), vocabulary)))
             .collect();
-        Ok(Lists { choices, uses })
+        Ok(Lists {
+            choices,
+            labels,
+            uses,
+        })
     }
 
     fn use_of(&self, list: &str, vocabulary: &Vocabulary) -> ListUse {
@@ -203,14 +225,23 @@ impl Lists {
             .unwrap_or_else(|| classify(list, None, vocabulary))
     }
 
-    /// A report row for each choice: taken with its list, or why not.
-    fn report(&self, used: &BTreeSet<String>) -> Vec<RowReport> {
+    /// A report row for each choice: taken with its list, or why not;
+    /// `asked` holds what became of choices a select_multiple asks.
+    fn report(
+        &self,
+        used: &BTreeSet<String>,
+        asked: &BTreeMap<(String, String), Outcome>,
+    ) -> Vec<RowReport> {
         let mut out = Vec::new();
         for (list, choices) in &self.choices {
             for (line, name) in choices {
-                let outcome = if !used.contains(list) {
+                let outcome = if let Some(o) = asked.get(&(list.clone(), name.clone())) {
+                    o.clone()
+                } else if !used.contains(list) {
                     Outcome::NotTaken {
-                        reason: format!("list {list:?} is named by no select_one question"),
+                        reason: format!(
+                            "list {list:?} is named by no select_one or select_multiple question"
+                        ),
                     }
                 } else {
                     match &self.uses[list] {
@@ -314,6 +345,9 @@ struct Mapper<'a> {
     report: Vec<RowReport>,
     /// Lists a select_one names.
     used_lists: BTreeSet<String>,
+    /// Choices a select_multiple asks as yes/no questions, by list and
+    /// name: what became of each.
+    asked: BTreeMap<(String, String), Outcome>,
 }
 
 impl Mapper<'_> {
@@ -361,30 +395,30 @@ impl Mapper<'_> {
             k if METADATA.contains(&k) => Outcome::NotTaken {
                 reason: "metadata: Trygg records who, when and on which device itself".into(),
             },
-            "select_multiple" => Outcome::NotTaken {
-                reason: "select_multiple: a Trygg question takes one answer; make one yes/no question per choice".into(),
-            },
+            "select_multiple" => {
+                let (help_sv, required, notes) = question_parts(cells, c);
+                self.select_multiple(
+                    line,
+                    &name,
+                    argument.as_deref(),
+                    Item {
+                        id: name.clone(),
+                        kind: ItemKind::YesNo,
+                        prompt_sv: label_sv,
+                        prompt_en: label_en,
+                        help_sv,
+                        required,
+                        vocabulary_group: None,
+                    },
+                    notes,
+                )
+            }
             k => match self.item_kind(k, argument.as_deref(), &rest) {
                 Ok((kind, group, note)) => {
-                    let help_sv = Sheet::cell(cells, c.hint_sv).to_string();
-                    let (required, required_note) =
-                        required(Sheet::cell(cells, c.required));
-                    let conditions: Vec<&str> = c
-                        .conditions
-                        .iter()
-                        .filter(|(i, _)| !Sheet::cell(cells, Some(*i)).is_empty())
-                        .map(|(_, n)| n.as_str())
-                        .collect();
-                    let condition_note = (!conditions.is_empty()).then(|| {
-                        format!(
-                            "its {} is not taken: Trygg shows every question",
-                            conditions.join(" and ")
-                        )
-                    });
-                    let notes: Vec<String> = [note, required_note, condition_note]
-                        .into_iter()
-                        .flatten()
-                        .collect();
+                    let (help_sv, required, mut notes) = question_parts(cells, c);
+                    if let Some(note) = note {
+                        notes.insert(0, note);
+                    }
                     self.item(
                         line,
                         Item {
@@ -443,9 +477,101 @@ impl Mapper<'_> {
                 }
             }
             other => Err(format!(
-                "type {other:?} has no Trygg item kind (Trygg takes select_one, integer, decimal, text, image, geopoint, note and groups)"
+                "type {other:?} has no Trygg item kind (Trygg takes select_one, select_multiple, integer, decimal, text, image, geopoint, note and groups)"
             )),
         }
+    }
+
+    /// `select_multiple L`: a Trygg question takes one answer, so each of
+    /// L's choices becomes a yes/no question of its own (`NAME_CHOICE`,
+    /// worded "label – choice's label"), asked where the row stands.
+    fn select_multiple(
+        &mut self,
+        line: u32,
+        name: &str,
+        list: Option<&str>,
+        question: Item,
+        mut notes: Vec<String>,
+    ) -> Outcome {
+        let Some(list) = list else {
+            return Outcome::NotTaken {
+                reason: "select_multiple names no choice list".into(),
+            };
+        };
+        if question.prompt_sv.is_empty() {
+            return Outcome::NotTaken {
+                reason: "no Swedish label (label::sv, or label)".into(),
+            };
+        }
+        let Some(choices) = self.lists.choices.get(list).cloned() else {
+            return Outcome::NotTaken {
+                reason: format!("select_multiple: no list {list:?} on the choices sheet"),
+            };
+        };
+        if let Err(reason) = self.check_name(line, name) {
+            return Outcome::NotTaken { reason };
+        }
+        if question.required {
+            notes.push("required: each choice's question must be answered".into());
+        }
+        let mut made = Vec::new();
+        let mut refused = Vec::new();
+        for (_, choice) in &choices {
+            let (sv, en) = self
+                .lists
+                .labels
+                .get(&(list.to_string(), choice.clone()))
+                .cloned()
+                .unwrap_or_default();
+            let sv = if sv.is_empty() { choice.clone() } else { sv };
+            let item = Item {
+                id: format!("{name}_{choice}"),
+                prompt_sv: format!("{} – {sv}", question.prompt_sv),
+                prompt_en: match (question.prompt_en.is_empty(), en.is_empty()) {
+                    (false, false) => format!("{} – {en}", question.prompt_en),
+                    _ => String::new(),
+                },
+                // The hint once, with the first of them.
+                help_sv: if made.is_empty() {
+                    question.help_sv.clone()
+                } else {
+                    String::new()
+                },
+                ..question.clone()
+            };
+            let id = item.id.clone();
+            let outcome = match self.item(line, item, Vec::new()) {
+                Outcome::NotTaken { reason } => {
+                    refused.push(format!("{choice}: {reason}"));
+                    Outcome::NotTaken { reason }
+                }
+                _ => {
+                    made.push(id.clone());
+                    taken(&format!("the yes/no question {id}"))
+                }
+            };
+            self.asked
+                .insert((list.to_string(), choice.clone()), outcome);
+        }
+        if made.is_empty() {
+            return Outcome::NotTaken {
+                reason: format!(
+                    "select_multiple: none of list {list:?}'s choices could be asked ({})",
+                    refused.join("; ")
+                ),
+            };
+        }
+        notes.insert(
+            0,
+            "a Trygg question takes one answer, so each choice is asked yes/no".into(),
+        );
+        if !refused.is_empty() {
+            notes.push(format!("not asked: {}", refused.join("; ")));
+        }
+        with_note(
+            &format!("{} yes/no questions ({})", made.len(), made.join(", ")),
+            Some(notes.join("; ")),
+        )
     }
 
     fn begin_group(&mut self, line: u32, name: &str, sv: String, en: String) -> Outcome {
@@ -567,6 +693,30 @@ impl Mapper<'_> {
             self.sections.push(section);
         }
     }
+}
+
+/// A question row's help text, whether it is required, and notes on what
+/// of it is not taken (a required expression, conditions).
+fn question_parts(cells: &[String], c: &Columns) -> (String, bool, Vec<String>) {
+    let help_sv = Sheet::cell(cells, c.hint_sv).to_string();
+    let (required, required_note) = required(Sheet::cell(cells, c.required));
+    let conditions: Vec<&str> = c
+        .conditions
+        .iter()
+        .filter(|(i, _)| !Sheet::cell(cells, Some(*i)).is_empty())
+        .map(|(_, n)| n.as_str())
+        .collect();
+    let condition_note = (!conditions.is_empty()).then(|| {
+        format!(
+            "its {} is not taken: Trygg shows every question",
+            conditions.join(" and ")
+        )
+    });
+    let notes = [required_note, condition_note]
+        .into_iter()
+        .flatten()
+        .collect();
+    (help_sv, required, notes)
 }
 
 fn loose_section(sections: &[Section]) -> Section {

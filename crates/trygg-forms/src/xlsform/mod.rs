@@ -13,14 +13,15 @@
 //! | `select_one L`, L a vocabulary group | a choice item bound to the group  |
 //! | `select_one L`, L's names yes/no(/na) | a yes/no item                    |
 //! | `select_one L`, L's names 1…5  | a rating item                           |
+//! | `select_multiple L`            | a yes/no item per choice of L, `NAME_CHOICE` |
 //! | `integer`, `decimal`           | a number item                           |
 //! | `text`, `image`, `geopoint`    | text, photo, location items             |
 //! | `note`                         | help text of the question after it      |
 //! | `required`                     | yes/no (an expression is not taken)     |
 //! | `label::sv`, `label::en`, `hint` | wording in Swedish and English        |
 //!
-//! `select_multiple` is not taken: a Trygg item has one answer; the report
-//! says to make one yes/no item per choice.
+//! A Trygg item takes one answer, so `select_multiple` asks each choice
+//! yes/no; written back, they are yes/no questions.
 
 mod map;
 mod sheet;

@@ -3,8 +3,8 @@
 // to a group of the common vocabulary) and saves them as the template's
 // draft; the server checks them with the core's rules and names each
 // problem under its place in the form, which is marked here. Beside the
-// form, a preview lays the questions out as the field app's walk screen
-// does (the same order, labels, answer buttons and choices). A published
+// form, a preview shows the questions with the field app's own code (see
+// `drawPreview`). A published
 // version is never changed: saving always writes the draft.
 // Everything shown is built with textContent: no markup from data.
 
@@ -193,60 +193,22 @@ function drawForm() {
   drawPreview();
 }
 
-/** One question as the field app's walk screen lays it out. */
-function previewItem(item) {
-  const box = el("div", undefined, { class: "item", "data-item": item.id, "data-kind": item.kind });
-  const prompt = el("div", item.prompt_sv || "(frågan saknar text)", { class: "prompt" });
-  if (item.required) prompt.append(el("span", " *", { class: "required", title: "Obligatorisk" }));
-  box.append(prompt);
-  if (item.help_sv) box.append(el("small", item.help_sv, { class: "muted" }));
-  const buttons = (labels) => {
-    const g = el("div", undefined, { class: "segmented answer", role: "group" });
-    g.append(...labels.map((l) => el("button", l, { type: "button", tabindex: "-1" })));
-    return g;
-  };
-  switch (item.kind) {
-    case "yes_no":
-      box.append(buttons(["Ja", "Nej", "Ej aktuellt"]));
-      break;
-    case "rating":
-      box.append(buttons(["1", "2", "3", "4", "5"]));
-      break;
-    case "number":
-      box.append(el("input", undefined, { type: "text", inputmode: "decimal", tabindex: "-1", "aria-label": item.prompt_sv }));
-      break;
-    case "choice": {
-      const select = el("select", undefined, { tabindex: "-1", "aria-label": item.prompt_sv });
-      select.append(el("option", "Välj …"));
-      for (const t of vocabulary.terms.filter((t) => !t.deprecated && t.group === item.vocabulary_group)) {
-        select.append(el("option", t.label_sv));
-      }
-      box.append(select);
-      break;
-    }
-    case "location": {
-      const select = el("select", undefined, { tabindex: "-1", "aria-label": item.prompt_sv });
-      select.append(el("option", "Ingen namngiven plats"));
-      box.append(select, el("small", " (platserna i vandringens område)", { class: "muted" }));
-      break;
-    }
-    case "photo":
-      box.append(el("span", "Ta eller välj foto", { class: "file-button" }));
-      break;
-    default:
-      box.append(el("textarea", undefined, { rows: "2", tabindex: "-1", "aria-label": item.prompt_sv }));
-  }
-  box.append(el("span", "+ Ny observation", { class: "link" }));
-  return box;
-}
+// The preview is a frame (`/dashboard/preview.html`) running the field
+// app's own question rendering and style sheet; it draws what it is sent.
+// `data-sent` and `data-drawn` on the frame say whether it shows the latest.
+let previewSeq = 0;
 
 function drawPreview() {
-  $("ed-preview").replaceChildren(
-    ...sections.map((s) => {
-      const section = el("section", undefined, { class: "card" });
-      section.append(el("h3", s.title_sv || "(avsnittet saknar rubrik)"), ...s.items.map(previewItem));
-      return section;
-    }),
+  const frame = $("ed-preview-frame");
+  previewSeq += 1;
+  frame.dataset.sent = String(previewSeq);
+  // A device offers the terms in use only.
+  const terms = vocabulary.terms
+    .filter((t) => !t.deprecated)
+    .map((t) => ({ code: t.code, group: t.group, label_sv: t.label_sv, label_en: t.label_en, definition_sv: t.definition_sv ?? "", definition_en: t.definition_en ?? "" }));
+  frame.contentWindow?.postMessage(
+    { type: "trygg-preview", seq: previewSeq, title: template?.title_sv ?? "", sections, terms, language: $("ed-preview-lang").value },
+    location.origin,
   );
 }
 
@@ -292,6 +254,14 @@ async function save() {
 }
 
 export function startEditor() {
+  window.addEventListener("message", (e) => {
+    const frame = $("ed-preview-frame");
+    if (e.origin !== location.origin || e.source !== frame.contentWindow) return;
+    // A frame that loaded after the last draw asks for it.
+    if (e.data?.type === "trygg-preview-ready") drawPreview();
+    else if (e.data?.type === "trygg-preview-drawn") frame.dataset.drawn = String(e.data.seq);
+  });
+  $("ed-preview-lang").addEventListener("change", drawPreview);
   $("ed-add-section").addEventListener("click", () => {
     sections.push(blankSection());
     drawForm();
