@@ -16,6 +16,22 @@ use crate::registry::{Device, DocRecord, Org, Registry, RegistryError, new_token
 use crate::serve::{documents_path, open_registry, photos_path};
 
 pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
+    // Before the registry is opened: a restore needs an empty directory.
+    match &command {
+        AdminCommand::Backup { out } => {
+            let (dir, out) = (store.data_dir.clone(), out.clone());
+            let made =
+                tokio::task::spawn_blocking(move || crate::backup::backup(&dir, &out)).await??;
+            return crate::backup::report(&mut std::io::stdout().lock(), "backed up", &made);
+        }
+        AdminCommand::Restore { from } => {
+            let (dir, from) = (store.data_dir.clone(), from.clone());
+            let restored =
+                tokio::task::spawn_blocking(move || crate::backup::restore(&from, &dir)).await??;
+            return crate::backup::report(&mut std::io::stdout().lock(), "restored", &restored);
+        }
+        _ => {}
+    }
     let registry = open_registry(store)?;
     let mut out = std::io::stdout().lock();
     match command {
@@ -142,6 +158,8 @@ pub async fn run(store: &StoreArgs, command: AdminCommand) -> Result<()> {
             let n = demo_data(store, registry.as_ref(), walks, (history, history_weeks)).await?;
             writeln!(out, "demo data: {n} documents registered")?;
         }
+        // Done before the registry was opened (above).
+        AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {}
     }
     Ok(())
 }

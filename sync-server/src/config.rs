@@ -12,6 +12,16 @@ use trygg_sync::access::Role;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines are written to standard error: `text` for people,
+    /// `json` (one object per line) for log collectors.
+    #[arg(long, global = true, env = "TRYGG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +143,21 @@ pub enum AdminCommand {
         /// Only the newest N matching entries.
         #[arg(long)]
         limit: Option<usize>,
+    },
+    /// Writes a backup of the data directory to one file while the server
+    /// runs: each SQLite database copied with SQLite's online backup API,
+    /// and the photos.
+    Backup {
+        /// The backup file to make; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restores a backup into --data-dir, which must be empty or missing;
+    /// every database is checked before the command succeeds.
+    Restore {
+        /// A file `admin backup` made.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Loads invented demo organisations, walks, reports and actions.
     DemoData {

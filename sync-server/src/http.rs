@@ -165,6 +165,7 @@ pub fn router(state: Arc<AppState>, tls: bool) -> Router {
     let router = Router::new()
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/sync", get(sync))
         .nest("/api/v1", api)
         .merge(crate::dashboard::router())

@@ -182,6 +182,15 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     );
     let unknown_tokens =
         UnknownTokenLimit::new(args.unknown_tokens_per_minute, args.unknown_token_burst);
+    let stopping = {
+        let engine = engine.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: closing the sync connections");
+            engine.close_all("the server is stopping; connect again");
+        }
+    };
+    let connections_of = engine.clone();
     let state = Arc::new(AppState {
         args,
         registry,
@@ -210,16 +219,28 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     match tls {
         None => {
             axum::serve(listener.tap_io(|tcp| nodelay(tcp)), app)
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(stopping)
                 .await?;
         }
         Some(config) => {
             let listener = crate::tls::TlsListener::new(listener, config)?
                 .tap_io(|tls| nodelay(tls.get_ref().0));
             axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(stopping)
                 .await?;
         }
+    }
+    // HTTP requests in flight have finished; sockets upgraded to sync run
+    // on their own tasks: give them a moment to send their close frames.
+    let closing = tokio::time::Instant::now() + Duration::from_secs(5);
+    while connections_of
+        .stats()
+        .connections
+        .load(std::sync::atomic::Ordering::Relaxed)
+        > 0
+        && tokio::time::Instant::now() < closing
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     if !audit.flush(Duration::from_secs(5)) {
         tracing::error!(

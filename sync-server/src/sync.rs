@@ -139,6 +139,7 @@ pub fn serve_socket(
                     }
                     Some(Ok(Message::Text(_))) => {
                         let refusal = trygg_engine::Refusal::Text;
+                        conn.refused(&refusal);
                         tracing::warn!(device = %device_id, %refusal, "refused a frame; closing the connection");
                         break refusal.to_string();
                     }

@@ -24,6 +24,7 @@ use trygg_store::GroupCommit;
 
 use crate::doc::{self, ConnId};
 use crate::gate::{Gate, Refusal};
+pub use crate::stats::Stats;
 use crate::store::Readers;
 use crate::wire::{self, Inbound};
 
@@ -93,24 +94,6 @@ pub enum Out {
     Frame(Bytes),
     /// Close the socket; the reason is for the log.
     Close(String),
-}
-
-/// Counters for operators and benchmarks.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub connections: AtomicU64,
-    pub loaded_documents: AtomicU64,
-    pub frames_in: AtomicU64,
-    pub frames_out: AtomicU64,
-    pub commits: AtomicU64,
-    pub chunks_stored: AtomicU64,
-    pub evictions: AtomicU64,
-    pub failed_commits: AtomicU64,
-    /// Times a document's index rows were derived from it in memory.
-    pub indexed: AtomicU64,
-    /// Times a document was refused because its content contradicts its
-    /// registration (when it arrived, and each time it is loaded again).
-    pub refused_documents: AtomicU64,
 }
 
 /// The engine. Cheap to clone.
@@ -466,6 +449,20 @@ impl Engine {
         }
     }
 
+    /// Closes every sync connection with `reason` (the server is stopping):
+    /// each socket sends what was queued before, then the reason and a close
+    /// frame, so devices reconnect, to another instance where there is one.
+    pub fn close_all(&self, reason: &str) {
+        let all: Vec<_> = lock(&self.shared.by_peer).drain().collect();
+        for out in all
+            .iter()
+            .flat_map(|(_, outs)| outs)
+            .filter_map(Weak::upgrade)
+        {
+            out.close(reason.to_string());
+        }
+    }
+
     /// Documents that received changes since the last call.
     pub fn take_touched(&self) -> BTreeSet<DocId> {
         std::mem::take(&mut *lock(&self.shared.touched))
@@ -575,8 +572,16 @@ impl Connection {
     /// Handles one inbound frame. An error means the connection must close;
     /// it says why, for the log.
     pub async fn receive(&mut self, frame: &[u8]) -> Result<(), Refusal> {
+        self.shared.stats.frames_in.fetch_add(1, Ordering::Relaxed);
+        let result = self.handle(frame).await;
+        if let Err(refusal) = &result {
+            self.shared.stats.refused(refusal);
+        }
+        result
+    }
+
+    async fn handle(&mut self, frame: &[u8]) -> Result<(), Refusal> {
         let shared = self.shared.clone();
-        shared.stats.frames_in.fetch_add(1, Ordering::Relaxed);
         match self.gate.check(frame)? {
             Inbound::Join { .. } => {
                 self.out.send(wire::peer(&shared.server, &self.out.peer));
@@ -600,6 +605,7 @@ impl Connection {
                         shared.leave(id, self.out.id);
                     }
                     self.audit(&id, SyncEvent::Refused);
+                    shared.stats.refused_because("no_access");
                     self.out.send(wire::doc_unavailable(
                         &shared.server,
                         &self.out.peer,
@@ -669,6 +675,12 @@ impl Connection {
             .acquire_owned()
             .await
             .expect("the connection's semaphore is never closed")
+    }
+
+    /// A frame the socket task refused before the engine saw it (a text
+    /// frame), counted as the engine's refusals are.
+    pub fn refused(&self, refusal: &Refusal) {
+        self.shared.stats.refused(refusal);
     }
 
     /// The socket task wrote `n` bytes of queued frames.

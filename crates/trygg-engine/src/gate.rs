@@ -44,6 +44,24 @@ pub enum Refusal {
     Left,
 }
 
+impl Refusal {
+    /// A short name for counting refusals (the `reason` label of `/metrics`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::Malformed(_) => "malformed",
+            Refusal::NoJoin(_) => "no_join",
+            Refusal::SecondJoin => "second_join",
+            Refusal::WrongPeer { .. } => "wrong_peer",
+            Refusal::Version(_) => "version",
+            Refusal::BadDocumentId { .. } => "bad_document_id",
+            Refusal::BadSyncData { .. } => "bad_sync_data",
+            Refusal::BadChanges { .. } => "bad_changes",
+            Refusal::Text => "text",
+            Refusal::Left => "left",
+        }
+    }
+}
+
 /// Per-connection state: the peer the token authenticated, and whether it has joined.
 #[derive(Debug)]
 pub struct Gate {

@@ -15,10 +15,12 @@
 //! * `task`: one loaded document's task: rounds of group commit through
 //!   [`trygg_store::GroupCommit`], answers and fan-out; eviction, retirement.
 //! * [`store`]: reading documents for the engine.
+//! * [`stats`]: what it counts, for `/metrics` and benchmarks.
 
 pub mod doc;
 pub mod engine;
 pub mod gate;
+pub mod stats;
 pub mod store;
 mod task;
 pub mod wire;

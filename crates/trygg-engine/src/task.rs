@@ -206,7 +206,10 @@ async fn edit_round(
         return Ok(None);
     };
     let id = doc.id();
-    match shared.writer.commit(vec![prepared.write()]).await {
+    let started = Instant::now();
+    let committed = shared.writer.commit(vec![prepared.write()]).await;
+    shared.stats.wrote(started.elapsed());
+    match committed {
         Ok(committed) => index.committed(committed.mark(&id)),
         Err(e) => {
             shared.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
@@ -356,6 +359,7 @@ async fn round(
                         reason,
                     };
                     tracing::warn!(peer = %out.peer, %refusal, "refused a message; closing the connection");
+                    shared.stats.refused(&refusal);
                     out.close(refusal.to_string());
                     refused.insert(out.id);
                 }
@@ -364,7 +368,10 @@ async fn round(
     }
     if !writes.is_empty() {
         let n = writes.len() as u64;
-        match shared.writer.commit(writes).await {
+        let started = Instant::now();
+        let committed = shared.writer.commit(writes).await;
+        shared.stats.wrote(started.elapsed());
+        match committed {
             Ok(committed) => {
                 index.committed(committed.mark(&id));
                 shared.stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -450,6 +457,7 @@ async fn round(
                             reason: e.to_string(),
                         };
                         tracing::warn!(peer = %out.peer, %refusal, "refused a message; closing the connection");
+                        shared.stats.refused(&refusal);
                         out.close(refusal.to_string());
                         doc.remove(out.id);
                         outs.remove(&out.id);

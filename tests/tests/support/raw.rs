@@ -202,4 +202,24 @@ impl RawPeer {
             }
         }
     }
+
+    /// Reads until the server closes: the kinds of the messages before, and
+    /// the close frame's code and reason (`None`: the connection ended
+    /// without one, or nothing within `wait`).
+    pub async fn until_closed(&mut self, wait: Duration) -> (Vec<String>, Option<(u16, String)>) {
+        let mut kinds = Vec::new();
+        loop {
+            match tokio::time::timeout(wait, self.ws.next()).await {
+                Ok(Some(Ok(Message::Binary(b)))) => kinds.push(decode(&b).kind),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return (
+                        kinds,
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    );
+                }
+                Ok(Some(Ok(_))) => continue,
+                Err(_) | Ok(None) | Ok(Some(Err(_))) => return (kinds, None),
+            }
+        }
+    }
 }

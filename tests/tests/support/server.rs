@@ -150,14 +150,13 @@ impl Server {
         }
     }
 
-    /// SIGTERM and wait: a clean stop.
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
-                .status();
-            let _ = c.wait();
-        }
+    /// SIGTERM and wait: a clean stop; how the process ended.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        c.wait().ok()
     }
 
     /// Resident memory of the server process, in KiB (Linux).
