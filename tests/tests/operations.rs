@@ -80,6 +80,15 @@ async fn metrics_count_devices_messages_refusals_and_storage_writes() -> Result<
         "a text frame closes the connection"
     );
 
+    // The refused connection is counted out once its task has ended, just
+    // after the device saw it close.
+    let two = support::world::eventually_async(WAIT, || async {
+        scrape(&w.server)
+            .await
+            .is_ok_and(|t| metric(&t, "trygg_connected_devices", "") == Some(2.0))
+    })
+    .await;
+    ensure!(two, "the district's client and the stranger are connected");
     let text = scrape(&w.server).await?;
     let value = |name: &str, labels: &str| metric(&text, name, labels).unwrap_or(-1.0);
     ensure!(
